@@ -1,0 +1,1 @@
+"""Event generation: processes, chunked sample production and pseudo-data."""

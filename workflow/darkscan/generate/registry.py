@@ -1,0 +1,79 @@
+"""Registry of processes: the extension point through which channels name generators.
+
+A process is registered with :func:`register_process` and looked up by the name a channel
+config uses in ``samples: {<sample>: {process: <name>, ...}}``. A registered generator is a
+callable::
+
+    generate(n_events: int, rng: numpy.random.Generator, *, sqrt_s: float, **options) -> TruthEvents
+
+``options`` are the keyword options of the sample in the channel config (e.g. ``mass``,
+``coupling``, generator-level cuts). Generators return weighted events whose weights sum to
+the cross section (fb) of the generated phase space, so that ``sum(weight) * lumi_fb`` is
+the expected number of events.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Protocol
+
+import numpy as np
+
+from darkscan.generate.events import TruthEvents
+
+
+class Generator(Protocol):
+    def __call__(self, n_events: int, rng: np.random.Generator, *, sqrt_s: float, **options) -> TruthEvents: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Process:
+    """A registered process.
+
+    Attributes:
+        name: name used in configs.
+        generate: the generator callable.
+        description: one line for people.
+        generator_name: name of the generator recorded in file metadata.
+        unweighted: True if the generator produces equal weights (e.g. Pythia).
+    """
+
+    name: str
+    generate: Generator
+    description: str
+    generator_name: str
+    unweighted: bool = False
+
+
+_PROCESSES: dict[str, Process] = {}
+
+
+def register_process(name: str, *, description: str, generator_name: str = "darkscan", unweighted: bool = False) -> Callable[[Generator], Generator]:
+    """Decorator registering a generator under ``name``."""
+
+    def wrap(func: Generator) -> Generator:
+        if name in _PROCESSES:
+            raise ValueError(f"process {name!r} is already registered")
+        _PROCESSES[name] = Process(name, func, description, generator_name, unweighted)
+        return func
+
+    return wrap
+
+
+def get_process(name: str) -> Process:
+    """Return the registered process ``name``; the error lists what is allowed."""
+    _import_builtin_processes()
+    try:
+        return _PROCESSES[name]
+    except KeyError:
+        raise ValueError(f"unknown process {name!r}; registered processes: {sorted(_PROCESSES)}") from None
+
+
+def process_names() -> list[str]:
+    _import_builtin_processes()
+    return sorted(_PROCESSES)
+
+
+def _import_builtin_processes() -> None:
+    # Importing the modules runs their @register_process decorators.
+    import darkscan.generate.processes  # noqa: F401

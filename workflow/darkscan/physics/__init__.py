@@ -1,0 +1,1 @@
+"""Physics: constants, kinematics, models, matrix elements and cross sections."""
