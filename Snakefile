@@ -1,0 +1,27 @@
+# darkscan: dark-sector searches at e+e- colliders, rebuilt from raw inputs.
+# `snakemake --cores all` builds every enabled channel; see README.md.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/generate.smk"
+include: "workflow/rules/select.smk"
+include: "workflow/rules/validate.smk"
+include: "workflow/rules/systematics.smk"
+include: "workflow/rules/fit.smk"
+include: "workflow/rules/plots.smk"
+include: "workflow/rules/channels/zprime_invisible.smk"
+
+
+rule all:
+    input:
+        get_final_output(),
+    default_target: True

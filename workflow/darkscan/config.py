@@ -1,0 +1,222 @@
+"""Configuration: loading, recursive merging, schema validation and semantic checks.
+
+Two layers, as in cabinetry: the JSON schemas in ``darkscan/schemas`` (draft 2020-12, YAML)
+fill defaults and check types; :func:`check_channel` then checks meaning (masses below the
+kinematic threshold, increasing bins, unique cut names, known experiment). Every error is a
+``ConfigError`` (a ``ValueError``) naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import math
+import pathlib
+from typing import Any, Mapping
+
+import jsonschema
+import yaml
+
+from darkscan.physics.constants import MUON_MASS
+
+log = logging.getLogger(__name__)
+
+SCHEMA_DIR = pathlib.Path(__file__).parent / "schemas"
+#: keys of a ``channels:`` entry in config.yaml that are not channel-config overrides
+_REGISTRY_KEYS = ("config", "enabled")
+
+
+class ConfigError(ValueError):
+    """A configuration file or key is invalid."""
+
+
+def load_yaml(path: str | pathlib.Path) -> dict:
+    """Read a YAML mapping; the error names the file."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    with path.open() as stream:
+        try:
+            data = yaml.safe_load(stream)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path}: not valid YAML: {err}") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at top level, got {type(data).__name__}")
+    return data
+
+
+def deep_merge(base: Mapping, override: Mapping) -> dict:
+    """Return ``base`` updated recursively with ``override`` (mappings merge, other values replace)."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _validator_with_defaults(schema: dict) -> jsonschema.protocols.Validator:
+    """A draft 2020-12 validator that also fills in ``default`` values."""
+    base = jsonschema.Draft202012Validator
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from base.VALIDATORS["properties"](validator, properties, instance, schema)
+
+    cls = jsonschema.validators.extend(base, {"properties": set_defaults})
+    return cls(schema)
+
+
+def validate(data: dict, schema_name: str, *, where: str) -> dict:
+    """Validate ``data`` against ``schemas/<schema_name>.schema.yaml`` and fill defaults.
+
+    Args:
+        data: the mapping to validate (modified in place with defaults).
+        schema_name: ``config``, ``channel`` or ``experiment``.
+        where: file or key named in errors.
+
+    Returns:
+        The same mapping, with defaults filled in.
+    """
+    schema = load_yaml(SCHEMA_DIR / f"{schema_name}.schema.yaml")
+    errors = sorted(_validator_with_defaults(schema).iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        lines = [f"{where}: key '{'.'.join(map(str, e.path)) or '<top>'}': {e.message}" for e in errors[:5]]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+    return data
+
+
+@dataclasses.dataclass(frozen=True)
+class Beams:
+    """Beam energies (GeV) and full crossing angle (rad)."""
+
+    electron_energy: float
+    positron_energy: float
+    crossing_angle: float = 0.0
+    sqrt_s_spread: float = 0.0
+
+    @property
+    def sqrt_s(self) -> float:
+        """CM energy in GeV (massless beams)."""
+        half = self.crossing_angle / 2.0
+        e1, e2 = self.electron_energy, self.positron_energy
+        # e- at +half, e+ at pi - half around the y axis: p1.p2 = e1 e2 (1 + cos(crossing)).
+        return math.sqrt(2.0 * e1 * e2 * (1.0 + math.cos(2.0 * half)))
+
+
+def experiment_config(config: Mapping, name: str) -> dict:
+    """Return the validated experiment ``name`` (file merged with config.yaml overrides)."""
+    experiments = config.get("experiments", {})
+    if name not in experiments:
+        raise ConfigError(f"experiment {name!r} is not defined under 'experiments' in config.yaml; defined: {sorted(experiments)}")
+    entry = dict(experiments[name])
+    path = entry.pop("config")
+    data = deep_merge(load_yaml(path), entry)
+    return validate(data, "experiment", where=f"{path} (experiment {name})")
+
+
+def channel_config(config: Mapping, name: str) -> dict:
+    """Return the validated, checked channel ``name`` (file merged with config.yaml overrides)."""
+    channels = config.get("channels", {})
+    if name not in channels:
+        raise ConfigError(f"channel {name!r} is not defined under 'channels' in config.yaml; defined: {sorted(channels)}")
+    overrides = {k: v for k, v in channels[name].items() if k not in _REGISTRY_KEYS}
+    path = channels[name]["config"]
+    data = deep_merge(load_yaml(path), overrides)
+    data.setdefault("name", name)
+    if data["name"] != name:
+        raise ConfigError(f"{path}: 'name' is {data['name']!r} but config.yaml registers it as {name!r}")
+    validate(data, "channel", where=f"{path} (channel {name})")
+    check_channel(data, experiment_config(config, data["experiment"]), where=path)
+    return data
+
+
+def check_channel(channel: dict, experiment: dict, *, where: str) -> None:
+    """Semantic checks of a schema-valid channel; raises ConfigError naming the key."""
+    sqrt_s = Beams(**experiment["beams"]).sqrt_s
+    max_mass = sqrt_s - 2.0 * MUON_MASS
+    for mass in channel["signal"]["masses"]:
+        if not 0.0 < mass < max_mass:
+            raise ConfigError(f"{where}: signal.masses: mass {mass} GeV is outside the kinematic range (0, {max_mass:.3f}) GeV at sqrt(s) = {sqrt_s:.3f} GeV")
+    masses = channel["masses"]
+    grid = masses if isinstance(masses, list) else [masses["min"], masses["max"]]
+    lo, hi = min(channel["signal"]["masses"]), max(channel["signal"]["masses"])
+    for mass in grid:
+        if not lo <= mass <= hi:
+            raise ConfigError(f"{where}: masses: scan mass {mass} GeV lies outside the generated signal masses [{lo}, {hi}] GeV (no extrapolation)")
+    if isinstance(masses, dict) and masses["min"] >= masses["max"]:
+        raise ConfigError(f"{where}: masses: min ({masses['min']}) must be below max ({masses['max']})")
+    if sorted(channel["signal"]["masses"]) != channel["signal"]["masses"] or len(set(channel["signal"]["masses"])) != len(channel["signal"]["masses"]):
+        raise ConfigError(f"{where}: signal.masses must be strictly increasing")
+    names = [cut["name"] for cut in channel["selection"]["cuts"]]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"{where}: selection.cuts: duplicate cut names {duplicates}")
+    pre = channel["selection"].get("preselection")
+    if pre is not None and pre not in names:
+        raise ConfigError(f"{where}: selection.preselection {pre!r} is not one of the cuts {names}")
+    hist = channel["fit"]["histogram"]
+    if hist["high"] <= hist["low"]:
+        raise ConfigError(f"{where}: fit.histogram: high ({hist['high']}) must exceed low ({hist['low']})")
+    if "data" in channel["backgrounds"] or "data" == channel["signal"].get("process"):
+        raise ConfigError(f"{where}: backgrounds: the sample name 'data' is reserved")
+    if channel["data"]["source"] == "files" and not channel["data"].get("files"):
+        raise ConfigError(f"{where}: data.source is 'files' but data.files is empty")
+    for syst in channel["systematics"]:
+        if syst["source"] == "experiment" and syst.get("key") not in experiment.get("systematics", {}):
+            raise ConfigError(f"{where}: systematics {syst['name']!r}: key {syst.get('key')!r} is not in the experiment's systematics {sorted(experiment.get('systematics', {}))}")
+        if syst["source"] == "value" and "value" not in syst:
+            raise ConfigError(f"{where}: systematics {syst['name']!r}: source 'value' needs a 'value'")
+        if syst["source"] == "derived" and "method" not in syst:
+            raise ConfigError(f"{where}: systematics {syst['name']!r}: source 'derived' needs a 'method'")
+
+
+def enabled_channels(config: Mapping) -> list[str]:
+    """Names of the channels enabled in config.yaml, in file order."""
+    return [name for name, entry in config["channels"].items() if entry.get("enabled", True)]
+
+
+def signal_sample_name(mass: float) -> str:
+    """Sample name of a generated signal mass, e.g. 1.5 -> ``signal_m1p500``."""
+    return f"signal_m{mass:.3f}".replace(".", "p")
+
+
+def sample_names(channel: Mapping) -> list[str]:
+    """All MC sample names of a channel: signal masses then backgrounds."""
+    return [signal_sample_name(m) for m in channel["signal"]["masses"]] + list(channel["backgrounds"])
+
+
+def sample_config(channel: Mapping, sample: str) -> dict:
+    """Process, events and options of a sample (signal samples get their ``mass``)."""
+    if sample in channel["backgrounds"]:
+        return channel["backgrounds"][sample]
+    for mass in channel["signal"]["masses"]:
+        if signal_sample_name(mass) == sample:
+            entry = copy.deepcopy(channel["signal"])
+            entry.pop("masses")
+            entry["options"] = {**entry.get("options", {}), "mass": mass}
+            entry["mass"] = mass
+            return entry
+    raise ConfigError(f"channel {channel['name']!r} has no sample {sample!r}; samples: {sample_names(channel)}")
+
+
+def load_global(path: str | pathlib.Path = "config/config.yaml", overlays: list[str] | tuple[str, ...] = ()) -> dict:
+    """Load config.yaml plus overlays the way ``snakemake --configfile`` does, and validate it."""
+    config = load_yaml(path)
+    for overlay in overlays:
+        config = deep_merge(config, load_yaml(overlay))
+    return validate(config, "config", where=str(path))
+
+
+def as_plain(obj: Any) -> Any:
+    """Convert Snakemake's config (which may hold custom mapping types) to plain dicts/lists."""
+    if isinstance(obj, Mapping):
+        return {k: as_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [as_plain(v) for v in obj]
+    return obj

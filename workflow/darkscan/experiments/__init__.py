@@ -1,0 +1,1 @@
+"""Experiments: beams (CM-to-lab transformation) and detector response."""

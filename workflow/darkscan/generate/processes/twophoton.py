@@ -1,0 +1,215 @@
+"""e+e- -> e+e- mu+mu- through two-photon collisions (equivalent photon approximation).
+
+Model. Each beam radiates a photon with energy fraction x and virtuality Q^2 according to
+the Q^2-dependent transverse photon flux of Budnev, Ginzburg, Meledin and Serbo (Phys. Rep.
+15 (1975) 181, eq. 6.17a)::
+
+    dn = (alpha / pi) [(1 - x + x^2/2) - (1 - x) Q2min / Q2] (dx / x) (dQ2 / Q2),
+    Q2min = 2 (E E' - m_e^2 - p p')  (= m_e^2 x^2 / (1 - x) for x >> m_e / E),
+
+integrated up to ``Q2max = min(Q2max_kinematic, W^2)``: beyond Q^2 of order W^2 the
+virtual-photon cross section falls (Budnev et al., sect. 6), and this leading-logarithmic
+cut-off reproduces the Belle II Physics Book value (18.9 nb for W > 0.5 GeV at 10.58 GeV,
+computed there with the full four-fermion matrix element). The photons collide with the
+exact Breit-Wheeler gamma gamma -> mu+ mu- cross section and angular distribution (real
+photons, evaluated at the W of the virtual photons)::
+
+    dsigma/dcos = (pi alpha^2 beta / W^2) F,   F = b/a + a/b + 4 (1-beta^2)/(a b) - 4 (1-beta^2)^2/(a b)^2,
+    a = 1 - beta cos, b = 1 + beta cos,
+
+which integrates to (2 pi alpha^2 / W^2)[(3 - beta^4) ln((1+beta)/(1-beta)) - 2 beta (2 - beta^2)].
+Scattered e- and e+ carry the exact four-momenta p - q; the mu+ mu- pair is generated in the
+gamma gamma rest frame (axis: the photon direction there) and boosted back, so four-momentum
+is conserved exactly. Neglected: longitudinal photons and the azimuthal (tau_TT) correlations,
+and the bremsstrahlung/annihilation diagrams (small for the untagged configuration).
+
+Importance sampling. Variables: ln W0^2 = ln(x1 x2 s) with density ~ 1/W0^2, the pair
+rapidity Y = ln(x1/x2)/2 and the muon rapidity y* = atanh(beta cos) in the gamma gamma frame,
+both uniform inside ranges pre-cut from the generator-level cuts (|Y| + |y*| below the muon
+pseudorapidity acceptance plus a margin; muon pT* above the cut minus the pair pT), and
+ln Q^2 uniform per photon. Exact cuts are then applied to the four-vectors; weights are
+normalised to the number of trials, so they sum to the cross section of the cut phase space.
+
+Recoil cut (``recoil_cos_max``): the recoil -p(mu mu) is central only if |pz(mu mu)| <= k pT(mu mu),
+k = c / sqrt(1 - c^2), i.e. similar photon energies and/or sizeable Q^2. Then ln Q1^2, ln Q2^2 are
+drawn first (x-independent ranges containing the exact ones; a mixture favouring one photon with
+Q ~ pT(pair) and W0^2 ~ w_min^2 + pT(pair)^2) and Y uniform in the window that the cut allows,
+derived from pT(pair) <= Q1 + Q2 and the exact pz bounds, so no cut phase space is lost
+(see ``_twophoton_phasespace.photons_recoil``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from darkscan.generate.events import PDG_ELECTRON, PDG_MUON, TruthEvents
+from darkscan.generate.processes._twophoton_phasespace import (
+    boost,
+    dsigma_gg_mumu_dcos,
+    inverse,
+    photons_recoil,
+    photons_standard,
+    sigma_gg_mumu,
+)
+from darkscan.physics.constants import ALPHA_EM, ELECTRON_MASS, GEV2_TO_FB, MUON_MASS  # noqa: F401
+from darkscan.generate.registry import register_process
+
+__all__ = ["generate", "sigma_gg_mumu", "dsigma_gg_mumu_dcos"]
+
+log = logging.getLogger(__name__)
+
+_RAPIDITY_MARGIN = 0.3  # pre-cut margin in rapidity (the gamma gamma system is not exactly along z)
+_PT_MARGIN = 0.02  # GeV, pre-cut margin on the muon pT, on top of the gamma gamma pT
+_BATCH = 200_000
+_MAX_TRIALS_FACTOR = 1000  # give up if the cuts keep less than 1 in this many trials
+
+
+def _trial_batch(rng, n, sqrt_s, w_min, eta_max, pt_min_mu, pair_pt_min, k_recoil=None):
+    """One batch of ``n`` trials. Returns (p4, weight, w, index) for the trials that survive the
+    pre-cuts only (``index``: their positions in the batch); failed trials have weight 0."""
+    if k_recoil is None:
+        e1, e2, w02, y_pair, factor, ok = photons_standard(rng, n, sqrt_s, w_min, eta_max, pair_pt_min, _RAPIDITY_MARGIN)
+    else:
+        e1, e2, w02, y_pair, factor, ok = photons_recoil(rng, n, sqrt_s, w_min, eta_max, pair_pt_min, _RAPIDITY_MARGIN, k_recoil)
+    e_beam = sqrt_s / 2
+    p_beam = np.sqrt(e_beam**2 - ELECTRON_MASS**2)
+    q1 = np.array([e_beam, 0.0, 0.0, p_beam]) - e1
+    q2 = np.array([e_beam, 0.0, 0.0, -p_beam]) - e2
+    pair = q1 + q2
+    w2 = pair[:, 0] ** 2 - np.sum(pair[:, 1:] ** 2, axis=1)
+    pt_pair = np.hypot(pair[:, 1], pair[:, 2])
+    ok &= (w2 > max(w_min, 2 * MUON_MASS) ** 2) & (pt_pair >= pair_pt_min)
+    index = np.flatnonzero(ok)  # the muon stage runs on the surviving trials only
+    e1, e2, q1, pair, w2, pt_pair, y_pair, factor = (a[index] for a in (e1, e2, q1, pair, w2, pt_pair, y_pair, factor))
+    m = len(index)
+    w = np.sqrt(w2)
+    beta = np.sqrt(np.clip(1 - 4 * MUON_MASS**2 / w**2, 0.0, 1.0))
+    # Muon rapidity y* along the photon axis in the gamma gamma frame, uniform within pre-cuts.
+    p_star = 0.5 * w * beta
+    sin_min = np.clip((pt_min_mu - _PT_MARGIN - pt_pair) / np.maximum(p_star, 1e-300), 0.0, None)
+    ok = sin_min < 1
+    cos_max = np.sqrt(np.clip(1 - sin_min**2, 0.0, 1.0))
+    ystar_lim = np.minimum(np.arctanh(np.minimum(beta * cos_max, 1 - 1e-15)), eta_max + _RAPIDITY_MARGIN - np.abs(y_pair))
+    ok &= ystar_lim > 0
+    ystar_lim = np.where(ok, ystar_lim, 1.0)
+    ystar = (2 * rng.random(m) - 1) * ystar_lim
+    cos = np.tanh(ystar) / np.where(beta > 0, beta, 1.0)
+    pdf_cos = beta / (1 - beta**2 * cos**2) / (2 * ystar_lim)
+    phi = rng.random(m) * 2 * np.pi
+    sin = np.sqrt(np.clip(1 - cos**2, 0.0, 1.0))
+    # Photon-1 direction in the pair rest frame defines the axis.
+    axis = boost(q1, inverse(pair))[:, 1:]
+    axis /= np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-300)
+    helper = np.where(np.abs(axis[:, :1]) < 0.9, np.array([[1.0, 0, 0]]), np.array([[0, 1.0, 0]]))
+    u = np.cross(axis, helper)
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    v = np.cross(axis, u)
+    direction = (cos[:, None] * axis + (sin * np.cos(phi))[:, None] * u + (sin * np.sin(phi))[:, None] * v)
+    mu_minus_rest = np.concatenate([0.5 * w[:, None], p_star[:, None] * direction], axis=1)
+    mu_plus_rest = mu_minus_rest * np.array([1.0, -1, -1, -1])
+    mu_minus = boost(mu_minus_rest, pair)
+    mu_plus = boost(mu_plus_rest, pair)
+    weight = np.where(ok, factor * dsigma_gg_mumu_dcos(w, cos) / pdf_cos * GEV2_TO_FB, 0.0)
+    return np.stack([e1, e2, mu_minus, mu_plus], axis=1), weight, w, index
+
+
+def _passes(p4, w, *, w_min, theta_min, theta_max, pt_min, pair_pt_min, recoil_cos_max, recoil_p_min):
+    mus = p4[:, 2:]
+    pt = np.hypot(mus[..., 1], mus[..., 2])
+    theta = np.degrees(np.arctan2(pt, mus[..., 3]))
+    pair = mus.sum(axis=1)
+    pair_pt = np.hypot(pair[:, 1], pair[:, 2])
+    ok = (w > w_min) & np.all((theta >= theta_min) & (theta <= theta_max) & (pt >= pt_min), axis=1) & (pair_pt >= pair_pt_min)
+    p_recoil = np.hypot(pair_pt, pair[:, 3])  # recoil three-momentum = -(mu+ mu-) three-momentum
+    if recoil_p_min > 0:
+        ok &= p_recoil >= recoil_p_min
+    if recoil_cos_max is not None:
+        ok &= np.abs(pair[:, 3]) <= recoil_cos_max * p_recoil
+    return ok
+
+
+@register_process(
+    "eemumu",
+    description="e+e- -> e+e- mu+mu- via two-photon collisions (Budnev EPA with Q^2, Breit-Wheeler)",
+    generator_name="darkscan-twophoton",
+)
+def generate(
+    n_events: int,
+    rng: np.random.Generator,
+    *,
+    sqrt_s: float,
+    w_min: float = 0.5,
+    muon_theta_min: float = 15.0,
+    muon_theta_max: float = 165.0,
+    muon_pt_min: float = 0.3,
+    mumu_pt_min: float = 0.0,
+    recoil_cos_max: float | None = None,
+    recoil_p_min: float = 0.0,
+) -> TruthEvents:
+    """Generate weighted e+e- -> e+e- mu+mu- events in the CM frame.
+
+    Args:
+        n_events: number of events returned (all pass the cuts).
+        rng: numpy random generator.
+        sqrt_s: CM energy in GeV.
+        w_min: minimum mu+ mu- invariant mass in GeV (default 0.5, as in the Physics Book).
+        muon_theta_min: minimum polar angle of both muons in the CM frame, degrees.
+        muon_theta_max: maximum polar angle of both muons in the CM frame, degrees.
+        muon_pt_min: minimum transverse momentum of both muons in the CM frame, GeV.
+        mumu_pt_min: minimum transverse momentum of the mu+ mu- system in the CM frame, GeV.
+        recoil_cos_max: maximum |cos theta| (CM) of the recoil three-momentum -p(mu+ mu-) (the
+            e+ e- system); None for no cut. Importance-sampled (see module docstring).
+        recoil_p_min: minimum CM momentum of the recoil (= of the mu+ mu- system), GeV.
+
+    Returns:
+        Events with particles (e-, e+, mu-, mu+); weights (fb) sum to the cross section of the
+        phase space inside the cuts (set angles to 0/180 and pT cuts to 0 for the total).
+    """
+    if n_events < 0:
+        raise ValueError(f"n_events must be >= 0, got {n_events}")
+    if not 0 <= muon_theta_min < muon_theta_max <= 180:
+        raise ValueError(f"need 0 <= muon_theta_min < muon_theta_max <= 180, got {muon_theta_min}, {muon_theta_max}")
+    if w_min <= 2 * MUON_MASS or w_min >= sqrt_s:
+        raise ValueError(f"w_min must lie between 2 m_mu and sqrt_s, got {w_min}")
+    if recoil_cos_max is not None and not 0 < recoil_cos_max <= 1:
+        raise ValueError(f"recoil_cos_max must lie in (0, 1], got {recoil_cos_max}")
+    if recoil_p_min < 0 or mumu_pt_min < 0:
+        raise ValueError(f"recoil_p_min and mumu_pt_min must be >= 0, got {recoil_p_min}, {mumu_pt_min}")
+    k_recoil, sample_pt_min = None, mumu_pt_min
+    if recoil_cos_max is not None and recoil_cos_max < 1:
+        k_recoil = recoil_cos_max / np.sqrt(1 - recoil_cos_max**2)  # |pz| <= k pT of the pair
+        # |cos| <= c and |p| >= p_min imply pT(pair) >= p_min sqrt(1 - c^2).
+        sample_pt_min = max(mumu_pt_min, recoil_p_min * np.sqrt(1 - recoil_cos_max**2))
+    theta_edge = np.radians(max(min(muon_theta_min, 180 - muon_theta_max), 1e-6))
+    eta_max = -np.log(np.tan(theta_edge / 2))
+    cuts = dict(w_min=w_min, theta_min=muon_theta_min, theta_max=muon_theta_max, pt_min=muon_pt_min, pair_pt_min=mumu_pt_min,
+                recoil_cos_max=recoil_cos_max, recoil_p_min=recoil_p_min)
+
+    chunks_p4, chunks_w = [], []
+    kept, trials = 0, 0
+    while kept < n_events:
+        p4, weight, w, trial_index = _trial_batch(rng, _BATCH, sqrt_s, w_min, eta_max, muon_pt_min, sample_pt_min, k_recoil)
+        index = np.flatnonzero((weight > 0) & _passes(p4, w, **cuts))
+        need = n_events - kept
+        if len(index) > need:  # stop at the trial that produced the last needed event
+            index = index[:need]
+            trials += int(trial_index[index[-1]]) + 1
+        else:
+            trials += _BATCH
+        kept += len(index)
+        chunks_p4.append(p4[index])
+        chunks_w.append(weight[index])
+        if trials > _MAX_TRIALS_FACTOR * max(n_events, 1000) and kept < 1e-3 * trials:
+            raise RuntimeError(f"eemumu: cuts keep only {kept} of {trials} trials; check the generator-level cuts")
+    if n_events == 0:
+        return TruthEvents(np.zeros((0, 4), np.int32), np.zeros((0, 4, 4)), np.zeros((0, 4)), np.zeros(0))
+    weight = np.concatenate(chunks_w) / trials
+    log.info("eemumu: %d events from %d trials (efficiency %.3f), sigma = %.4g fb", n_events, trials, n_events / trials, weight.sum())
+    return TruthEvents(
+        pdg=np.tile(np.array([PDG_ELECTRON, -PDG_ELECTRON, PDG_MUON, -PDG_MUON], dtype=np.int32), (n_events, 1)),
+        p4=np.concatenate(chunks_p4),
+        invisible=np.zeros((n_events, 4)),
+        weight=weight,
+    )

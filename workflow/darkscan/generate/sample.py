@@ -1,0 +1,190 @@
+"""Produce sample files: generate in seeded chunks, simulate the detector, write ROOT.
+
+MC samples (``results/{channel}/samples/{sample}.root``) hold weighted events (``weight`` in fb
+per event, summing to the cross section of the generated phase space). The pseudo-dataset
+(``data.root``) is an unweighted Poisson draw of the background model at the channel
+luminosity, drawn from independent random streams, written like real data (``weight`` = 1).
+Each chunk c of sample s uses ``seed_for(seed, channel, s, c)``, so outputs do not depend on
+how many jobs or cores run.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+
+import numpy as np
+from tqdm import tqdm
+
+from darkscan import config as cfg
+from darkscan import rootio
+from darkscan.experiments.detector import beams_of, simulate
+from darkscan.generate.events import TruthEvents
+from darkscan.generate.registry import get_process
+from darkscan.seeds import rng_for, seed_for
+
+log = logging.getLogger(__name__)
+
+
+def chunk_sizes(n_events: int, chunk_events: int) -> list[int]:
+    """Split ``n_events`` into chunks of at most ``chunk_events``."""
+    n_chunks = max(1, math.ceil(n_events / chunk_events))
+    base, extra = divmod(n_events, n_chunks)
+    return [base + (i < extra) for i in range(n_chunks)]
+
+
+def _generate_chunk(process_name: str, n: int, seed: int, names: tuple, *, sqrt_s: float, options: dict) -> TruthEvents:
+    process = get_process(process_name)
+    return process.generate(n, rng_for(seed, *names), sqrt_s=sqrt_s, **options)
+
+
+def _write_chunk(out, events: TruthEvents, experiment: dict, seed: int, names: tuple, first: bool) -> None:
+    payload = simulate(events, experiment, rng_for(seed, *names, "detector"))
+    if first:
+        out[rootio.TREE] = payload
+    else:
+        out[rootio.TREE].extend(payload)
+
+
+def produce_sample(out_path: str | os.PathLike, *, channel: dict, experiment: dict, sample: str, seed: int, chunk_events: int, compression: str = "lz4", progress: bool = True) -> dict:
+    """Generate one MC sample of a channel and write it; returns the file metadata.
+
+    The cross section in the metadata is the sum of the weights; its error is sqrt(sum w^2).
+    """
+    entry = cfg.sample_config(channel, sample)
+    process = get_process(entry["process"])
+    sqrt_s = beams_of(experiment).sqrt_s
+    sizes = chunk_sizes(entry["events"], chunk_events)
+    sum_w = sum_w2 = 0.0
+    with rootio.recreate(out_path, compression=compression) as out:
+        for i, n in enumerate(tqdm(sizes, desc=f"{channel['name']}/{sample}", unit="chunk", disable=not progress)):
+            names = (channel["name"], sample, i)
+            events = _generate_chunk(entry["process"], n, seed, names, sqrt_s=sqrt_s, options=entry.get("options", {}))
+            # Each chunk's weights sum to its own estimate of sigma; average the chunks.
+            events = TruthEvents(events.pdg, events.p4, events.invisible, events.weight * (n / entry["events"]))
+            sum_w += float(events.weight.sum())
+            sum_w2 += float((events.weight**2).sum())
+            _write_chunk(out, events, experiment, seed, names, first=(i == 0))
+        metadata = {
+            "channel": channel["name"],
+            "sample": sample,
+            "process": entry["process"],
+            "options": entry.get("options", {}),
+            "is_data": False,
+            "xsec_fb": sum_w,
+            "xsec_err_fb": math.sqrt(sum_w2),
+            "generated_events": entry["events"],
+            "equivalent_luminosity_fb": (sum_w**2 / sum_w2) / sum_w if sum_w > 0 else 0.0,
+            "seed": seed,
+            "chunk_seeds": [seed_for(seed, channel["name"], sample, i) for i in range(len(sizes))],
+            "generator": process.generator_name,
+            "experiment": experiment["name"],
+            "sqrt_s": sqrt_s,
+            "versions": rootio.package_versions(),
+        }
+        if "mass" in entry:
+            metadata["mass"] = entry["mass"]
+        rootio.write_metadata(out, metadata)
+    log.info("%s/%s: %d events, sigma = %.4g +- %.2g fb", channel["name"], sample, entry["events"], sum_w, math.sqrt(sum_w2))
+    return metadata
+
+
+def data_chunk_events(*, xsec_fb: float, luminosity_fb: float, n_chunks: int, unweighted: bool, oversample: float, rng: np.random.Generator) -> int:
+    """Events to generate for one data chunk.
+
+    Unweighted generators: N ~ Poisson(sigma L / K), so the K chunks add up to Poisson(sigma L).
+    Weighted generators: ``oversample`` x sigma L / K events, then Poisson-thinned (see
+    :func:`poisson_copies`).
+    """
+    mean = xsec_fb * luminosity_fb / n_chunks
+    return int(rng.poisson(mean)) if unweighted else max(1, math.ceil(oversample * mean))
+
+
+def poisson_copies(weights_fb: np.ndarray, *, luminosity_fb: float, n_chunks: int, rng: np.random.Generator) -> np.ndarray:
+    """Copies of each weighted event in the pseudo-data: k_i ~ Poisson(w_i L / K).
+
+    The result is a Poisson process whose intensity is the generated (weighted) model: the count
+    in any region is Poisson-distributed around the MC expectation of that chunk. Events drawn
+    more than once are kept as separate events (their detector response is simulated anew).
+    """
+    return rng.poisson(weights_fb * luminosity_fb / n_chunks)
+
+
+def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment: dict, component: str, chunk: int, n_chunks: int, xsec_fb: float, seed: int, oversample: float = 2.0, chunk_events: int = 500_000, compression: str = "lz4") -> dict:
+    """One chunk of the pseudo-data from one background (or the injected signal).
+
+    Args:
+        out_path: output ROOT file.
+        channel: validated channel config.
+        experiment: validated experiment config.
+        component: background sample name, or ``injected_signal``.
+        chunk: chunk index (0-based) of ``n_chunks``.
+        xsec_fb: cross section of the component's generated phase space (from its MC sample).
+        seed: global seed.
+        oversample: generated events per expected data event for weighted generators.
+        chunk_events: largest number of events generated at once.
+        compression: ROOT compression.
+
+    Returns:
+        The chunk's metadata.
+    """
+    lumi = channel["luminosity_fb"]
+    if component == "injected_signal":
+        inject = channel["data"]["inject_signal"]
+        process_name = channel["signal"]["process"]
+        options = {**channel["signal"].get("options", {}), "mass": inject["mass"], "coupling": inject["coupling"]}
+    else:
+        process_name = channel["backgrounds"][component]["process"]
+        options = channel["backgrounds"][component].get("options", {})
+    process = get_process(process_name)
+    names = (channel["name"], "data", component, chunk)
+    rng = rng_for(seed, *names, "counts")
+    n_generate = data_chunk_events(xsec_fb=xsec_fb, luminosity_fb=lumi, n_chunks=n_chunks, unweighted=process.unweighted, oversample=oversample, rng=rng)
+    sqrt_s = beams_of(experiment).sqrt_s
+    written = 0
+    with rootio.recreate(out_path, compression=compression) as out:
+        # Generate in sub-chunks of at most chunk_events so that memory stays flat.
+        for sub, n in enumerate(chunk_sizes(n_generate, chunk_events) if n_generate else []):
+            sub_names = (*names, sub)
+            events = _generate_chunk(process_name, n, seed, sub_names, sqrt_s=sqrt_s, options=options)
+            if process.unweighted:
+                index = np.arange(len(events))
+            else:
+                # weights of this sub-chunk sum to its share n / n_generate of sigma
+                weights = events.weight / events.weight.sum() * xsec_fb * (n / n_generate)
+                index = np.repeat(np.arange(len(events)), poisson_copies(weights, luminosity_fb=lumi, n_chunks=n_chunks, rng=rng))
+            if len(index):
+                picked = events.take(index)
+                ones = TruthEvents(picked.pdg, picked.p4, picked.invisible, np.ones(len(picked)))
+                _write_chunk(out, ones, experiment, seed, sub_names, first=(written == 0))
+                written += len(index)
+        metadata = {"channel": channel["name"], "sample": "data", "component": component, "chunk": chunk, "n_chunks": n_chunks, "is_data": True, "luminosity_fb": lumi, "xsec_fb": xsec_fb, "expected": xsec_fb * lumi / n_chunks, "events": written, "generated_events": n_generate, "seed": seed_for(seed, *names), "generator": process.generator_name, "experiment": experiment["name"], "sqrt_s": sqrt_s, "versions": rootio.package_versions()}
+        rootio.write_metadata(out, metadata)
+    log.info("data/%s chunk %d: %d events (expected %.1f) from %d generated", component, chunk, written, metadata["expected"], n_generate)
+    return metadata
+
+
+def merge_data(chunk_paths: list[str | os.PathLike], out_path: str | os.PathLike, *, channel: dict, compression: str = "lz4", step_size: int = 1_000_000) -> dict:
+    """Concatenate the data chunks into ``data.root`` (streamed in steps: memory stays flat)."""
+    components, first = [], True
+    with rootio.recreate(out_path, compression=compression) as out:
+        for path in chunk_paths:
+            meta = rootio.read_metadata(path)
+            components.append(meta)
+            with rootio.open_checked(path) as file:
+                if rootio.TREE not in file:
+                    continue
+                for arrays in file[rootio.TREE].iterate(step_size=step_size, library="ak"):
+                    payload = {field: arrays[field] for field in arrays.fields}
+                    if first:
+                        out[rootio.TREE] = payload
+                        first = False
+                    else:
+                        out[rootio.TREE].extend(payload)
+        if first:
+            raise ValueError(f"channel {channel['name']}: the pseudo-dataset is empty (luminosity {channel['luminosity_fb']} fb^-1 too small?)")
+        total = sum(m["events"] for m in components)
+        rootio.write_metadata(out, {"channel": channel["name"], "sample": "data", "is_data": True, "luminosity_fb": channel["luminosity_fb"], "events": total, "components": components, "generator": "darkscan pseudo-data", "versions": rootio.package_versions()})
+    log.info("data: %d events from %d chunks", total, len(chunk_paths))
+    return {"events": total}

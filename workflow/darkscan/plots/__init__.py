@@ -1,0 +1,1 @@
+"""Plots for people: mplhep style, labelled axes with units, legends."""

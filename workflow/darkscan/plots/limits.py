@@ -1,0 +1,124 @@
+"""Limit plots: cross section and coupling vs. mass with expected bands, local significance.
+
+The (g-2)_mu band shows the Z' couplings that explain Delta a_mu = (251 +- 59) x 10^-11 within
+2 sigma: the 2021 experimental average (Muon g-2, PRL 126 (2021) 141801) minus the 2020 Theory
+Initiative prediction (Phys. Rept. 887 (2020) 1), as drawn in Belle II PRL 124 (2020) 141801.
+The 2025 Theory Initiative update (arXiv:2505.21476) no longer shows a discrepancy; the band is
+kept for comparison with the published figures and can be switched off (plots.gm2_band).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import mplhep  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from darkscan import rootio  # noqa: E402
+from darkscan.physics import zprime  # noqa: E402
+
+log = logging.getLogger(__name__)
+DELTA_A_MU = 251e-11
+DELTA_A_MU_ERR = 59e-11
+BAND_COLOURS = {"2": "#F5BB54", "1": "#607641"}  # yellow/green as in the HEP convention
+
+
+def _style() -> None:
+    mplhep.style.use("ROOT")
+
+
+def _label(ax, channel: dict, experiment: dict) -> None:
+    mplhep.label.exp_label(exp=experiment.get("label", experiment["name"]), llabel="Simulation", rlabel=rf"$\int L\,dt$ = {channel['luminosity_fb']:g} fb$^{{-1}}$", ax=ax)
+
+
+def _save(fig, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
+    for path in (png, pdf):
+        with rootio.atomic_path(path) as tmp:
+            fig.savefig(tmp, format=str(path).rsplit(".", 1)[-1], dpi=150)
+    plt.close(fig)
+
+
+def _bands(ax, frame: pd.DataFrame, prefix: str) -> None:
+    """Expected median with +-1 and +-2 sigma bands of the columns ``{prefix}_exp*``."""
+    mass = frame["mass"].to_numpy()
+    column = lambda suffix: frame[f"{prefix}_{suffix}"].to_numpy()  # noqa: E731
+    ax.fill_between(mass, column("exp_m2"), column("exp_p2"), color=BAND_COLOURS["2"], label=r"Expected $\pm 2\sigma$", lw=0)
+    ax.fill_between(mass, column("exp_m1"), column("exp_p1"), color=BAND_COLOURS["1"], label=r"Expected $\pm 1\sigma$", lw=0)
+    ax.plot(mass, column("exp"), "k--", lw=1.5, label="Expected (median)")
+
+
+def plot_xsec(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf) -> None:
+    """Upper limit on the signal cross section (fb) vs. mass."""
+    _style()
+    fig, ax = plt.subplots(figsize=(10, 8))
+    mass = frame["mass"].to_numpy()
+    _bands(ax, frame, "xsec")
+    ax.plot(mass, frame["xsec_obs"], "k-", lw=2, label="Observed")
+    failed = frame["status"] == "failed"
+    if failed.any():
+        ax.plot(mass[failed], np.full(failed.sum(), ax.get_ylim()[0]), "rx", label="failed fit")
+    ax.set_yscale("log")
+    unit = channel["fit"].get("unit", "GeV")
+    ax.set_xlabel(f"$M_{{Z'}}$ [{unit}]")
+    ax.set_ylabel(rf"$\sigma(e^+e^-\to\mu^+\mu^- Z')\times$BF(Z'$\to$inv.) [fb], {100 * channel['cl']:.0f}% CL")
+    ax.legend(loc="upper left", fontsize=16, frameon=False, bbox_to_anchor=(0.0, 0.93))
+    ax.set_ylim(top=ax.get_ylim()[1] * 10)
+    _label(ax, channel, experiment)
+    _save(fig, png, pdf)
+
+
+def plot_coupling(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf, *, gm2_band: bool = True) -> None:
+    """Upper limits on the coupling for every scenario, with the (g-2)_mu band."""
+    _style()
+    fig, ax = plt.subplots(figsize=(10, 8))
+    mass = frame["mass"].to_numpy()
+    scenarios = list(channel["coupling"]["scenarios"].items())
+    first, scenario = scenarios[0]
+    _bands(ax, frame, f"coupling_{first}")
+    ax.plot(mass, frame[f"coupling_{first}_obs"], "k-", lw=2, label=f"Observed, {scenario.get('label', first)}")
+    for (name, other), style in zip(scenarios[1:], ("b-", "m-", "c-")):
+        ax.plot(mass, frame[f"coupling_{name}_obs"], style, lw=2, label=f"Observed, {other.get('label', name)}")
+        ax.plot(mass, frame[f"coupling_{name}_exp"], style[0] + ":", lw=1.5, label=f"Expected, {other.get('label', name)}")
+    if gm2_band:
+        grid = np.geomspace(mass.min(), mass.max(), 60)
+        lo = zprime.coupling_for_delta_a_mu(DELTA_A_MU - 2 * DELTA_A_MU_ERR, grid)
+        hi = zprime.coupling_for_delta_a_mu(DELTA_A_MU + 2 * DELTA_A_MU_ERR, grid)
+        ax.fill_between(grid, lo, hi, color="tab:red", alpha=0.3, lw=0, label=r"$(g-2)_\mu$ $\pm 2\sigma$ (2021)")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"$M_{{Z'}}$ [{channel['fit'].get('unit', 'GeV')}]")
+    ax.set_ylabel(f"{channel['coupling'].get('name', 'coupling')}, {100 * channel['cl']:.0f}% CL upper limit")
+    ax.legend(loc="upper left", fontsize=14, frameon=False, bbox_to_anchor=(0.0, 0.93))
+    ax.set_ylim(top=ax.get_ylim()[1] * 30)
+    _label(ax, channel, experiment)
+    _save(fig, png, pdf)
+
+
+def plot_significance(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf) -> None:
+    """Local significance vs. mass."""
+    _style()
+    fig, ax = plt.subplots(figsize=(10, 6))
+    ax.plot(frame["mass"], frame["z_local"], "k-", lw=1.5, label="Local significance")
+    for z in (1, 2, 3):
+        ax.axhline(z, color="grey", lw=0.8, ls=":")
+    ax.set_xlabel(f"$M_{{Z'}}$ [{channel['fit'].get('unit', 'GeV')}]")
+    ax.set_ylabel(r"Local significance $Z_{\mathrm{local}}$ [$\sigma$]")
+    ax.set_ylim(0, max(4.0, float(np.nanmax(frame["z_local"])) * 1.3))
+    ax.legend(loc="upper right", frameon=False)
+    _label(ax, channel, experiment)
+    _save(fig, png, pdf)
+
+
+def plot_channel(limits_csv: str | os.PathLike, *, channel: dict, experiment: dict, outputs: dict) -> None:
+    """All limit plots of a channel, as PNG and PDF."""
+    frame = pd.read_csv(limits_csv)
+    if frame.empty:
+        raise ValueError(f"{limits_csv}: no mass points")
+    plot_xsec(frame, channel, experiment, outputs["xsec_png"], outputs["xsec_pdf"])
+    plot_coupling(frame, channel, experiment, outputs["coupling_png"], outputs["coupling_pdf"], gm2_band=channel.get("plots", {}).get("gm2_band", True))
+    plot_significance(frame, channel, experiment, outputs["significance_png"], outputs["significance_pdf"])

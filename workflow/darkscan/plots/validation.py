@@ -1,0 +1,98 @@
+"""Validation figures used by the papermill notebook: data vs. MC, cut flow, signal vs. mass."""
+
+from __future__ import annotations
+
+import os
+
+import hist
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import mplhep  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from darkscan import rootio  # noqa: E402
+from darkscan.stats.signal_model import SignalModel  # noqa: E402
+
+#: Axis ranges and labels (with units) of the selection variables drawn in the notebook.
+VARIABLE_AXES = {
+    "recoil_mass": (60, -1.0, 9.0, r"$M_{\mathrm{recoil}}(\mu\mu)$ [GeV]"),
+    "recoil_mass_squared": (60, -5.0, 70.0, r"$M^2_{\mathrm{recoil}}$ [GeV$^2$]"),
+    "recoil_p_cm": (50, 0.0, 5.5, r"$p^*_{\mathrm{recoil}}$ [GeV]"),
+    "recoil_theta_lab": (45, 0.0, 180.0, r"$\theta_{\mathrm{recoil}}$ (lab) [deg]"),
+    "recoil_mu_angle_min": (45, 0.0, 180.0, r"min. angle(recoil, $\mu$) (CM) [deg]"),
+    "pt_mumu_cm": (50, 0.0, 5.0, r"$p^*_T(\mu\mu)$ [GeV]"),
+    "mu1_pt": (50, 0.0, 6.0, r"leading muon $p_T$ [GeV]"),
+    "mu2_pt": (50, 0.0, 6.0, r"second muon $p_T$ [GeV]"),
+    "extra_energy": (40, 0.0, 4.0, r"$E_{\mathrm{extra}}$ (ECL) [GeV]"),
+}
+
+
+def read_selected(path: str | os.PathLike, columns: list[str]) -> dict[str, np.ndarray]:
+    """Columns of a selected-events file (with ``weight``, ``passed`` and all ``cut_*`` flags)."""
+    with rootio.open_checked(path) as file:
+        tree = rootio.tree_of(file, path)
+        wanted = [c for c in tree.keys() if c in columns or c.startswith("cut_") or c in ("weight", "passed")]
+        return tree.arrays(wanted, library="np")
+
+
+def n_minus_one(arrays: dict[str, np.ndarray], cut: str) -> np.ndarray:
+    """Events passing every cut but ``cut`` (the "N-1" selection)."""
+    flags = [v for k, v in arrays.items() if k.startswith("cut_") and k != f"cut_{cut}"]
+    return np.logical_and.reduce(flags) if flags else np.ones(len(arrays["weight"]), dtype=bool)
+
+
+def data_mc(ax, variable: str, samples: dict[str, dict[str, np.ndarray]], *, masks: dict[str, np.ndarray], luminosity_fb: float, labels: dict[str, str]) -> None:
+    """Stacked MC backgrounds vs. data for one variable (MC scaled to the luminosity)."""
+    bins, low, high, label = VARIABLE_AXES.get(variable, (50, None, None, variable))
+    if low is None:
+        values = np.concatenate([a[variable] for a in samples.values()])
+        low, high = float(np.min(values)), float(np.max(values)) + 1e-9
+    axis = hist.axis.Regular(bins, low, high, name=variable, label=label)
+    stack, names = [], []
+    for name, arrays in samples.items():
+        if name == "data":
+            continue
+        h = hist.Hist(axis, storage=hist.storage.Weight())
+        h.fill(arrays[variable][masks[name]], weight=arrays["weight"][masks[name]] * luminosity_fb)
+        stack.append(h)
+        names.append(labels.get(name, name))
+    if stack:
+        mplhep.histplot(stack, stack=True, histtype="fill", label=names, ax=ax)
+    if "data" in samples:
+        h = hist.Hist(axis)
+        h.fill(samples["data"][variable][masks["data"]])
+        mplhep.histplot(h, histtype="errorbar", yerr=True, color="black", label="Pseudo-data", ax=ax)
+    ax.set_xlabel(label)
+    ax.set_ylabel(f"Events / {(high - low) / bins:.3g}")
+    ax.legend(frameon=False, fontsize="small")
+
+
+def cutflow_table(cutflow: pd.DataFrame) -> pd.DataFrame:
+    """Cut flow as one row per cut and one column per sample (expected events)."""
+    order = list(dict.fromkeys(cutflow["cut"]))
+    table = cutflow.pivot_table(index="cut", columns="sample", values="yield", sort=False).reindex(order)
+    return table
+
+
+def signal_vs_mass(model: SignalModel) -> plt.Figure:
+    """Signal efficiency and fit-variable resolution vs. generated mass, with the interpolation."""
+    masses = model.masses
+    grid = np.linspace(masses[0], masses[-1], 200)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5))
+    eff = np.array([p.efficiency for p in model.points])
+    err = np.array([p.efficiency_err for p in model.points])
+    left.errorbar(masses, eff, yerr=err, fmt="ko", label="generated masses")
+    left.plot(grid, [model.efficiency(m) for m in grid], "b-", label="interpolation")
+    left.set_xlabel("Mass [GeV]")
+    left.set_ylabel("Signal efficiency")
+    left.legend(frameon=False)
+    right.plot(masses, [p.resolution for p in model.points], "ko", label="generated masses")
+    right.plot(grid, [model.resolution(m) for m in grid], "b-", label="interpolation")
+    right.set_xlabel("Mass [GeV]")
+    right.set_ylabel("Resolution (half 16-84% range) [GeV]")
+    right.legend(frameon=False)
+    fig.tight_layout()
+    return fig

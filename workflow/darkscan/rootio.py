@@ -1,0 +1,95 @@
+"""ROOT file I/O with uproot: atomic writes, JSON metadata, checked reads.
+
+Every file darkscan writes carries a ``metadata`` TObjString holding JSON (cross section in fb,
+generated events, equivalent luminosity, seed, generator and versions). Files are written to a
+temporary name and renamed at the end, so a failed job never leaves a partial file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import json
+import logging
+import os
+import pathlib
+from typing import Iterator
+
+import uproot
+
+log = logging.getLogger(__name__)
+TREE = "events"
+METADATA_KEY = "metadata"
+_COMPRESSION = {"lz4": lambda: uproot.LZ4(1), "zstd": lambda: uproot.ZSTD(1), "zlib": lambda: uproot.ZLIB(1)}
+_VERSIONED = ("darkscan", "numpy", "uproot", "awkward", "hist", "pyhf", "pythia8mc", "snakemake")
+
+
+class InputFileError(ValueError):
+    """An input ROOT file is missing, unreadable or lacks a tree or branch."""
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape outputs (recorded in metadata)."""
+    versions = {}
+    for name in _VERSIONED:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[pathlib.Path]:
+    """Yield a temporary sibling path; rename it to ``path`` only if the block succeeds."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def recreate(path: str | os.PathLike, *, compression: str = "lz4") -> Iterator[uproot.WritableDirectory]:
+    """Open a new ROOT file for writing, atomically (see :func:`atomic_path`)."""
+    with atomic_path(path) as tmp, uproot.recreate(tmp, compression=_COMPRESSION[compression]()) as file:
+        yield file
+
+
+def write_metadata(file: uproot.WritableDirectory, metadata: dict) -> None:
+    """Store ``metadata`` (JSON-serialisable) as the TObjString ``metadata``."""
+    file[METADATA_KEY] = json.dumps(metadata, sort_keys=True)
+
+
+def open_checked(path: str | os.PathLike) -> uproot.ReadOnlyDirectory:
+    """Open a ROOT file; a missing or unreadable file raises InputFileError naming it."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise InputFileError(f"input ROOT file {path} does not exist")
+    try:
+        return uproot.open(path)
+    except Exception as err:  # uproot raises several types for corrupt files
+        raise InputFileError(f"input ROOT file {path} cannot be read: {err}") from err
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """Return the JSON metadata of a darkscan ROOT file (empty dict for foreign files)."""
+    with open_checked(path) as file:
+        if METADATA_KEY not in file:
+            return {}
+        return json.loads(str(file[METADATA_KEY]))
+
+
+def tree_of(file: uproot.ReadOnlyDirectory, path: str | os.PathLike, *, tree: str = TREE, branches: list[str] | tuple[str, ...] = ()) -> uproot.TTree:
+    """The tree ``tree`` of an open file, checking that ``branches`` exist (errors name them)."""
+    if tree not in file:
+        raise InputFileError(f"{path}: no tree {tree!r} (keys: {file.keys()})")
+    ttree = file[tree]
+    missing = sorted(set(branches) - set(ttree.keys()))
+    if missing:
+        raise InputFileError(f"{path}: tree {tree!r} lacks branch(es) {missing}")
+    return ttree

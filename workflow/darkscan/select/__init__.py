@@ -1,0 +1,1 @@
+"""Selection: variables (registered per channel), safe cut expressions, cut flow, histograms."""

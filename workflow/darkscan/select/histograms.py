@@ -1,0 +1,67 @@
+"""Histograms of the fit variable, one ``hist.Hist`` per (region, sample), written with uproot.
+
+Keys follow ``{region}_{sample}[_{variation}]``. MC histograms are expected events at the
+channel luminosity (weight storage keeps sum w^2 for the MC-statistics uncertainty); data
+histograms count events.
+"""
+
+from __future__ import annotations
+
+import os
+
+import hist
+import numpy as np
+import uproot
+
+from darkscan import rootio
+
+SIGNAL_REGION = "signal_region"
+PRESELECTION = "preselection"
+
+
+def histogram_key(region: str, sample: str, variation: str | None = None) -> str:
+    """``{region}_{sample}[_{variation}]``."""
+    return f"{region}_{sample}" + (f"_{variation}" if variation else "")
+
+
+def empty_histogram(channel: dict) -> hist.Hist:
+    """An empty histogram of the channel's fit variable."""
+    fit = channel["fit"]
+    binning = fit["histogram"]
+    label = f"{fit.get('label', fit['variable'])} [{fit.get('unit', 'GeV')}]"
+    return hist.Hist(hist.axis.Regular(binning["bins"], binning["low"], binning["high"], name=fit["variable"], label=label), storage=hist.storage.Weight())
+
+
+def fill_histograms(selected: dict[str, str | os.PathLike], out_path: str | os.PathLike, *, channel: dict, compression: str = "lz4") -> dict[str, hist.Hist]:
+    """Fill the signal-region and preselection histograms of every sample and write them.
+
+    Args:
+        selected: sample name -> selected-events file.
+        out_path: ``histograms.root``.
+        channel: validated channel config.
+        compression: ROOT compression.
+    """
+    variable = channel["fit"]["variable"]
+    lumi = channel["luminosity_fb"]
+    result = {}
+    for sample, path in selected.items():
+        with rootio.open_checked(path) as file:
+            arrays = rootio.tree_of(file, path, branches=[variable, "weight", "passed"]).arrays([variable, "weight", "passed"], library="np")
+        scale = 1.0 if sample == "data" else lumi
+        for region, mask in ((SIGNAL_REGION, arrays["passed"]), (PRESELECTION, np.ones(len(arrays["passed"]), dtype=bool))):
+            h = empty_histogram(channel)
+            h.fill(arrays[variable][mask], weight=arrays["weight"][mask] * scale)
+            result[histogram_key(region, sample)] = h
+    with rootio.recreate(out_path, compression=compression) as out:
+        for key, h in result.items():
+            out[key] = h
+        rootio.write_metadata(out, {"channel": channel["name"], "luminosity_fb": lumi, "variable": variable, "regions": [SIGNAL_REGION, PRESELECTION]})
+    return result
+
+
+def read_histogram(path: str | os.PathLike, key: str) -> hist.Hist:
+    """Read one histogram back as ``hist.Hist``; the error names the file and key."""
+    with rootio.open_checked(path) as file:
+        if key not in file:
+            raise rootio.InputFileError(f"{path}: no histogram {key!r}")
+        return file[key].to_hist()

@@ -1,0 +1,1 @@
+"""Statistics: signal interpolation, pyhf models, the mass scan, look-elsewhere."""

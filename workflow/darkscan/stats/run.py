@@ -1,0 +1,105 @@
+"""Run a channel's mass scan in parts and merge the parts into ``limits.csv``.
+
+The hypothesis grid is split round-robin into ``n_parts`` parts (one Snakemake job each), so
+the result does not depend on how many parts run in parallel. Coupling limits follow from
+sigma(g) = g^2 sigma(g = 1) x BF(Z' -> invisible): g_lim = sqrt(sigma_lim / (sigma_1 BF)).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import pathlib
+
+import numpy as np
+import pandas as pd
+
+from darkscan import rootio
+from darkscan.physics import zprime
+from darkscan.select.histograms import SIGNAL_REGION, histogram_key, read_histogram
+from darkscan.stats.scan import LimitResult, fit_mass
+from darkscan.stats.signal_model import SignalModel, load_signal_point
+from darkscan.systematics.aggregate import read_table
+
+log = logging.getLogger(__name__)
+SIGMA_SUFFIXES = ("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2")
+
+
+def load_signal_model(signal_files: list[str | os.PathLike], *, channel: dict) -> SignalModel:
+    """The interpolating signal model from the selected signal files."""
+    return SignalModel([load_signal_point(p, variable=channel["fit"]["variable"]) for p in signal_files])
+
+
+def summed_background(histograms_path: str | os.PathLike, channel: dict):
+    """Sum of the background histograms in the signal region."""
+    total = None
+    for name in channel["backgrounds"]:
+        h = read_histogram(histograms_path, histogram_key(SIGNAL_REGION, name))
+        total = h if total is None else total + h
+    return total
+
+
+def grid_part(grid: np.ndarray, part: int, n_parts: int) -> np.ndarray:
+    """Round-robin share ``part`` (0-based) of the grid."""
+    if not 0 <= part < n_parts:
+        raise ValueError(f"scan part {part} outside 0..{n_parts - 1}")
+    return grid[part::n_parts]
+
+
+def scan_part(*, channel: dict, signal_files: list[str], histograms_path: str, systematics_path: str, part: int, n_parts: int, out_csv: str | os.PathLike, workspace_dir: str | os.PathLike) -> pd.DataFrame:
+    """Fit every hypothesis of one part; write its rows and its pyhf workspaces."""
+    model = load_signal_model(signal_files, channel=channel)
+    grid = grid_part(model.scan_grid(channel["masses"]), part, n_parts)
+    data = read_histogram(histograms_path, histogram_key(SIGNAL_REGION, "data"))
+    background = summed_background(histograms_path, channel)
+    systematics = read_table(systematics_path)
+    workspace_dir = pathlib.Path(workspace_dir)
+    workspace_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for mass in grid:
+        signal = model.at(float(mass))
+        result = fit_mass(float(mass), signal, data=data, background=background, channel=channel, systematics=systematics, workspace_path=workspace_dir / f"mass_{mass:.4f}.json")
+        rows.append(_row(result))
+        log.info("m = %.4f GeV: %s, obs %.4g fb, exp %.4g fb, Z = %.2f", mass, result.status, result.xsec_obs, result.xsec_exp[2], result.z_local)
+    frame = pd.DataFrame(rows)
+    with rootio.atomic_path(out_csv) as tmp:
+        frame.to_csv(tmp, index=False, float_format="%.8g")
+    return frame
+
+
+def _row(result: LimitResult) -> dict:
+    row = {"mass": result.mass, "status": result.status, "xsec_obs": result.xsec_obs}
+    row.update({f"xsec_{s}": v for s, v in zip(SIGMA_SUFFIXES, result.xsec_exp)})
+    row.update({k: v for k, v in dataclasses.asdict(result).items() if k not in {"mass", "status", "xsec_obs", "xsec_exp"}})
+    return row
+
+
+def add_coupling_limits(frame: pd.DataFrame, *, channel: dict) -> pd.DataFrame:
+    """Add coupling limits for every scenario; the first scenario fills the ``coupling_*`` columns."""
+    frame = frame.copy()
+    coupling = channel["signal"].get("options", {}).get("coupling", 1.0)
+    sigma_per_g2 = frame["signal_xsec_fb"] / coupling**2
+    for i, (name, scenario) in enumerate(channel["coupling"]["scenarios"].items()):
+        bf = zprime.branching_fraction_invisible(frame["mass"].to_numpy(), scenario=scenario["branching"])
+        frame[f"bf_invisible_{name}"] = bf
+        for column in ("obs", *SIGMA_SUFFIXES):
+            values = np.sqrt(frame[f"xsec_{column}"] / (sigma_per_g2 * bf))
+            frame[f"coupling_{name}_{column}"] = values
+            if i == 0:
+                frame[f"coupling_{column}"] = values
+    return frame
+
+
+def merge_parts(part_csvs: list[str | os.PathLike], out_csv: str | os.PathLike, *, channel: dict) -> pd.DataFrame:
+    """Merge scan parts, sort by mass, add coupling limits and write ``limits.csv``."""
+    frame = pd.concat([pd.read_csv(p) for p in part_csvs], ignore_index=True).sort_values("mass", kind="stable")
+    frame = add_coupling_limits(frame, channel=channel)
+    contract = ["mass", "status", "xsec_obs", *[f"xsec_{s}" for s in SIGMA_SUFFIXES], "coupling_obs", *[f"coupling_{s}" for s in SIGMA_SUFFIXES], "p0_local", "z_local"]
+    frame = frame[contract + [c for c in frame.columns if c not in contract]]
+    failed = int((frame["status"] == "failed").sum())
+    if failed:
+        log.warning("%d of %d mass points failed every fit attempt (status 'failed')", failed, len(frame))
+    with rootio.atomic_path(out_csv) as tmp:
+        frame.to_csv(tmp, index=False, float_format="%.8g")
+    return frame

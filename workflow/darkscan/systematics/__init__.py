@@ -1,0 +1,1 @@
+"""Systematic uncertainties: named sources aggregated into one table per channel."""

@@ -1,0 +1,104 @@
+# Input functions, wildcard constraints and config validation. No physics here: everything
+# is delegated to the darkscan package (workflow/darkscan).
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+
+from snakemake.utils import validate
+
+from darkscan import config as dsconfig
+
+validate(config, "../schemas/config.schema.yaml")
+
+CONFIG = dsconfig.as_plain(config)
+CHANNELS = dsconfig.enabled_channels(CONFIG)
+# Schema and semantic validation of every enabled channel before any job runs.
+CHANNEL_CONFIGS = {name: dsconfig.channel_config(CONFIG, name) for name in CHANNELS}
+EXPERIMENT_CONFIGS = {c["experiment"]: dsconfig.experiment_config(CONFIG, c["experiment"]) for c in CHANNEL_CONFIGS.values()}
+SCAN_PARTS = list(range(CONFIG["scan_jobs"]))
+
+
+wildcard_constraints:
+    channel="|".join(CHANNELS) or "NO_CHANNEL",
+    sample="[a-z][a-z0-9_]*",
+    part=r"\d+",
+
+
+def channel_cfg(channel):
+    return CHANNEL_CONFIGS[channel]
+
+
+def experiment_cfg(channel):
+    return EXPERIMENT_CONFIGS[channel_cfg(channel)["experiment"]]
+
+
+def mc_samples(channel):
+    return dsconfig.sample_names(channel_cfg(channel))
+
+
+def signal_samples(channel):
+    return [dsconfig.signal_sample_name(m) for m in channel_cfg(channel)["signal"]["masses"]]
+
+
+def background_samples(channel):
+    return list(channel_cfg(channel)["backgrounds"])
+
+
+def data_components(channel):
+    """Backgrounds (and an injected signal) that make up the pseudo-data."""
+    names = background_samples(channel)
+    if channel_cfg(channel)["data"].get("inject_signal"):
+        names.append(dsconfig.signal_sample_name(channel_cfg(channel)["data"]["inject_signal"]["mass"]))
+    return names
+
+
+def all_samples(channel):
+    return mc_samples(channel) + ["data"]
+
+
+def generation_params(wildcards):
+    """Everything that determines a sample: rerun generation when (and only when) it changes."""
+    channel = channel_cfg(wildcards.channel)
+    return {
+        "sample": dsconfig.sample_config(channel, wildcards.sample),
+        "experiment": experiment_cfg(wildcards.channel),
+        "seed": CONFIG["seed"],
+        "chunk_events": CONFIG["chunk_events"],
+    }
+
+
+def data_params(wildcards):
+    channel = channel_cfg(wildcards.channel)
+    return {
+        "data": channel["data"],
+        "luminosity_fb": channel["luminosity_fb"],
+        "backgrounds": channel["backgrounds"],
+        "experiment": experiment_cfg(wildcards.channel),
+        "seed": CONFIG["seed"],
+    }
+
+
+def selection_params(wildcards):
+    channel = channel_cfg(wildcards.channel)
+    return {"selection": channel["selection"], "luminosity_fb": channel["luminosity_fb"]}
+
+
+def fit_params(wildcards):
+    channel = channel_cfg(wildcards.channel)
+    return {k: channel[k] for k in ("fit", "masses", "cl", "luminosity_fb", "coupling")}
+
+
+def channel_outputs(channel):
+    return [
+        f"results/{channel}/limits.csv",
+        f"results/{channel}/cutflow.csv",
+        f"results/{channel}/systematics.csv",
+        f"results/{channel}/systematics.tex",
+        f"results/{channel}/validation.html",
+        f"results/{channel}/plots/limits_xsec.png",
+    ]
+
+
+def get_final_output():
+    return [path for channel in CHANNELS for path in channel_outputs(channel)]

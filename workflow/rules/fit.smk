@@ -1,0 +1,39 @@
+rule scan_part:
+    input:
+        signal=lambda w: expand("results/{channel}/selected/{sample}.root", channel=w.channel, sample=signal_samples(w.channel)),
+        histograms="results/{channel}/histograms.root",
+        systematics="results/{channel}/systematics.csv",
+    output:
+        limits=temp("results/{channel}/scan/part{part}.csv"),
+        workspaces=directory("results/{channel}/workspaces/part{part}"),
+    log:
+        "logs/{channel}/scan/part{part}.log",
+    benchmark:
+        "benchmarks/rules/{channel}/scan/part{part}.tsv"
+    params:
+        fit=fit_params,
+        n_parts=len(SCAN_PARTS),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        "../../envs/darkscan.yaml"
+    script:
+        "../scripts/scan_part.py"
+
+
+rule limits:
+    input:
+        parts=lambda w: expand("results/{channel}/scan/part{part}.csv", channel=w.channel, part=SCAN_PARTS),
+    output:
+        limits=report("results/{channel}/limits.csv", caption="../report/limits.rst", category="{channel}", subcategory="limits"),
+    log:
+        "logs/{channel}/limits.log",
+    params:
+        fit=fit_params,
+    localrule: True
+    conda:
+        "../../envs/darkscan.yaml"
+    script:
+        "../scripts/merge_limits.py"

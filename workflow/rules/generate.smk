@@ -1,0 +1,66 @@
+# data.root is the pseudo-dataset, never an MC sample.
+ruleorder: pseudo_data > generate_sample
+
+
+rule generate_sample:
+    output:
+        sample="results/{channel}/samples/{sample}.root",
+    log:
+        "logs/{channel}/generate/{sample}.log",
+    benchmark:
+        "benchmarks/rules/{channel}/generate/{sample}.tsv"
+    params:
+        generation=generation_params,
+        compression=CONFIG["compression"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        "../../envs/darkscan.yaml"
+    script:
+        "../scripts/generate_sample.py"
+
+
+rule pseudo_data_chunk:
+    input:
+        mc="results/{channel}/samples/{component}.root",
+    output:
+        chunk=temp("results/{channel}/samples/data/{component}_{chunk}.root"),
+    log:
+        "logs/{channel}/generate/data_{component}_{chunk}.log",
+    benchmark:
+        "benchmarks/rules/{channel}/generate/data_{component}_{chunk}.tsv"
+    wildcard_constraints:
+        chunk=r"\d+",
+    params:
+        generation=data_params,
+        n_chunks=CONFIG["data_chunks"],
+        compression=CONFIG["compression"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        "../../envs/darkscan.yaml"
+    script:
+        "../scripts/pseudo_data_chunk.py"
+
+
+rule pseudo_data:
+    input:
+        chunks=lambda w: expand("results/{channel}/samples/data/{component}_{chunk}.root", channel=w.channel, component=data_components(w.channel), chunk=range(CONFIG["data_chunks"])),
+    output:
+        data="results/{channel}/samples/data.root",
+    log:
+        "logs/{channel}/generate/data.log",
+    params:
+        compression=CONFIG["compression"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        "../../envs/darkscan.yaml"
+    script:
+        "../scripts/pseudo_data.py"

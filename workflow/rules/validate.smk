@@ -1,0 +1,20 @@
+rule validation_notebook:
+    input:
+        selected=lambda w: expand("results/{channel}/selected/{sample}.root", channel=w.channel, sample=all_samples(w.channel)),
+        cutflow="results/{channel}/cutflow.csv",
+        histograms="results/{channel}/histograms.root",
+        notebook="notebooks/validation.ipynb",
+    output:
+        notebook="results/{channel}/validation.ipynb",
+        html=report("results/{channel}/validation.html", caption="../report/validation.rst", category="{channel}", subcategory="validation"),
+    log:
+        "logs/{channel}/validation.log",
+    params:
+        results=lambda w: f"results/{w.channel}",
+    resources:
+        mem_mb=3000,
+        runtime=10,
+    conda:
+        "../../envs/darkscan.yaml"
+    script:
+        "../scripts/validation_notebook.py"

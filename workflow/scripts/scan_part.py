@@ -1,0 +1,17 @@
+"""Fit one part of the mass scan (darkscan.stats.run.scan_part)."""
+
+from darkscan.snakemake_support import channel_and_experiment, setup_logging
+from darkscan.stats.run import scan_part
+
+setup_logging(snakemake.log[0])
+channel, _ = channel_and_experiment(snakemake.config, snakemake.wildcards.channel)
+scan_part(
+    channel=channel,
+    signal_files=list(snakemake.input.signal),
+    histograms_path=snakemake.input.histograms,
+    systematics_path=snakemake.input.systematics,
+    part=int(snakemake.wildcards.part),
+    n_parts=snakemake.params.n_parts,
+    out_csv=snakemake.output.limits,
+    workspace_dir=snakemake.output.workspaces,
+)
