@@ -1,7 +1,12 @@
 # Input functions, wildcard constraints and config validation. No physics here: everything
 # is delegated to the darkscan package (workflow/darkscan).
+import os
 import sys
 from pathlib import Path
+
+# Each job is single-threaded (one job per core): multithreaded BLAS only slows numpy's many
+# small matrix products here (measured in benchmarks/RESULTS.md). Jobs inherit this.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 

@@ -66,7 +66,7 @@ def plot_xsec(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf) ->
     ax.set_yscale("log")
     unit = channel["fit"].get("unit", "GeV")
     ax.set_xlabel(f"$M_{{Z'}}$ [{unit}]")
-    ax.set_ylabel(rf"$\sigma(e^+e^-\to\mu^+\mu^- Z')\times$BF(Z'$\to$inv.) [fb], {100 * channel['cl']:.0f}% CL")
+    ax.set_ylabel(rf"{100 * channel['cl']:.0f}% CL upper limit on $\sigma\times$BF(Z'$\to$inv.) [fb]")
     ax.legend(loc="upper left", fontsize=16, frameon=False, bbox_to_anchor=(0.0, 0.93))
     ax.set_ylim(top=ax.get_ylim()[1] * 10)
     _label(ax, channel, experiment)

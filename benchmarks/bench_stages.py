@@ -1,0 +1,262 @@
+"""Throughput of each darkscan stage, in one process, relative to a trivial baseline generator.
+
+The baseline is the simplest possible event generator: plain vectorised numpy e+e- -> mu+ mu-
+(flat in cos(theta) and phi, back-to-back muons) plus a boost along z to the lab frame, for the
+same number of events as the stage it is compared with. It is measured in the same run, so the
+ratios ``rate / baseline`` cancel most of the machine speed and load: they say how many
+"trivial events" each real event costs (``slowdown`` = baseline rate / stage rate).
+
+Stages: generation of each background/signal process, the detector simulation, the selection of
+a written sample file, and fits (limit + p0) of one mass hypothesis on a synthetic window.
+
+Example::
+
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_stages.py --events 100000 \\
+        --output benchmarks/results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import logging
+import os
+import pathlib
+import platform
+import sys
+import tempfile
+import time
+from typing import Callable
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "workflow"))
+
+log = logging.getLogger("bench_stages")
+SQRT_S = 10.58
+MUON_MASS = 0.1056583755
+
+
+def best_time(func: Callable[[], object], repeats: int) -> float:
+    """Smallest wall time (s) of ``repeats`` calls of ``func`` (robust against a loaded machine)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def baseline_events(n: int, rng: np.random.Generator, *, sqrt_s: float = SQRT_S, beta_z: float = 0.27) -> np.ndarray:
+    """The reference generator: 2-body e+e- -> mu+mu- with flat angles, boosted along z.
+
+    Args:
+        n: number of events.
+        rng: random generator.
+        sqrt_s: CM energy (GeV).
+        beta_z: boost velocity of the CM frame along z.
+
+    Returns:
+        (n, 2, 4) lab-frame four-momenta (E, px, py, pz).
+    """
+    cos = rng.uniform(-1.0, 1.0, n)
+    phi = rng.uniform(0.0, 2.0 * np.pi, n)
+    energy = sqrt_s / 2.0
+    p = np.sqrt(energy**2 - MUON_MASS**2)
+    sin = np.sqrt(1.0 - cos**2)
+    p4 = np.empty((n, 2, 4))
+    p4[:, 0, 0] = energy
+    p4[:, 0, 1] = p * sin * np.cos(phi)
+    p4[:, 0, 2] = p * sin * np.sin(phi)
+    p4[:, 0, 3] = p * cos
+    p4[:, 1, 0] = energy
+    p4[:, 1, 1:] = -p4[:, 0, 1:]
+    gamma = 1.0 / np.sqrt(1.0 - beta_z**2)
+    e, pz = p4[..., 0].copy(), p4[..., 3].copy()
+    p4[..., 0] = gamma * (e + beta_z * pz)
+    p4[..., 3] = gamma * (pz + beta_z * e)
+    return p4
+
+
+class Bench:
+    """Collects stage rates and their ratios to the baseline measured for the same size."""
+
+    def __init__(self, repeats: int, seed: int):
+        self.repeats = repeats
+        self.seed = seed
+        self.rows: list[dict] = []
+        self._baseline: dict[int, float] = {}
+
+    def baseline_rate(self, n: int) -> float:
+        """Events/s of :func:`baseline_events` for ``n`` events (cached per size)."""
+        if n not in self._baseline:
+            rng = np.random.default_rng(self.seed)
+            seconds = best_time(lambda: baseline_events(n, rng), max(self.repeats, 3))
+            self._baseline[n] = n / seconds
+            self.rows.append({"stage": "baseline (numpy 2-body + boost)", "unit": "events/s", "n": n, "seconds": seconds, "rate": n / seconds, "ratio": 1.0})
+            log.info("baseline n=%d: %.3g events/s", n, n / seconds)
+        return self._baseline[n]
+
+    def add(self, stage: str, n: int, seconds: float, *, unit: str = "events/s", compare: bool = True) -> None:
+        """Record one stage: ``n`` items in ``seconds``; ratio to the baseline of the same size."""
+        rate = n / seconds
+        ratio = rate / self.baseline_rate(n) if compare else None
+        self.rows.append({"stage": stage, "unit": unit, "n": n, "seconds": seconds, "rate": rate, "ratio": ratio})
+        log.info("%s n=%d: %.3g s, %.3g %s%s", stage, n, seconds, rate, unit, f", ratio {ratio:.3g}" if ratio else "")
+
+
+def bench_generation(bench: Bench, channel: dict, n_events: int, n_tau: int) -> dict:
+    """Time ``process.generate`` for each process; returns the generated events by process."""
+    from darkscan.generate.registry import get_process
+
+    cases = {
+        "mumu_zprime": ({**channel["signal"].get("options", {}), "mass": 2.0}, n_events),
+        "mumu_gamma": (channel["backgrounds"]["mumu_gamma"].get("options", {}), n_events),
+        "eemumu": (channel["backgrounds"]["eemumu"].get("options", {}), n_events),
+        "tautau": (channel["backgrounds"]["tautau"].get("options", {}), n_tau),
+    }
+    events = {}
+    for name, (options, n) in cases.items():
+        process = get_process(name)
+        process.generate(min(n, 500), np.random.default_rng(0), sqrt_s=SQRT_S, **options)  # warm-up
+        rng = np.random.default_rng(bench.seed)
+        repeats = 1 if name == "tautau" else bench.repeats
+        seconds = best_time(lambda: events.__setitem__(name, process.generate(n, rng, sqrt_s=SQRT_S, **options)), repeats)
+        bench.add(f"generate {name}", n, seconds)
+    return events
+
+
+def bench_detector(bench: Bench, events, experiment: dict, label: str) -> None:
+    """Time :func:`darkscan.experiments.detector.simulate` on already generated events."""
+    from darkscan.experiments.detector import simulate
+
+    rng = np.random.default_rng(bench.seed)
+    simulate(events.take(np.arange(min(len(events), 500))), experiment, rng)  # warm-up
+    bench.add(f"detector simulate ({label})", len(events), best_time(lambda: simulate(events, experiment, rng), bench.repeats))
+
+
+def bench_selection(bench: Bench, channel: dict, experiment: dict, n_events: int) -> None:
+    """Write an eemumu sample with ``produce_sample`` (timed too) and time ``select_sample`` on it."""
+    from darkscan.generate.sample import produce_sample
+    from darkscan.select.selection import select_sample
+
+    channel = {**channel, "backgrounds": {**channel["backgrounds"], "eemumu": {**channel["backgrounds"]["eemumu"], "events": n_events}}}
+    with tempfile.TemporaryDirectory(prefix="bench_stages_") as tmp:
+        sample = pathlib.Path(tmp, "eemumu.root")
+        start = time.perf_counter()
+        produce_sample(sample, channel=channel, experiment=experiment, sample="eemumu", seed=bench.seed, chunk_events=n_events, progress=False)
+        bench.add("produce_sample eemumu (gen + sim + write)", n_events, time.perf_counter() - start)
+        out, flow = pathlib.Path(tmp, "selected.root"), pathlib.Path(tmp, "cutflow.csv")
+        select_sample(sample, out, flow, channel=channel, experiment=experiment, sample="eemumu")  # warm-up
+        seconds = best_time(lambda: select_sample(sample, out, flow, channel=channel, experiment=experiment, sample="eemumu"), bench.repeats)
+        bench.add("select_sample eemumu (read + select + write)", n_events, seconds)
+
+
+def synthetic_inputs(rng: np.random.Generator):
+    """A three-bin window (sideband | signal | sideband) like one hypothesis of the Z' scan."""
+    from darkscan.stats.model import WindowInputs
+
+    background = np.array([420.0, 95.0, 380.0])
+    signal = np.array([0.02, 0.55, 0.03]) * 79.7 * 0.05
+    return WindowInputs(
+        edges=np.array([1.70, 1.90, 2.10, 2.30]),
+        data=rng.poisson(background).astype(float),
+        background=background,
+        background_sumw2=background * 0.04,
+        signal=signal,
+        signal_up=signal * np.array([1.3, 0.93, 1.3]),
+        signal_down=signal * np.array([0.7, 1.05, 0.7]),
+    )
+
+
+def bench_fits(bench: Bench, n_fits: int) -> None:
+    """Time ``build_spec`` + CLs upper limit + discovery p0 (what ``fit_mass`` does per mass)."""
+    import pyhf
+
+    from darkscan.stats.model import build_spec, signal_scale
+    from darkscan.stats.scan import _upper_limit, discovery_p0
+    from darkscan.systematics.aggregate import Systematic
+
+    systematics = [
+        Systematic("luminosity", "signal", "normsys", 0.01, "experiment"),
+        Systematic("tracking", "signal", "normsys", 0.02, "experiment"),
+        Systematic("mass_resolution", "signal", "histosys", 0.10, "derived"),
+        Systematic("background_mc_statistics", "background", "staterror", 0.0, "derived"),
+    ]
+    inputs = synthetic_inputs(np.random.default_rng(bench.seed))
+
+    def one_fit() -> None:
+        spec = build_spec(inputs, systematics, scale_fb=signal_scale(inputs), background_floor=1e-3)
+        workspace = pyhf.Workspace(spec)
+        _upper_limit(workspace, 0.10, 0)
+        discovery_p0(workspace)
+
+    one_fit()  # warm-up (pyhf/scipy first-call costs)
+    start = time.perf_counter()
+    for _ in range(n_fits):
+        one_fit()
+    bench.add("fit one mass (spec + CLs limit + p0)", n_fits, time.perf_counter() - start, unit="fits/s", compare=False)
+
+
+def markdown(rows: list[dict]) -> str:
+    """The result rows as a Markdown table."""
+    lines = ["| stage | n | time (s) | rate | rate / baseline | slowdown |", "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        ratio = f"{r['ratio']:.3g}" if r["ratio"] is not None else "n/a"
+        slow = f"{1 / r['ratio']:.3g}x" if r["ratio"] else "n/a"
+        lines.append(f"| {r['stage']} | {r['n']:,} | {r['seconds']:.3g} | {r['rate']:,.4g} {r['unit']} | {ratio} | {slow} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run every stage, print the table and write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=100_000, help="events for generation/detector stages")
+    parser.add_argument("--tau-events", type=int, default=5_000, help="events for tautau (Pythia) generation")
+    parser.add_argument("--select-events", type=int, default=100_000, help="eemumu events written and selected")
+    parser.add_argument("--fits", type=int, default=10, help="number of fits to time")
+    parser.add_argument("--repeats", type=int, default=3, help="repeats per stage; the fastest counts")
+    parser.add_argument("--seed", type=int, default=12345)
+    parser.add_argument("--stages", default="generate,detector,select,fit", help="comma-separated subset")
+    parser.add_argument("--output", type=pathlib.Path, default=ROOT / "benchmarks" / "results.json")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    os.chdir(ROOT)  # the configs use paths relative to the repository root
+
+    from darkscan import config as cfg
+
+    config = cfg.load_global()
+    channel = cfg.channel_config(config, "zprime_invisible")
+    experiment = cfg.experiment_config(config, "belle2")
+    stages = set(args.stages.split(","))
+    bench = Bench(args.repeats, args.seed)
+    if stages & {"generate", "detector"}:
+        events = bench_generation(bench, channel, args.events, args.tau_events)
+        if "detector" in stages:
+            bench_detector(bench, events["eemumu"], experiment, "eemumu")
+            bench_detector(bench, events["mumu_gamma"], experiment, "mumu_gamma")
+    if "select" in stages:
+        bench_selection(bench, channel, experiment, args.select_events)
+    if "fit" in stages:
+        bench_fits(bench, args.fits)
+
+    table = markdown(bench.rows)
+    print(table)
+    result = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(), "numpy": np.__version__, "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS")},
+        "arguments": {k: str(v) for k, v in vars(args).items()},
+        "baseline": "numpy 2-body e+e- -> mu+mu- (flat angles) + z boost, same number of events",
+        "results": bench.rows,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=1))
+    log.warning("wrote %s", args.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Config loading: recursive overlays, schema defaults, semantic errors naming the key."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from darkscan import config as cfg
+
+
+def test_deep_merge_is_recursive_and_does_not_mutate():
+    base = {"a": {"b": 1, "c": 2}, "d": [1, 2]}
+    merged = cfg.deep_merge(base, {"a": {"c": 3}, "d": [5]})
+    assert merged == {"a": {"b": 1, "c": 3}, "d": [5]}
+    assert base == {"a": {"b": 1, "c": 2}, "d": [1, 2]}
+
+
+def test_overlay_changes_one_key_of_one_channel(repo_root, tmp_path):
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text(yaml.safe_dump({"channels": {"zprime_invisible": {"luminosity_fb": 0.276}}}))
+    merged = cfg.load_global(overlays=[str(overlay)])
+    channel = cfg.channel_config(merged, "zprime_invisible")
+    assert channel["luminosity_fb"] == 0.276
+    assert channel["cl"] == 0.90  # untouched keys survive
+    assert channel["experiment"] == "belle2"
+
+
+def test_schema_fills_defaults(channel):
+    assert channel["data"]["oversample"] == 2.0
+    assert channel["fit"]["background_floor"] == 0.001
+
+
+def _with(global_config, **override):
+    merged = copy.deepcopy(global_config)
+    merged["channels"]["zprime_invisible"].update(override)
+    return merged
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"luminosity_fb": -1.0}, "luminosity_fb"),
+        ({"luminosity_fb": 0.0}, "luminosity_fb"),
+        ({"cl": 0.5}, "cl"),
+        ({"signal": {"masses": [1.0, 11.0]}}, "outside the kinematic range"),
+        ({"masses": {"min": 0.1, "max": 8.0}}, "outside the generated signal masses"),
+        ({"selection": {"variables": "dimuon_recoil", "cuts": [{"name": "a", "expr": "x > 1"}, {"name": "a", "expr": "x > 2"}]}}, "duplicate cut names"),
+        ({"experiment": "nonexistent"}, "experiment 'nonexistent'"),
+    ],
+)
+def test_bad_channel_config_names_the_key(global_config, override, message):
+    with pytest.raises(cfg.ConfigError, match=message):
+        cfg.channel_config(_with(global_config, **override), "zprime_invisible")
+
+
+def test_missing_channel_file_is_named(global_config):
+    broken = copy.deepcopy(global_config)
+    broken["channels"]["zprime_invisible"]["config"] = "config/channels/nope.yaml"
+    with pytest.raises(cfg.ConfigError, match="nope.yaml does not exist"):
+        cfg.channel_config(broken, "zprime_invisible")
+
+
+def test_unknown_channel_lists_defined_ones(global_config):
+    with pytest.raises(cfg.ConfigError, match="defined: \\['zprime_invisible'\\]"):
+        cfg.channel_config(global_config, "alp")
+
+
+def test_sample_names_and_signal_config(channel):
+    names = cfg.sample_names(channel)
+    assert names[0] == "signal_m0p200" and names[-3:] == ["mumu_gamma", "tautau", "eemumu"]
+    entry = cfg.sample_config(channel, "signal_m1p500")
+    assert entry["options"]["mass"] == 1.5 and entry["process"] == "mumu_zprime"
+    with pytest.raises(cfg.ConfigError, match="no sample 'bhabha'"):
+        cfg.sample_config(channel, "bhabha")
+
+
+def test_belle2_sqrt_s(experiment):
+    # 2 sqrt(E1 E2) cos(alpha/2) with E1 = 7.004, E2 = 4.002 GeV, alpha = 83 mrad (basf2 Y4S)
+    assert cfg.Beams(**experiment["beams"]).sqrt_s == pytest.approx(10.5796, abs=1e-4)

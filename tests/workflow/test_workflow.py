@@ -1,0 +1,124 @@
+"""The whole DAG on the tiny overlay config: outputs, determinism, incremental reruns, errors.
+
+The tiny run takes about half a minute on 2 cores; the module runs it once with --cores 2
+and once with --cores 1 (in separate copies of the repository) and compares the results.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pyhf
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+TINY = ROOT / "tests" / "configs" / "tiny.yaml"
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+pytestmark = pytest.mark.workflow
+
+
+def copy_repo(dest: pathlib.Path) -> pathlib.Path:
+    ignore = shutil.ignore_patterns(".git", ".venv", "results", "logs", ".snakemake", "__pycache__", ".pytest_cache", "benchmarks")
+    shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
+    return dest
+
+
+def run(repo: pathlib.Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([*SNAKEMAKE, *args], cwd=repo, capture_output=True, text=True, env={**__import__("os").environ, "OPENBLAS_NUM_THREADS": "1"})
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> pathlib.Path:
+    repo = copy_repo(tmp_path_factory.mktemp("two") / "repo")
+    run(repo, "--cores", "2", "--configfile", str(TINY))
+    return repo
+
+
+@pytest.fixture(scope="module")
+def built_single_core(tmp_path_factory) -> pathlib.Path:
+    repo = copy_repo(tmp_path_factory.mktemp("one") / "repo")
+    run(repo, "--cores", "1", "--configfile", str(TINY))
+    return repo
+
+
+def test_outputs_exist_and_limits_are_sane(built):
+    results = built / "results" / "zprime_invisible"
+    for name in ("limits.csv", "cutflow.csv", "systematics.csv", "systematics.tex", "validation.html", "validation.ipynb", "histograms.root"):
+        assert (results / name).stat().st_size > 0, name
+    for stem in ("limits_xsec", "limits_coupling", "local_significance"):
+        assert (results / "plots" / f"{stem}.png").stat().st_size > 10_000
+        assert (results / "plots" / f"{stem}.pdf").stat().st_size > 5_000
+    limits = pd.read_csv(results / "limits.csv")
+    contract = ["mass", "status", "xsec_obs", "xsec_exp_m2", "xsec_exp_m1", "xsec_exp", "xsec_exp_p1", "xsec_exp_p2", "coupling_obs", "coupling_exp_m2", "coupling_exp_m1", "coupling_exp", "coupling_exp_p1", "coupling_exp_p2", "p0_local", "z_local"]
+    assert list(limits.columns[: len(contract)]) == contract
+    assert limits["mass"].is_monotonic_increasing and limits["mass"].iloc[0] == pytest.approx(1.0)
+    assert (limits["status"] != "failed").all()
+    ordered = limits[["xsec_exp_m2", "xsec_exp_m1", "xsec_exp", "xsec_exp_p1", "xsec_exp_p2"]].to_numpy()
+    assert (ordered[:, 1:] > ordered[:, :-1]).all()
+    # coupling limit: g = sqrt(sigma_lim / (sigma(g=1) BF_inv)); BF_inv = 1/2 above 2 m_mu below 2 m_tau
+    row = limits.iloc[0]
+    assert row["coupling_fully_invisible_exp"] == pytest.approx((row["xsec_exp"] / row["signal_xsec_fb"]) ** 0.5, rel=1e-6)
+    assert row["coupling_exp"] == pytest.approx(row["coupling_fully_invisible_exp"] * 2**0.5, rel=1e-3)
+    # 0.3 fb^-1: the expected cross-section limit sits at tens to hundreds of fb
+    assert 10 < limits["xsec_exp"].median() < 1000
+
+
+def test_workspaces_are_valid_pyhf(built):
+    files = sorted((built / "results" / "zprime_invisible" / "workspaces").glob("part*/mass_*.json"))
+    limits = pd.read_csv(built / "results" / "zprime_invisible" / "limits.csv")
+    assert len(files) == len(limits)
+    workspace = pyhf.Workspace(json.loads(files[0].read_text()))
+    assert workspace.model().config.poi_name == "mu"
+
+
+def test_data_matches_background_expectation(built):
+    flow = pd.read_csv(built / "results" / "zprime_invisible" / "cutflow.csv")
+    first = flow[flow["cut"] == "all"].set_index("sample")["yield"]
+    expected = sum(first[name] for name in ("mumu_gamma", "tautau", "eemumu"))
+    assert abs(first["data"] - expected) < 5 * expected**0.5 + 0.02 * expected
+
+
+def test_bit_identical_with_one_and_two_cores(built, built_single_core):
+    for rel in ("results/zprime_invisible/limits.csv", "results/zprime_invisible/cutflow.csv", "results/zprime_invisible/systematics.csv"):
+        assert (built / rel).read_bytes() == (built_single_core / rel).read_bytes(), rel
+
+
+def test_nothing_to_do_after_a_build(built):
+    result = run(built, "-n", "--configfile", str(TINY))
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_changing_a_cut_reruns_only_selection_and_after(built, tmp_path):
+    overlay = yaml.safe_load(TINY.read_text())
+    cuts = yaml.safe_load((ROOT / "config/channels/zprime_invisible.yaml").read_text())["selection"]["cuts"]
+    cuts[3]["expr"] = "(mu1_pt > 0.5) & (mu2_pt > 0.5)"
+    overlay["channels"]["zprime_invisible"]["selection"] = {"cuts": cuts}
+    path = tmp_path / "cut.yaml"
+    path.write_text(yaml.safe_dump(overlay))
+    result = run(built, "-n", "--configfile", str(path))
+    text = result.stdout + result.stderr
+    assert "select_sample" in text and "scan_part" in text and "plot_limits" in text
+    assert "generate_sample" not in text and "pseudo_data" not in text
+
+
+def test_bad_config_fails_before_any_job(built, tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({"channels": {"zprime_invisible": {"luminosity_fb": -5.0}}}))
+    result = run(built, "-n", "--configfile", str(TINY), str(path), check=False)
+    assert result.returncode != 0
+    assert "luminosity_fb" in result.stdout + result.stderr
+
+
+def test_lint_is_clean():
+    result = subprocess.run([*SNAKEMAKE, "--lint"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0
+    assert "Congratulations" in result.stdout + result.stderr
