@@ -94,16 +94,17 @@ def read_benchmarks(bench_dir: pathlib.Path) -> list[dict]:
 
 def read_metadata(workdir: pathlib.Path) -> dict[str, dict]:
     """Per rule: jobs and wall time (s) from the start/end times in ``.snakemake/metadata``."""
-    jobs: dict[tuple, str] = {}
+    jobs: dict[tuple, list[float]] = {}  # (rule, job hash) -> [start, end] over the job's outputs
     for path in (workdir / ".snakemake" / "metadata").glob("*"):
         try:
             record = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
         if record.get("starttime") and record.get("endtime"):
-            jobs[(record["rule"], record.get("job_hash"), record["starttime"], record["endtime"])] = record["rule"]
+            span = jobs.setdefault((record["rule"], record.get("job_hash")), [record["starttime"], record["endtime"]])
+            span[0], span[1] = min(span[0], record["starttime"]), max(span[1], record["endtime"])
     per_rule: dict[str, dict] = collections.defaultdict(lambda: {"jobs": 0, "total_s": 0.0, "max_s": 0.0})
-    for (rule, _, start, end), _ in jobs.items():  # a job with several outputs is counted once
+    for (rule, _), (start, end) in jobs.items():
         entry = per_rule[rule]
         entry["jobs"] += 1
         entry["total_s"] += end - start

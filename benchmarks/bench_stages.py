@@ -2,17 +2,14 @@
 
 The baseline is the simplest possible event generator: plain vectorised numpy e+e- -> mu+ mu-
 (flat in cos(theta) and phi, back-to-back muons) plus a boost along z to the lab frame, for the
-same number of events as the stage it is compared with. It is measured in the same run, so the
-ratios ``rate / baseline`` cancel most of the machine speed and load: they say how many
-"trivial events" each real event costs (``slowdown`` = baseline rate / stage rate).
+same number of events, measured in the same run: ``rate / baseline`` cancels most of the machine
+speed. Ratios use wall and process CPU time (CPU is robust to other jobs on shared cores);
+``slowdown`` = baseline CPU rate / stage CPU rate, the cost of an event in "trivial events".
 
 Stages: generation of each background/signal process, the detector simulation, the selection of
 a written sample file, and fits (limit + p0) of one mass hypothesis on a synthetic window.
 
-Example::
-
-    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_stages.py --events 100000 \\
-        --output benchmarks/results.json
+Example: ``OPENBLAS_NUM_THREADS=1 python benchmarks/bench_stages.py --output benchmarks/results.json``
 """
 
 from __future__ import annotations
@@ -29,7 +26,9 @@ import tempfile
 import time
 from typing import Callable
 
-import numpy as np
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # single-threaded, so CPU time ~ wall time on an idle core
+import numpy as np  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow"))
@@ -39,13 +38,13 @@ SQRT_S = 10.58
 MUON_MASS = 0.1056583755
 
 
-def best_time(func: Callable[[], object], repeats: int) -> float:
-    """Smallest wall time (s) of ``repeats`` calls of ``func`` (robust against a loaded machine)."""
+def best_time(func: Callable[[], object], repeats: int = 1) -> tuple[float, float]:
+    """(wall s, process CPU s) of the fastest of ``repeats`` calls of ``func``."""
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         func()
-        times.append(time.perf_counter() - start)
+        times.append((time.perf_counter() - start, time.process_time() - cpu))
     return min(times)
 
 
@@ -67,16 +66,11 @@ def baseline_events(n: int, rng: np.random.Generator, *, sqrt_s: float = SQRT_S,
     p = np.sqrt(energy**2 - MUON_MASS**2)
     sin = np.sqrt(1.0 - cos**2)
     p4 = np.empty((n, 2, 4))
-    p4[:, 0, 0] = energy
-    p4[:, 0, 1] = p * sin * np.cos(phi)
-    p4[:, 0, 2] = p * sin * np.sin(phi)
-    p4[:, 0, 3] = p * cos
-    p4[:, 1, 0] = energy
-    p4[:, 1, 1:] = -p4[:, 0, 1:]
+    p4[:, 0] = np.stack([np.full(n, energy), p * sin * np.cos(phi), p * sin * np.sin(phi), p * cos], axis=1)
+    p4[:, 1, 0], p4[:, 1, 1:] = energy, -p4[:, 0, 1:]
     gamma = 1.0 / np.sqrt(1.0 - beta_z**2)
     e, pz = p4[..., 0].copy(), p4[..., 3].copy()
-    p4[..., 0] = gamma * (e + beta_z * pz)
-    p4[..., 3] = gamma * (pz + beta_z * e)
+    p4[..., 0], p4[..., 3] = gamma * (e + beta_z * pz), gamma * (pz + beta_z * e)
     return p4
 
 
@@ -88,22 +82,26 @@ class Bench:
         self.seed = seed
         self.rows: list[dict] = []
         self._baseline: dict[int, float] = {}
+        self._baseline_cpu: dict[int, float] = {}
 
     def baseline_rate(self, n: int) -> float:
         """Events/s of :func:`baseline_events` for ``n`` events (cached per size)."""
         if n not in self._baseline:
             rng = np.random.default_rng(self.seed)
-            seconds = best_time(lambda: baseline_events(n, rng), max(self.repeats, 3))
+            seconds, cpu = best_time(lambda: baseline_events(n, rng), max(self.repeats, 3))
             self._baseline[n] = n / seconds
-            self.rows.append({"stage": "baseline (numpy 2-body + boost)", "unit": "events/s", "n": n, "seconds": seconds, "rate": n / seconds, "ratio": 1.0})
+            self._baseline_cpu[n] = n / cpu
+            self.rows.append({"stage": "baseline (numpy 2-body + boost)", "unit": "events/s", "n": n, "seconds": seconds, "cpu_seconds": cpu, "rate": n / seconds, "ratio": 1.0, "ratio_cpu": 1.0})
             log.info("baseline n=%d: %.3g events/s", n, n / seconds)
         return self._baseline[n]
 
-    def add(self, stage: str, n: int, seconds: float, *, unit: str = "events/s", compare: bool = True) -> None:
-        """Record one stage: ``n`` items in ``seconds``; ratio to the baseline of the same size."""
+    def add(self, stage: str, n: int, timing: tuple[float, float], *, unit: str = "events/s", compare: bool = True) -> None:
+        """Record one stage: ``n`` items in ``timing`` (wall, CPU s); ratio to the same-size baseline."""
+        seconds, cpu = timing
         rate = n / seconds
         ratio = rate / self.baseline_rate(n) if compare else None
-        self.rows.append({"stage": stage, "unit": unit, "n": n, "seconds": seconds, "rate": rate, "ratio": ratio})
+        ratio_cpu = (n / cpu) / self._baseline_cpu[n] if compare else None
+        self.rows.append({"stage": stage, "unit": unit, "n": n, "seconds": seconds, "cpu_seconds": cpu, "rate": rate, "ratio": ratio, "ratio_cpu": ratio_cpu})
         log.info("%s n=%d: %.3g s, %.3g %s%s", stage, n, seconds, rate, unit, f", ratio {ratio:.3g}" if ratio else "")
 
 
@@ -122,9 +120,8 @@ def bench_generation(bench: Bench, channel: dict, n_events: int, n_tau: int) -> 
         process = get_process(name)
         process.generate(min(n, 500), np.random.default_rng(0), sqrt_s=SQRT_S, **options)  # warm-up
         rng = np.random.default_rng(bench.seed)
-        repeats = 1 if name == "tautau" else bench.repeats
-        seconds = best_time(lambda: events.__setitem__(name, process.generate(n, rng, sqrt_s=SQRT_S, **options)), repeats)
-        bench.add(f"generate {name}", n, seconds)
+        run = lambda: events.__setitem__(name, process.generate(n, rng, sqrt_s=SQRT_S, **options))  # noqa: E731
+        bench.add(f"generate {name}", n, best_time(run, 1 if name == "tautau" else bench.repeats))
     return events
 
 
@@ -145,13 +142,12 @@ def bench_selection(bench: Bench, channel: dict, experiment: dict, n_events: int
     channel = {**channel, "backgrounds": {**channel["backgrounds"], "eemumu": {**channel["backgrounds"]["eemumu"], "events": n_events}}}
     with tempfile.TemporaryDirectory(prefix="bench_stages_") as tmp:
         sample = pathlib.Path(tmp, "eemumu.root")
-        start = time.perf_counter()
-        produce_sample(sample, channel=channel, experiment=experiment, sample="eemumu", seed=bench.seed, chunk_events=n_events, progress=False)
-        bench.add("produce_sample eemumu (gen + sim + write)", n_events, time.perf_counter() - start)
+        produce = lambda: produce_sample(sample, channel=channel, experiment=experiment, sample="eemumu", seed=bench.seed, chunk_events=n_events, progress=False)  # noqa: E731
+        bench.add("produce_sample eemumu (gen + sim + write)", n_events, best_time(produce))
         out, flow = pathlib.Path(tmp, "selected.root"), pathlib.Path(tmp, "cutflow.csv")
         select_sample(sample, out, flow, channel=channel, experiment=experiment, sample="eemumu")  # warm-up
-        seconds = best_time(lambda: select_sample(sample, out, flow, channel=channel, experiment=experiment, sample="eemumu"), bench.repeats)
-        bench.add("select_sample eemumu (read + select + write)", n_events, seconds)
+        timing = best_time(lambda: select_sample(sample, out, flow, channel=channel, experiment=experiment, sample="eemumu"), bench.repeats)
+        bench.add("select_sample eemumu (read + select + write)", n_events, timing)
 
 
 def synthetic_inputs(rng: np.random.Generator):
@@ -160,15 +156,8 @@ def synthetic_inputs(rng: np.random.Generator):
 
     background = np.array([420.0, 95.0, 380.0])
     signal = np.array([0.02, 0.55, 0.03]) * 79.7 * 0.05
-    return WindowInputs(
-        edges=np.array([1.70, 1.90, 2.10, 2.30]),
-        data=rng.poisson(background).astype(float),
-        background=background,
-        background_sumw2=background * 0.04,
-        signal=signal,
-        signal_up=signal * np.array([1.3, 0.93, 1.3]),
-        signal_down=signal * np.array([0.7, 1.05, 0.7]),
-    )
+    return WindowInputs(edges=np.array([1.70, 1.90, 2.10, 2.30]), data=rng.poisson(background).astype(float), background=background, background_sumw2=background * 0.04,
+                        signal=signal, signal_up=signal * np.array([1.3, 0.93, 1.3]), signal_down=signal * np.array([0.7, 1.05, 0.7]))
 
 
 def bench_fits(bench: Bench, n_fits: int) -> None:
@@ -194,19 +183,17 @@ def bench_fits(bench: Bench, n_fits: int) -> None:
         discovery_p0(workspace)
 
     one_fit()  # warm-up (pyhf/scipy first-call costs)
-    start = time.perf_counter()
-    for _ in range(n_fits):
-        one_fit()
-    bench.add("fit one mass (spec + CLs limit + p0)", n_fits, time.perf_counter() - start, unit="fits/s", compare=False)
+    timing = best_time(lambda: [one_fit() for _ in range(n_fits)])
+    bench.add("fit one mass (spec + CLs limit + p0)", n_fits, timing, unit="fits/s", compare=False)
 
 
 def markdown(rows: list[dict]) -> str:
     """The result rows as a Markdown table."""
-    lines = ["| stage | n | time (s) | rate | rate / baseline | slowdown |", "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| stage | n | wall (s) | CPU (s) | rate (wall) | ratio (wall) | ratio (CPU) | slowdown (CPU) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        ratio = f"{r['ratio']:.3g}" if r["ratio"] is not None else "n/a"
-        slow = f"{1 / r['ratio']:.3g}x" if r["ratio"] else "n/a"
-        lines.append(f"| {r['stage']} | {r['n']:,} | {r['seconds']:.3g} | {r['rate']:,.4g} {r['unit']} | {ratio} | {slow} |")
+        ratio, ratio_cpu = (f"{r[k]:.3g}" if r[k] is not None else "n/a" for k in ("ratio", "ratio_cpu"))
+        slow = f"{1 / r['ratio_cpu']:,.0f}x" if r["ratio_cpu"] else "n/a"
+        lines.append(f"| {r['stage']} | {r['n']:,} | {r['seconds']:.3g} | {r['cpu_seconds']:.3g} | {r['rate']:,.4g} {r['unit']} | {ratio} | {ratio_cpu} | {slow} |")
     return "\n".join(lines)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import shutil
 import subprocess
 import sys
 
@@ -17,30 +16,9 @@ import pyhf
 import pytest
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-TINY = ROOT / "tests" / "configs" / "tiny.yaml"
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+from workflow_helpers import ROOT, TINY, copy_repo, run_snakemake as run
+
 pytestmark = pytest.mark.workflow
-
-
-def copy_repo(dest: pathlib.Path) -> pathlib.Path:
-    ignore = shutil.ignore_patterns(".git", ".venv", "results", "logs", ".snakemake", "__pycache__", ".pytest_cache", "benchmarks")
-    shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
-    return dest
-
-
-def run(repo: pathlib.Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([*SNAKEMAKE, *args], cwd=repo, capture_output=True, text=True, env={**__import__("os").environ, "OPENBLAS_NUM_THREADS": "1"})
-    if check and result.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
-    return result
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory) -> pathlib.Path:
-    repo = copy_repo(tmp_path_factory.mktemp("two") / "repo")
-    run(repo, "--cores", "2", "--configfile", str(TINY))
-    return repo
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +97,6 @@ def test_bad_config_fails_before_any_job(built, tmp_path):
 
 
 def test_lint_is_clean():
-    result = subprocess.run([*SNAKEMAKE, "--lint"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0
     assert "Congratulations" in result.stdout + result.stderr

@@ -117,7 +117,23 @@ def experiment_config(config: Mapping, name: str) -> dict:
     entry = dict(experiments[name])
     path = entry.pop("config")
     data = deep_merge(load_yaml(path), entry)
-    return validate(data, "experiment", where=f"{path} (experiment {name})")
+    where = f"{path} (experiment {name})"
+    validate(data, "experiment", where=where)
+    _apply_sqrt_s(data["beams"], where=where)
+    return data
+
+
+def _apply_sqrt_s(beams: dict, *, where: str) -> None:
+    """Replace ``beams.sqrt_s`` (symmetric machines) by equal beam energies giving that CM energy."""
+    sqrt_s = beams.pop("sqrt_s", None)
+    if sqrt_s is None:
+        return
+    given = {beams.get("electron_energy"), beams.get("positron_energy")} - {None}
+    if len(given) > 1:
+        raise ConfigError(f"{where}: beams.sqrt_s is only for symmetric machines, but electron_energy and positron_energy differ ({sorted(given)})")
+    # Beams.sqrt_s = 2 E cos(alpha / 2) for two beams of energy E crossing at full angle alpha.
+    energy = sqrt_s / (2.0 * math.cos(beams["crossing_angle"] / 2.0))
+    beams["electron_energy"] = beams["positron_energy"] = energy
 
 
 def channel_config(config: Mapping, name: str) -> dict:

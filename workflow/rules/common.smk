@@ -8,7 +8,11 @@ from pathlib import Path
 # small matrix products here (measured in benchmarks/RESULTS.md). Jobs inherit this.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+# Jobs import the darkscan package next to this Snakefile (not whatever copy is installed), so
+# a rebuild from an archived source tree runs the archived code.
+PACKAGE_DIR = str(Path(workflow.basedir) / "workflow")
+sys.path.insert(0, PACKAGE_DIR)
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_DIR, os.environ.get("PYTHONPATH", "")) if p)
 
 from snakemake.utils import validate
 

@@ -9,6 +9,8 @@ rule select_sample:
     params:
         selection=selection_params,
         compression=CONFIG["compression"],
+    group:
+        "selection"
     threads: 1
     resources:
         mem_mb=2000,
@@ -43,6 +45,7 @@ rule histograms:
     params:
         fit=fit_params,
         compression=CONFIG["compression"],
+    localrule: True
     resources:
         mem_mb=2000,
         runtime=10,

@@ -4,18 +4,37 @@
 frame) into reconstructed objects in the lab frame: tracks (with charge and a muon-ID flag)
 and ECL photons, plus the trigger decision. The result is a mapping of awkward/numpy arrays
 ready to be written as the TTree ``events`` of a sample file.
+
+Particle content. Charges come from the PDG id (``particle`` package), so every charged
+long-lived particle (e, mu, pi, K, p, Sigma, ...) can make a track; charged particles that
+leave no track but reach the ECL make a cluster. Neutral hadrons (K_L, n, anti-n) are
+ignored: no track, no ECL cluster (their hadronic showers are not modelled); neutrinos never
+appear in the particle list (they are summed into ``invisible``).
 """
 
 from __future__ import annotations
 
+import functools
+
 import awkward as ak
 import numpy as np
+from particle import PDGID
 
 from darkscan.config import Beams
 from darkscan.experiments.beams import cm_to_lab_matrix, transform
 from darkscan.generate.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, PDG_PION, TruthEvents
 
-_CHARGED = {PDG_ELECTRON: -1, PDG_MUON: -1, PDG_PION: +1, 321: +1, 2212: +1}
+
+
+@functools.lru_cache(maxsize=None)
+def charge_of(code: int) -> int:
+    """Electric charge (units of e) of the particle with PDG id ``code``; 0 for padding or unknown ids."""
+    if code == 0:
+        return 0
+    three_charge = PDGID(code).three_charge
+    if three_charge is None:
+        return 0
+    return int(round(three_charge / 3))
 
 
 def beams_of(experiment: dict) -> Beams:
@@ -24,11 +43,10 @@ def beams_of(experiment: dict) -> Beams:
 
 
 def _charge(pdg: np.ndarray) -> np.ndarray:
-    charge = np.zeros(pdg.shape, dtype=np.int8)
-    for code, q in _CHARGED.items():
-        charge[pdg == code] = q
-        charge[pdg == -code] = -q
-    return charge
+    """Charges of an array of PDG ids (one look-up per distinct id)."""
+    codes, inverse = np.unique(pdg, return_inverse=True)
+    table = np.array([charge_of(int(c)) for c in codes], dtype=np.int8)
+    return table[inverse].reshape(pdg.shape)
 
 
 def _polar_deg(p4: np.ndarray) -> np.ndarray:
@@ -44,7 +62,7 @@ def smear_tracks(p4: np.ndarray, mass: np.ndarray, tracking: dict, rng: np.rando
     """Smear track momenta: sigma_pT/pT = a pT (+) b/beta, Gaussian angles; returns (..., 3)."""
     p = np.linalg.norm(p4[..., 1:], axis=-1)
     pt = np.hypot(p4[..., 1], p4[..., 2])
-    beta = p / np.sqrt(p * p + mass * mass)
+    beta = p / np.maximum(np.sqrt(p * p + mass * mass), 1e-300)  # padding slots: p = m = 0
     rel = np.hypot(tracking["pt_resolution_a"] * pt, tracking["pt_resolution_b"] / np.maximum(beta, 1e-6))
     theta = np.arctan2(pt, p4[..., 3]) + tracking["theta_resolution"] * rng.standard_normal(p.shape)
     phi = np.arctan2(p4[..., 2], p4[..., 1]) + tracking["theta_resolution"] * rng.standard_normal(p.shape)
@@ -54,9 +72,10 @@ def smear_tracks(p4: np.ndarray, mass: np.ndarray, tracking: dict, rng: np.rando
 
 
 def smear_photons(p4: np.ndarray, calorimeter: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Smear photon energies (a/E (+) b/E^1/4 (+) c) and angles; returns (E, p(...,3))."""
+    """Smear photon energies (a/E (+) b/E^1/4 (+) c (+) d/sqrt(E)) and angles; returns (E, p(...,3))."""
     e = np.maximum(p4[..., 0], 1e-9)
-    rel = np.sqrt((calorimeter["energy_resolution_a"] / e) ** 2 + (calorimeter["energy_resolution_b"] / e**0.25) ** 2 + calorimeter["energy_resolution_c"] ** 2)
+    rel = np.sqrt((calorimeter["energy_resolution_a"] / e) ** 2 + (calorimeter["energy_resolution_b"] / e**0.25) ** 2 + calorimeter["energy_resolution_c"] ** 2
+                  + calorimeter.get("energy_resolution_d", 0.0) ** 2 / e)
     e_smeared = np.maximum(e * (1.0 + rel * rng.standard_normal(e.shape)), 0.0)
     pt = np.hypot(p4[..., 1], p4[..., 2])
     theta = np.arctan2(pt, p4[..., 3]) + calorimeter["angular_resolution"] * rng.standard_normal(e.shape)

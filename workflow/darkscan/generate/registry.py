@@ -36,6 +36,9 @@ class Process:
         description: one line for people.
         generator_name: name of the generator recorded in file metadata.
         unweighted: True if the generator produces equal weights (e.g. Pythia).
+        xsec: optional cross-section function ``xsec(*, sqrt_s, mass=None, mass2=None,
+            coupling=None, theta_min=None, theta_max=None) -> CrossSection`` (closed form where one
+            exists); without it :func:`cross_section` integrates the generator's weights.
     """
 
     name: str
@@ -43,18 +46,19 @@ class Process:
     description: str
     generator_name: str
     unweighted: bool = False
+    xsec: Callable | None = None
 
 
 _PROCESSES: dict[str, Process] = {}
 
 
-def register_process(name: str, *, description: str, generator_name: str = "darkscan", unweighted: bool = False) -> Callable[[Generator], Generator]:
+def register_process(name: str, *, description: str, generator_name: str = "darkscan", unweighted: bool = False, xsec: Callable | None = None) -> Callable[[Generator], Generator]:
     """Decorator registering a generator under ``name``."""
 
     def wrap(func: Generator) -> Generator:
         if name in _PROCESSES:
             raise ValueError(f"process {name!r} is already registered")
-        _PROCESSES[name] = Process(name, func, description, generator_name, unweighted)
+        _PROCESSES[name] = Process(name, func, description, generator_name, unweighted, xsec)
         return func
 
     return wrap

@@ -83,12 +83,20 @@ def window_inputs(mass: float, signal: Interpolated, *, data: hist.Hist, backgro
 
 
 def signal_scale(inputs: WindowInputs) -> float:
-    """A cross section (fb) near the expected sensitivity: the POI scan is laid out around it."""
+    """A cross section (fb) near the expected sensitivity: the POI scan is laid out around it.
+
+    Two standard deviations of the background in the signal window, counting its Poisson
+    fluctuation, the uncertainty of its extrapolation from the sidebands (b^2 / b_sidebands) and
+    its MC statistics, plus three events; divided by the signal per fb in the window.
+    """
     s = inputs.signal.max()
     if s <= 0:
         raise ValueError("no signal expected in the fit window")
     window = int(np.argmax(inputs.signal))
-    return float((2.0 * np.sqrt(inputs.background[window] + 1.0) + 3.0) / s)
+    b = max(inputs.background[window], 0.0)
+    sidebands = inputs.background.sum() - inputs.background[window]
+    variance = b + 1.0 + max(inputs.background_sumw2[window], 0.0) + (b * b / sidebands if sidebands > 0 else 0.0)
+    return float((2.0 * np.sqrt(variance) + 3.0) / s)
 
 
 def _resolution_effect(inputs: WindowInputs) -> float:

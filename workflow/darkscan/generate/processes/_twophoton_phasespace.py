@@ -1,5 +1,5 @@
 """Phase-space helpers of the two-photon generator (``twophoton``): Breit-Wheeler cross
-sections, Lorentz boosts and the two samplers of the photon pair (x1, x2, Q1^2, Q2^2).
+sections (any lepton mass), Lorentz boosts and the two samplers of the photon pair (x1, x2, Q1^2, Q2^2).
 
 Both samplers return ``(e1, e2, w02, y_pair, factor, ok)``: scattered e- and e+ four-momenta,
 W0^2 = x1 x2 s, the pair rapidity Y = ln(x1/x2)/2, the photon-flux part of the weight
@@ -17,22 +17,32 @@ _PZ_MARGIN = 2e-3
 _CORE_FRACTION = 0.5  # share of the core ln Q^2 range in the restricted-photon mixture (photons_recoil)
 
 
-def sigma_gg_mumu(w: np.ndarray) -> np.ndarray:
-    """Breit-Wheeler cross section sigma(gamma gamma -> mu+ mu-) in GeV^-2 at invariant mass w (GeV)."""
+def sigma_gg_ll(w: np.ndarray, mass: float) -> np.ndarray:
+    """Breit-Wheeler cross section sigma(gamma gamma -> l+ l-) in GeV^-2 at invariant mass w (GeV), lepton mass ``mass``."""
     w = np.asarray(w, dtype=np.float64)
-    beta = np.sqrt(np.clip(1.0 - 4 * MUON_MASS**2 / np.maximum(w, 1e-300) ** 2, 0.0, 1.0))
+    beta = np.sqrt(np.clip(1.0 - 4 * mass**2 / np.maximum(w, 1e-300) ** 2, 0.0, 1.0))
     log_term = np.log((1 + beta) / np.maximum(1 - beta, 1e-300))
     return 2 * np.pi * ALPHA_EM**2 / w**2 * ((3 - beta**4) * log_term - 2 * beta * (2 - beta**2))
 
 
-def dsigma_gg_mumu_dcos(w: np.ndarray, cos: np.ndarray) -> np.ndarray:
-    """dsigma/dcos(theta*) of gamma gamma -> mu+ mu- in GeV^-2; theta* is the mu- angle to a photon."""
-    beta = np.sqrt(np.clip(1.0 - 4 * MUON_MASS**2 / w**2, 0.0, 1.0))
+def dsigma_gg_ll_dcos(w: np.ndarray, cos: np.ndarray, mass: float) -> np.ndarray:
+    """dsigma/dcos(theta*) of gamma gamma -> l+ l- in GeV^-2; theta* is the l- angle to a photon."""
+    beta = np.sqrt(np.clip(1.0 - 4 * mass**2 / w**2, 0.0, 1.0))
     a = 1 - beta * cos
     b = 1 + beta * cos
     r = 1 - beta**2
     f = b / a + a / b + 4 * r / (a * b) - 4 * r**2 / (a * b) ** 2
     return np.pi * ALPHA_EM**2 * beta / w**2 * f
+
+
+def sigma_gg_mumu(w: np.ndarray) -> np.ndarray:
+    """Breit-Wheeler cross section sigma(gamma gamma -> mu+ mu-) in GeV^-2 at invariant mass w (GeV)."""
+    return sigma_gg_ll(w, MUON_MASS)
+
+
+def dsigma_gg_mumu_dcos(w: np.ndarray, cos: np.ndarray) -> np.ndarray:
+    """dsigma/dcos(theta*) of gamma gamma -> mu+ mu- in GeV^-2; theta* is the mu- angle to a photon."""
+    return dsigma_gg_ll_dcos(w, cos, MUON_MASS)
 
 
 def boost(p4: np.ndarray, frame: np.ndarray) -> np.ndarray:

@@ -36,6 +36,9 @@ drawn first (x-independent ranges containing the exact ones; a mixture favouring
 Q ~ pT(pair) and W0^2 ~ w_min^2 + pT(pair)^2) and Y uniform in the window that the cut allows,
 derived from pT(pair) <= Q1 + Q2 and the exact pz bounds, so no cut phase space is lost
 (see ``_twophoton_phasespace.photons_recoil``).
+
+Shared engine. :func:`generate_pairs` works for any produced lepton mass; ``eemumu`` (here) and
+``eeee`` (module ``eeee``) are thin wrappers around it.
 """
 
 from __future__ import annotations
@@ -44,9 +47,10 @@ import logging
 
 import numpy as np
 
-from darkscan.generate.events import PDG_ELECTRON, PDG_MUON, TruthEvents
+from darkscan.generate.events import PDG_ELECTRON, PDG_MUON, CrossSection, TruthEvents
 from darkscan.generate.processes._twophoton_phasespace import (
     boost,
+    dsigma_gg_ll_dcos,
     dsigma_gg_mumu_dcos,
     inverse,
     photons_recoil,
@@ -56,7 +60,7 @@ from darkscan.generate.processes._twophoton_phasespace import (
 from darkscan.physics.constants import ALPHA_EM, ELECTRON_MASS, GEV2_TO_FB, MUON_MASS  # noqa: F401
 from darkscan.generate.registry import register_process
 
-__all__ = ["generate", "sigma_gg_mumu", "dsigma_gg_mumu_dcos"]
+__all__ = ["generate", "generate_pairs", "xsec", "sigma_gg_mumu", "dsigma_gg_mumu_dcos"]
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +70,10 @@ _BATCH = 200_000
 _MAX_TRIALS_FACTOR = 1000  # give up if the cuts keep less than 1 in this many trials
 
 
-def _trial_batch(rng, n, sqrt_s, w_min, eta_max, pt_min_mu, pair_pt_min, k_recoil=None):
-    """One batch of ``n`` trials. Returns (p4, weight, w, index) for the trials that survive the
-    pre-cuts only (``index``: their positions in the batch); failed trials have weight 0."""
+def _trial_batch(rng, n, sqrt_s, w_min, eta_max, pt_min_mu, pair_pt_min, k_recoil=None, mass=MUON_MASS):
+    """One batch of ``n`` trials producing a lepton pair of mass ``mass`` each (the "muons" below).
+    Returns (p4, weight, w, index) for the trials that survive the pre-cuts only (``index``: their
+    positions in the batch); failed trials have weight 0."""
     if k_recoil is None:
         e1, e2, w02, y_pair, factor, ok = photons_standard(rng, n, sqrt_s, w_min, eta_max, pair_pt_min, _RAPIDITY_MARGIN)
     else:
@@ -80,12 +85,12 @@ def _trial_batch(rng, n, sqrt_s, w_min, eta_max, pt_min_mu, pair_pt_min, k_recoi
     pair = q1 + q2
     w2 = pair[:, 0] ** 2 - np.sum(pair[:, 1:] ** 2, axis=1)
     pt_pair = np.hypot(pair[:, 1], pair[:, 2])
-    ok &= (w2 > max(w_min, 2 * MUON_MASS) ** 2) & (pt_pair >= pair_pt_min)
+    ok &= (w2 > max(w_min, 2 * mass) ** 2) & (pt_pair >= pair_pt_min)
     index = np.flatnonzero(ok)  # the muon stage runs on the surviving trials only
     e1, e2, q1, pair, w2, pt_pair, y_pair, factor = (a[index] for a in (e1, e2, q1, pair, w2, pt_pair, y_pair, factor))
     m = len(index)
     w = np.sqrt(w2)
-    beta = np.sqrt(np.clip(1 - 4 * MUON_MASS**2 / w**2, 0.0, 1.0))
+    beta = np.sqrt(np.clip(1 - 4 * mass**2 / w**2, 0.0, 1.0))
     # Muon rapidity y* along the photon axis in the gamma gamma frame, uniform within pre-cuts.
     p_star = 0.5 * w * beta
     sin_min = np.clip((pt_min_mu - _PT_MARGIN - pt_pair) / np.maximum(p_star, 1e-300), 0.0, None)
@@ -111,7 +116,7 @@ def _trial_batch(rng, n, sqrt_s, w_min, eta_max, pt_min_mu, pair_pt_min, k_recoi
     mu_plus_rest = mu_minus_rest * np.array([1.0, -1, -1, -1])
     mu_minus = boost(mu_minus_rest, pair)
     mu_plus = boost(mu_plus_rest, pair)
-    weight = np.where(ok, factor * dsigma_gg_mumu_dcos(w, cos) / pdf_cos * GEV2_TO_FB, 0.0)
+    weight = np.where(ok, factor * dsigma_gg_ll_dcos(w, cos, mass) / pdf_cos * GEV2_TO_FB, 0.0)
     return np.stack([e1, e2, mu_minus, mu_plus], axis=1), weight, w, index
 
 
@@ -130,10 +135,123 @@ def _passes(p4, w, *, w_min, theta_min, theta_max, pt_min, pair_pt_min, recoil_c
     return ok
 
 
+def generate_pairs(
+    n_events: int,
+    rng: np.random.Generator,
+    *,
+    sqrt_s: float,
+    mass: float,
+    pdg: tuple[int, int, int, int],
+    w_min: float,
+    theta_min: float,
+    theta_max: float,
+    pt_min: float,
+    pair_pt_min: float,
+    recoil_cos_max: float | None,
+    recoil_p_min: float,
+    prefix: str,
+) -> TruthEvents:
+    """Two-photon production of a lepton pair of mass ``mass``: the engine of ``eemumu`` and ``eeee``.
+
+    Args:
+        n_events: number of events returned (all pass the cuts).
+        rng: numpy random generator.
+        sqrt_s: CM energy in GeV.
+        mass: mass of the produced lepton (GeV).
+        pdg: PDG ids of (scattered e-, scattered e+, produced l-, produced l+).
+        w_min: minimum invariant mass of the produced pair (GeV).
+        theta_min: minimum CM polar angle of both produced leptons (deg).
+        theta_max: maximum CM polar angle of both produced leptons (deg).
+        pt_min: minimum CM pT of both produced leptons (GeV).
+        pair_pt_min: minimum CM pT of the produced pair (GeV).
+        recoil_cos_max: maximum |cos theta| of the recoil -p(pair), or None.
+        recoil_p_min: minimum CM momentum of the produced pair (GeV).
+        prefix: option-name prefix used in error messages (``muon``, ``electron``).
+
+    Returns:
+        Events with particles in the order of ``pdg``; weights (fb) sum to the cross section of
+        the phase space inside the cuts.
+    """
+    if n_events < 0:
+        raise ValueError(f"n_events must be >= 0, got {n_events}")
+    if not 0 <= theta_min < theta_max <= 180:
+        raise ValueError(f"need 0 <= {prefix}_theta_min < {prefix}_theta_max <= 180, got {theta_min}, {theta_max}")
+    if w_min <= 2 * mass or w_min >= sqrt_s:
+        raise ValueError(f"w_min must lie between 2 m_{prefix} and sqrt_s, got {w_min}")
+    if recoil_cos_max is not None and not 0 < recoil_cos_max <= 1:
+        raise ValueError(f"recoil_cos_max must lie in (0, 1], got {recoil_cos_max}")
+    if recoil_p_min < 0 or pair_pt_min < 0:
+        raise ValueError(f"recoil_p_min and the pair pT cut must be >= 0, got {recoil_p_min}, {pair_pt_min}")
+    k_recoil, sample_pt_min = None, pair_pt_min
+    if recoil_cos_max is not None and recoil_cos_max < 1:
+        k_recoil = recoil_cos_max / np.sqrt(1 - recoil_cos_max**2)  # |pz| <= k pT of the pair
+        # |cos| <= c and |p| >= p_min imply pT(pair) >= p_min sqrt(1 - c^2).
+        sample_pt_min = max(pair_pt_min, recoil_p_min * np.sqrt(1 - recoil_cos_max**2))
+    theta_edge = np.radians(max(min(theta_min, 180 - theta_max), 1e-6))
+    eta_max = -np.log(np.tan(theta_edge / 2))
+    cuts = dict(w_min=w_min, theta_min=theta_min, theta_max=theta_max, pt_min=pt_min, pair_pt_min=pair_pt_min,
+                recoil_cos_max=recoil_cos_max, recoil_p_min=recoil_p_min)
+
+    chunks_p4, chunks_w = [], []
+    kept, trials = 0, 0
+    while kept < n_events:
+        p4, weight, w, trial_index = _trial_batch(rng, _BATCH, sqrt_s, w_min, eta_max, pt_min, sample_pt_min, k_recoil, mass)
+        index = np.flatnonzero((weight > 0) & _passes(p4, w, **cuts))
+        need = n_events - kept
+        if len(index) > need:  # stop at the trial that produced the last needed event
+            index = index[:need]
+            trials += int(trial_index[index[-1]]) + 1
+        else:
+            trials += _BATCH
+        kept += len(index)
+        chunks_p4.append(p4[index])
+        chunks_w.append(weight[index])
+        if trials > _MAX_TRIALS_FACTOR * max(n_events, 1000) and kept < 1e-3 * trials:
+            raise RuntimeError(f"two-photon ({prefix}): cuts keep only {kept} of {trials} trials; check the generator-level cuts")
+    if n_events == 0:
+        return TruthEvents(np.zeros((0, 4), np.int32), np.zeros((0, 4, 4)), np.zeros((0, 4)), np.zeros(0))
+    weight = np.concatenate(chunks_w) / trials
+    log.info("two-photon (%s): %d events from %d trials (efficiency %.3f), sigma = %.4g fb", prefix, n_events, trials, n_events / trials, weight.sum())
+    return TruthEvents(
+        pdg=np.tile(np.array(pdg, dtype=np.int32), (n_events, 1)),
+        p4=np.concatenate(chunks_p4),
+        invisible=np.zeros((n_events, 4)),
+        weight=weight,
+    )
+
+
+def monte_carlo_xsec(generate, n_events: int, seed: int, **options) -> CrossSection:
+    """Cross section (fb) of a weighted generator from ``n_events`` events with a fixed seed."""
+    weight = generate(n_events, np.random.default_rng(seed), **options).weight
+    # Weights carry 1/N_trials; rejected trials (weight 0) are not returned, so the variance
+    # estimate sum(w^2) neglects their contribution (small: it is the N_trials * mean^2 term).
+    return CrossSection(value_fb=float(weight.sum()), error_fb=float(np.sqrt((weight**2).sum())))
+
+
+def xsec(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None) -> CrossSection:
+    """sigma(e+e- -> e+e- mu+mu-) in fb for W > 0.5 GeV by Monte Carlo integration (100k events).
+
+    Args:
+        sqrt_s: CM energy in GeV.
+        mass: unused (no new particle).
+        mass2: unused.
+        coupling: unused.
+        theta_min: minimum CM polar angle of both muons (deg); default 0 (no cut).
+        theta_max: maximum CM polar angle of both muons (deg); default 180 (no cut).
+
+    Returns:
+        The cross section and its Monte Carlo uncertainty (no pT cuts; W > 0.5 GeV).
+    """
+    return monte_carlo_xsec(generate, 100_000, 20_250_515, sqrt_s=sqrt_s, muon_pt_min=0.0,
+                            muon_theta_min=0.0 if theta_min is None else theta_min,
+                            muon_theta_max=180.0 if theta_max is None else theta_max)
+
+
 @register_process(
     "eemumu",
     description="e+e- -> e+e- mu+mu- via two-photon collisions (Budnev EPA with Q^2, Breit-Wheeler)",
     generator_name="darkscan-twophoton",
+    xsec=xsec,
 )
 def generate(
     n_events: int,
@@ -167,49 +285,8 @@ def generate(
         Events with particles (e-, e+, mu-, mu+); weights (fb) sum to the cross section of the
         phase space inside the cuts (set angles to 0/180 and pT cuts to 0 for the total).
     """
-    if n_events < 0:
-        raise ValueError(f"n_events must be >= 0, got {n_events}")
-    if not 0 <= muon_theta_min < muon_theta_max <= 180:
-        raise ValueError(f"need 0 <= muon_theta_min < muon_theta_max <= 180, got {muon_theta_min}, {muon_theta_max}")
-    if w_min <= 2 * MUON_MASS or w_min >= sqrt_s:
-        raise ValueError(f"w_min must lie between 2 m_mu and sqrt_s, got {w_min}")
-    if recoil_cos_max is not None and not 0 < recoil_cos_max <= 1:
-        raise ValueError(f"recoil_cos_max must lie in (0, 1], got {recoil_cos_max}")
-    if recoil_p_min < 0 or mumu_pt_min < 0:
-        raise ValueError(f"recoil_p_min and mumu_pt_min must be >= 0, got {recoil_p_min}, {mumu_pt_min}")
-    k_recoil, sample_pt_min = None, mumu_pt_min
-    if recoil_cos_max is not None and recoil_cos_max < 1:
-        k_recoil = recoil_cos_max / np.sqrt(1 - recoil_cos_max**2)  # |pz| <= k pT of the pair
-        # |cos| <= c and |p| >= p_min imply pT(pair) >= p_min sqrt(1 - c^2).
-        sample_pt_min = max(mumu_pt_min, recoil_p_min * np.sqrt(1 - recoil_cos_max**2))
-    theta_edge = np.radians(max(min(muon_theta_min, 180 - muon_theta_max), 1e-6))
-    eta_max = -np.log(np.tan(theta_edge / 2))
-    cuts = dict(w_min=w_min, theta_min=muon_theta_min, theta_max=muon_theta_max, pt_min=muon_pt_min, pair_pt_min=mumu_pt_min,
-                recoil_cos_max=recoil_cos_max, recoil_p_min=recoil_p_min)
-
-    chunks_p4, chunks_w = [], []
-    kept, trials = 0, 0
-    while kept < n_events:
-        p4, weight, w, trial_index = _trial_batch(rng, _BATCH, sqrt_s, w_min, eta_max, muon_pt_min, sample_pt_min, k_recoil)
-        index = np.flatnonzero((weight > 0) & _passes(p4, w, **cuts))
-        need = n_events - kept
-        if len(index) > need:  # stop at the trial that produced the last needed event
-            index = index[:need]
-            trials += int(trial_index[index[-1]]) + 1
-        else:
-            trials += _BATCH
-        kept += len(index)
-        chunks_p4.append(p4[index])
-        chunks_w.append(weight[index])
-        if trials > _MAX_TRIALS_FACTOR * max(n_events, 1000) and kept < 1e-3 * trials:
-            raise RuntimeError(f"eemumu: cuts keep only {kept} of {trials} trials; check the generator-level cuts")
-    if n_events == 0:
-        return TruthEvents(np.zeros((0, 4), np.int32), np.zeros((0, 4, 4)), np.zeros((0, 4)), np.zeros(0))
-    weight = np.concatenate(chunks_w) / trials
-    log.info("eemumu: %d events from %d trials (efficiency %.3f), sigma = %.4g fb", n_events, trials, n_events / trials, weight.sum())
-    return TruthEvents(
-        pdg=np.tile(np.array([PDG_ELECTRON, -PDG_ELECTRON, PDG_MUON, -PDG_MUON], dtype=np.int32), (n_events, 1)),
-        p4=np.concatenate(chunks_p4),
-        invisible=np.zeros((n_events, 4)),
-        weight=weight,
+    return generate_pairs(
+        n_events, rng, sqrt_s=sqrt_s, mass=MUON_MASS, pdg=(PDG_ELECTRON, -PDG_ELECTRON, PDG_MUON, -PDG_MUON),
+        w_min=w_min, theta_min=muon_theta_min, theta_max=muon_theta_max, pt_min=muon_pt_min, pair_pt_min=mumu_pt_min,
+        recoil_cos_max=recoil_cos_max, recoil_p_min=recoil_p_min, prefix="muon",
     )

@@ -1,0 +1,354 @@
+"""Tests of the per-hypothesis pyhf model (darkscan.stats.model) and the scan (darkscan.stats.scan).
+
+The limits and p0 are checked against an independent asymptotic calculation written here with
+scipy: a one-bin counting experiment n ~ Pois(mu s + b) with b known, the qtilde and q0 test
+statistics and their asymptotic distributions of Cowan, Cranmer, Gross, Vitells, EPJC 71 (2011)
+1554 (CCGV). The background is made "known" in the pyhf model by sidebands with huge, exactly
+background-like contents, which pin the free ``background_norm`` to 1 within ~0.2%.
+"""
+
+import json
+
+import hist
+import numpy as np
+import pyhf
+import pytest
+from scipy import optimize, stats
+
+from darkscan.stats import scan
+from darkscan.stats.model import POI, WindowInputs, build_spec, rebin, signal_scale, window_edges, window_inputs
+from darkscan.stats.signal_model import Interpolated
+from darkscan.systematics.aggregate import Systematic
+
+FINE = np.linspace(-1.0, 9.0, 5001)  # 2 MeV bins, as in the zprime_invisible channel
+SIDEBAND = 1.0e5
+
+
+# ---------------------------------------------------------------- independent asymptotics (CCGV)
+def _nll(mu, n, s, b):
+    lam = mu * s + b
+    return lam - n * np.log(lam)
+
+
+def _qtilde(mu, n, s, b):
+    muhat = (n - b) / s
+    if muhat > mu:
+        return 0.0
+    ref = muhat if muhat >= 0 else 0.0  # qtilde: L(mu)/L(0) when muhat < 0 (CCGV eq. 16)
+    return 2.0 * (_nll(mu, n, s, b) - _nll(ref, n, s, b))
+
+
+def _q_asimov(mu, s, b):
+    # Asimov data set of the background-only hypothesis, n_A = b (CCGV eq. 24-30)
+    return 2.0 * (mu * s - b * np.log1p(mu * s / b))
+
+
+def _cls(mu, n, s, b):
+    q, qa = _qtilde(mu, n, s, b), _q_asimov(mu, s, b)
+    if q <= qa:  # CCGV eq. 65-66
+        p_sb = stats.norm.sf(np.sqrt(q))
+        cl_b = stats.norm.cdf(np.sqrt(qa) - np.sqrt(q))
+    else:
+        p_sb = stats.norm.sf((q + qa) / (2.0 * np.sqrt(qa)))
+        cl_b = stats.norm.sf((q - qa) / (2.0 * np.sqrt(qa)))
+    return p_sb / cl_b
+
+
+def _observed_limit(n, s, b, alpha):
+    return optimize.brentq(lambda mu: _cls(mu, n, s, b) - alpha, 1e-6 * (1 + np.sqrt(b)) / s, 1e3 * (1 + np.sqrt(b)) / s, xtol=1e-10)
+
+
+def _expected_limit(s, b, alpha, n_sigma=0.0):
+    """CCGV eq. 89 (with sigma from the Asimov data set at each mu): sqrt(q_mu,A(mu)) =
+    Phi^-1(1 - alpha Phi(N)) + N."""
+    target = stats.norm.ppf(1.0 - alpha * stats.norm.cdf(n_sigma)) + n_sigma
+    return optimize.brentq(lambda mu: np.sqrt(_q_asimov(mu, s, b)) - target, 1e-9 / s, 1e4 * (1 + np.sqrt(b)) / s, xtol=1e-12)
+
+
+def _counting_inputs(n, b, s):
+    """Three bins, [sideband | window | sideband]: signal only in the window; sidebands pin b."""
+    return WindowInputs(
+        edges=np.array([0.0, 1.0, 2.0, 3.0]),
+        data=np.array([SIDEBAND, n, SIDEBAND]),
+        background=np.array([SIDEBAND, b, SIDEBAND]),
+        background_sumw2=np.array([1.0, 1.0, 1.0]),
+        signal=np.array([0.0, s, 0.0]),
+        signal_up=np.array([0.0, s, 0.0]),
+        signal_down=np.array([0.0, s, 0.0]),
+    )
+
+
+def _workspace(inputs, systematics=()):
+    return pyhf.Workspace(build_spec(inputs, list(systematics), scale_fb=signal_scale(inputs), background_floor=1e-3))
+
+
+# ---------------------------------------------------------------- window_edges and rebin
+def _snap(x):
+    return FINE[0] + np.round((x - FINE[0]) / 0.002) * 0.002
+
+
+def test_window_edges_snap_to_fine_edges():
+    mass, res = 2.0031, 0.0517
+    edges = window_edges(FINE, mass, res, window_sigmas=6.0, signal_sigmas=2.0)
+    expected = _snap(mass + res * np.array([-6.0, -2.0, 2.0, 6.0]))
+    np.testing.assert_allclose(edges, expected, atol=1e-12)
+    assert np.all(np.isin(edges, FINE))  # exactly fine edges, not approximations
+    assert len(edges) == 4  # low sideband | window | high sideband
+    # the window is the middle bin and is centred on the mass within one fine bin
+    assert edges[1] < mass < edges[2]
+    assert abs(0.5 * (edges[1] + edges[2]) - mass) <= 0.002
+    assert edges[2] - edges[1] == pytest.approx(4 * res, abs=0.004)
+    assert edges[3] - edges[2] == pytest.approx(4 * res, abs=0.004)
+
+
+def test_window_edges_at_histogram_boundary():
+    # low sideband would start at -1.3 < -1: it is cut at the histogram edge
+    edges = window_edges(FINE, -0.9, 0.05, window_sigmas=6.0, signal_sigmas=1.0)
+    np.testing.assert_allclose(edges, [-1.0, -0.95, -0.85, -0.6], atol=1e-12)
+    # low sideband entirely outside: dropped, leaving [window | high sideband]
+    edges = window_edges(FINE, -0.95, 0.05, window_sigmas=6.0, signal_sigmas=1.0)
+    np.testing.assert_allclose(edges, [-1.0, -0.9, -0.65], atol=1e-12)
+    with pytest.raises(ValueError, match="mass 20"):
+        window_edges(FINE, 20.0, 0.05, window_sigmas=6.0, signal_sigmas=2.0)
+
+
+def test_rebin_weighted_histogram_matches_manual_sums():
+    rng = np.random.default_rng(1)
+    h = hist.Hist.new.Reg(100, 0.0, 10.0).Weight()
+    x = rng.uniform(-1.0, 11.0, 5000)  # includes under/overflow, which must not be counted
+    w = rng.exponential(2.0, 5000)
+    h.fill(x, weight=w)
+    fine = h.axes[0].edges
+    coarse = fine[[3, 10, 11, 57, 100]]
+    values, variances = rebin(h, coarse)
+    for k in range(4):
+        sel = (x >= coarse[k]) & (x < coarse[k + 1])
+        assert values[k] == pytest.approx(w[sel].sum(), rel=1e-12)
+        assert variances[k] == pytest.approx((w[sel] ** 2).sum(), rel=1e-12)
+    # and against the histogram's own bin contents
+    assert values[0] == pytest.approx(h.values()[3:10].sum(), rel=1e-12)
+    assert variances[2] == pytest.approx(h.variances()[11:57].sum(), rel=1e-12)
+
+
+def test_rebin_unweighted_histogram_uses_counts_as_variance():
+    h = hist.Hist.new.Reg(10, 0.0, 10.0).Double()
+    h.fill([0.5, 1.5, 1.5, 2.5, 2.5, 2.5, 9.5], weight=[1.0, 2.0, 2.0, 1.0, 1.0, 1.0, 4.0])  # variances() is None
+    values, variances = rebin(h, np.array([0.0, 2.0, 10.0]))
+    np.testing.assert_allclose(values, [5.0, 7.0])
+    np.testing.assert_allclose(variances, [5.0, 7.0])
+
+
+def test_window_inputs_collects_histograms_and_signal():
+    rng = np.random.default_rng(2)
+    bkg = hist.Hist.new.Reg(500, 0.0, 10.0).Weight()
+    bkg.fill(rng.uniform(0, 10, 20000), weight=np.full(20000, 0.5))
+    data = hist.Hist.new.Reg(500, 0.0, 10.0).Int64()
+    data.fill(rng.uniform(0, 10, 10000))
+    vals = rng.normal(5.0, 0.1, 4000)
+    sig = Interpolated(5.0, 0.3, 0.1, 1.0, vals, np.full(4000, 0.3 / 4000))
+    inp = window_inputs(5.0, sig, data=data, background=bkg, luminosity_fb=10.0, window_sigmas=6.0, signal_sigmas=2.0, resolution_scale=0.1)
+    np.testing.assert_allclose(inp.edges, [4.4, 4.8, 5.2, 5.6], atol=1e-12)
+    # fine bins 220..280 (0.02 GeV each), 20 per coarse bin
+    np.testing.assert_allclose(inp.background, bkg.values()[220:280].reshape(3, 20).sum(axis=1))
+    np.testing.assert_allclose(inp.background_sumw2, bkg.variances()[220:280].reshape(3, 20).sum(axis=1))
+    np.testing.assert_allclose(inp.data, data.values()[220:280].reshape(3, 20).sum(axis=1))
+    in_bins = [((vals >= lo) & (vals < hi)).sum() * 0.3 / 4000 * 10.0 for lo, hi in zip(inp.edges[:-1], inp.edges[1:])]
+    np.testing.assert_allclose(inp.signal, in_bins)
+    # a wider (narrower) signal puts less (more) into the +-2 sigma window
+    assert inp.signal_up[1] < inp.signal[1] < inp.signal_down[1]
+    # Gaussian: +-2 sigma window holds ~95.4% of 3 events
+    assert inp.signal[1] == pytest.approx(3.0 * 0.9545, rel=0.02)
+
+
+# ---------------------------------------------------------------- build_spec
+def test_build_spec_is_valid_workspace_with_expected_modifiers():
+    inputs = WindowInputs(
+        edges=np.array([0.0, 1.0, 2.0, 3.0]),
+        data=np.array([40.0, 12.0, 35.0]),
+        background=np.array([38.0, 0.0, 36.0]),  # empty window bin: floored
+        background_sumw2=np.array([4.0, 0.0, 3.0]),
+        signal=np.array([0.1, 2.0, 0.2]),
+        signal_up=np.array([0.2, 1.8, 0.3]),
+        signal_down=np.array([0.05, 2.1, 0.1]),
+    )
+    systematics = [
+        Systematic("lumi", "signal", "normsys", 0.03, ""),
+        Systematic("trk", "signal", "normsys", 0.04, ""),
+        Systematic("mass_resolution", "signal", "histosys", 0.1, ""),
+        Systematic("bkg_mc", "background", "staterror", float("nan"), ""),
+        Systematic("bkg_xsec", "background", "normsys", 0.2, ""),
+    ]
+    spec = build_spec(inputs, systematics, scale_fb=0.5, background_floor=1e-3)
+    ws = pyhf.Workspace(spec)  # validates against the pyhf schema
+    model = ws.model()
+    assert model.config.poi_name == POI
+    assert set(model.config.parameters) == {"mu", "background_norm", "signal_normalisation", "background_mc_statistics", "bkg_xsec"}
+    assert ws.data(model, include_auxdata=False) == [40.0, 12.0, 35.0]
+    samples = {s["name"]: s for s in spec["channels"][0]["samples"]}
+    assert samples["background"]["data"] == [38.0, 1e-3, 36.0]
+    mods = {m["name"]: m for m in samples["signal"]["modifiers"]}
+    total = np.sqrt(0.03**2 + 0.04**2 + (0.2 / 2.0) ** 2)  # resolution effect: |1.8 - 2| / 2
+    assert mods["signal_normalisation"]["data"]["hi"] == pytest.approx(1 + total)
+    assert mods["signal_normalisation"]["data"]["lo"] == pytest.approx(1 - total)
+    bmods = {m["name"]: m for m in samples["background"]["modifiers"]}
+    # window bin empty in MC: moved by the floor only
+    assert bmods["background_mc_statistics"]["data"]["hi_data"] == pytest.approx([38.0, 2e-3, 36.0])
+    assert bmods["background_mc_statistics"]["data"]["lo_data"] == pytest.approx([38.0, 1e-3, 36.0])
+    assert bmods["bkg_xsec"]["data"] == {"hi": 1.2, "lo": 0.8}
+    par = {p["name"]: p for p in spec["measurements"][0]["config"]["parameters"]}
+    assert par["mu"]["bounds"] == [[0.0, 25.0]] and par["mu"]["inits"] == [0.5]
+    # expected counts at mu = 1, nominal nuisances: signal + background
+    pars = model.config.suggested_init()
+    pars[model.config.poi_index] = 1.0
+    np.testing.assert_allclose(model.expected_actualdata(pars), [38.1, 2.001, 36.2])
+
+
+def test_build_spec_mc_statistics_histosys_moves_window_by_sqrt_sumw2():
+    inputs = _counting_inputs(110.0, 100.0, 5.0)
+    inputs = WindowInputs(**{**inputs.__dict__, "background_sumw2": np.array([1.0, 16.0, 1.0])})
+    spec = build_spec(inputs, [Systematic("b", "background", "staterror", float("nan"), "")], scale_fb=1.0, background_floor=1e-3)
+    mod = spec["channels"][0]["samples"][1]["modifiers"][1]
+    assert mod["data"]["hi_data"] == [SIDEBAND, 104.0, SIDEBAND]
+    assert mod["data"]["lo_data"] == [SIDEBAND, 96.0, SIDEBAND]
+    # no signal systematics: no signal_normalisation modifier at all
+    assert [m["name"] for m in spec["channels"][0]["samples"][0]["modifiers"]] == [POI]
+
+
+def test_signal_scale_formula():
+    inputs = _counting_inputs(100.0, 99.0, 4.0)
+    # Poisson (b + 1) + MC statistics (sumw2 = 1) + sideband extrapolation (b^2 / 2 SIDEBAND)
+    variance = 99.0 + 1.0 + 1.0 + 99.0**2 / (2 * SIDEBAND)
+    assert signal_scale(inputs) == pytest.approx((2 * np.sqrt(variance) + 3) / 4.0)
+    with pytest.raises(ValueError, match="no signal"):
+        signal_scale(WindowInputs(**{**inputs.__dict__, "signal": np.zeros(3)}))
+
+
+# ---------------------------------------------------------------- limits vs independent asymptotics
+ALPHA = 0.10  # 90% CL, as in the zprime_invisible channel
+
+
+@pytest.mark.parametrize("n", [118.0, 87.0])  # excess (0 < muhat) and deficit (muhat < 0)
+def test_observed_cls_limit_matches_independent_asymptotics(n):
+    b, s = 100.0, 5.0
+    ws = _workspace(_counting_inputs(n, b, s))
+    expected = _observed_limit(n, s, b, ALPHA)
+    obs_root, _ = scan._upper_limit(ws, ALPHA, 2)  # TOMS 748 root finding
+    assert obs_root == pytest.approx(expected, rel=0.02)
+    obs_grid, exp_grid = scan._upper_limit(ws, ALPHA, 0)  # 21-point grid, interpolated (default path)
+    assert obs_grid == pytest.approx(expected, rel=0.02)
+    # the grid spacing (~0.9 fb) is ~40% of the -2 sigma limit: still within 2% of the truth
+    np.testing.assert_allclose(exp_grid, [_expected_limit(s, b, ALPHA, k) for k in (-2, -1, 0, 1, 2)], rtol=0.02)
+    # sanity of the reference: the n = 118 excess gives a weaker limit than the deficit
+    assert _observed_limit(118.0, s, b, ALPHA) > _observed_limit(87.0, s, b, ALPHA)
+
+
+def test_expected_limits_match_asimov_formula():
+    b, s = 100.0, 5.0
+    ws = _workspace(_counting_inputs(b, b, s))  # n = b: observed data are the Asimov data
+    obs, exp = scan._upper_limit(ws, ALPHA, 2)
+    median = _expected_limit(s, b, ALPHA)
+    # by hand, Gaussian limit of the Asimov formula: sqrt(b) Phi^-1(1 - alpha/2) / s
+    assert median == pytest.approx(np.sqrt(b) * stats.norm.ppf(1 - ALPHA / 2) / s, rel=0.06)
+    assert exp[2] == pytest.approx(median, rel=0.02)
+    assert obs == pytest.approx(median, rel=0.02)
+    bands = [_expected_limit(s, b, ALPHA, k) for k in (-2, -1, 0, 1, 2)]
+    np.testing.assert_allclose(exp, bands, rtol=0.02)
+    assert np.all(np.diff(exp) > 0)
+
+
+def test_local_p0_matches_counting_formula():
+    b, s = 100.0, 5.0
+    for n in (130.0, 145.0):
+        p0, z = scan.discovery_p0(_workspace(_counting_inputs(n, b, s)))
+        z_ref = np.sqrt(2.0 * (n * np.log(n / b) - (n - b)))
+        assert z == pytest.approx(z_ref, rel=0.02)
+        assert p0 == pytest.approx(stats.norm.sf(z_ref), rel=0.1)
+        assert p0 == pytest.approx(stats.norm.sf(z), rel=1e-6)
+    # a deficit is no evidence: p0 = 0.5, Z = 0
+    p0, z = scan.discovery_p0(_workspace(_counting_inputs(85.0, b, s)))
+    assert p0 == pytest.approx(0.5, abs=1e-4) and z == pytest.approx(0.0, abs=1e-3)
+
+
+# ---------------------------------------------------------------- fit_mass
+CHANNEL = {"luminosity_fb": 20.0, "cl": 0.90, "fit": {"window_sigmas": 6.0, "signal_sigmas": 2.0, "background_floor": 1e-3}}
+SYSTEMATICS = [
+    Systematic("luminosity", "signal", "normsys", 0.007, ""),
+    Systematic("muon_id", "signal", "normsys", 0.04, ""),
+    Systematic("mass_resolution", "signal", "histosys", 0.1, ""),
+    Systematic("background_mc_statistics", "background", "staterror", float("nan"), ""),
+]
+
+
+@pytest.fixture(scope="module")
+def fit_inputs():
+    rng = np.random.default_rng(7)
+    nb = 500
+    bkg = hist.Hist.new.Reg(nb, 0.0, 10.0).Weight()
+    centres = bkg.axes[0].centers
+    mean = 40.0 * np.exp(-centres / 8.0)
+    bkg.view().value = mean
+    bkg.view().variance = mean * 0.05  # MC with 20x the data luminosity
+    data = hist.Hist.new.Reg(nb, 0.0, 10.0).Double()
+    data.view()[...] = rng.poisson(mean).astype(float)
+    vals = rng.normal(5.0, 0.08, 20000)
+    signal = Interpolated(5.0, 0.25, 0.08, 3.0, vals, np.full(vals.size, 0.25 / vals.size))
+    return signal, data, bkg
+
+
+def test_fit_mass_ok_and_writes_workspace(fit_inputs, tmp_path):
+    signal, data, bkg = fit_inputs
+    path = tmp_path / "mass_5.0000.json"
+    result = scan.fit_mass(5.0, signal, data=data, background=bkg, channel=CHANNEL, systematics=SYSTEMATICS, workspace_path=path)
+    assert result.status == "ok"
+    limits = np.array([result.xsec_obs, *result.xsec_exp])
+    assert np.all(np.isfinite(limits)) and np.all(limits > 0)
+    assert np.all(np.diff(result.xsec_exp) > 0)
+    assert np.isfinite(result.p0_local) and 0 < result.p0_local <= 0.5
+    assert result.n_bins == 3
+    assert (result.efficiency, result.resolution, result.signal_xsec_fb) == (0.25, 0.08, 3.0)
+    # window 4.52..5.48 GeV -> fine edges; totals are those of the histograms in [4.52, 5.48)
+    lo, hi = 226, 274
+    assert result.background == pytest.approx(bkg.values()[lo:hi].sum())
+    assert result.data == pytest.approx(data.values()[lo:hi].sum())
+    spec = json.loads(path.read_text())
+    pyhf.Workspace(spec)
+    # the median expected limit is near the Gaussian estimate 1.645 sigma_b / s_window, with
+    # sigma_b^2 = b (Poisson) + b^2 / B_sidebands (normalisation from the sidebands) + sumw2 (MC)
+    ws_model = pyhf.Workspace(spec).model()
+    b_all = np.array(spec["channels"][0]["samples"][1]["data"])
+    b_win, s_win = b_all[1], spec["channels"][0]["samples"][0]["data"][1]
+    sigma_b = np.sqrt(b_win + b_win**2 / (b_all[0] + b_all[2]) + 0.05 * b_win)
+    assert ws_model.config.npars == 4  # mu, background_norm, signal_normalisation, background_mc_statistics
+    assert result.xsec_exp[2] == pytest.approx(sigma_b * stats.norm.ppf(0.95) / s_win, rel=0.1)
+
+
+def test_fit_mass_retries_with_wide_grid(fit_inputs, monkeypatch):
+    signal, data, bkg = fit_inputs
+    original = scan._upper_limit
+    attempts = []
+
+    def flaky(workspace, level, attempt):
+        attempts.append(attempt)
+        if attempt == 0:
+            raise RuntimeError("forced failure")
+        return original(workspace, level, attempt)
+
+    monkeypatch.setattr(scan, "_upper_limit", flaky)
+    result = scan.fit_mass(5.0, signal, data=data, background=bkg, channel=CHANNEL, systematics=SYSTEMATICS)
+    assert attempts == [0, 1]
+    assert result.status == "retried_wide_grid"
+    assert np.all(np.isfinite([result.xsec_obs, *result.xsec_exp]))
+
+
+def test_fit_mass_all_attempts_fail_keeps_row(fit_inputs, monkeypatch):
+    signal, data, bkg = fit_inputs
+
+    def broken(workspace, level, attempt):
+        raise RuntimeError(f"forced failure {attempt}")
+
+    monkeypatch.setattr(scan, "_upper_limit", broken)
+    monkeypatch.setattr(scan, "discovery_p0", lambda ws: (_ for _ in ()).throw(RuntimeError("p0 broken")))
+    result = scan.fit_mass(5.0, signal, data=data, background=bkg, channel=CHANNEL, systematics=SYSTEMATICS)
+    assert result.status == "failed+p0_failed"
+    assert np.isnan(result.xsec_obs) and np.all(np.isnan(result.xsec_exp))
+    assert np.isnan(result.p0_local) and np.isnan(result.z_local)

@@ -1,0 +1,1 @@
+"""Archiving results for publication: HEPData submission, checksummed tarball, verify, rebuild."""

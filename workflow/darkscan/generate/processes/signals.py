@@ -1,0 +1,252 @@
+"""Dark-sector 2 -> 2 signals: ``gamma_alp``, ``gamma_darkphoton``, ``darkhiggsstrahlung``.
+
+Tree-level closed forms and angular distributions from ``darkscan.physics.signals``; events in
+the CM frame (+z = e-), weights in fb summing to the cross section of the generated phase
+space. Decays are prompt and isotropic in the parent rest frame (the A' and a spin-1
+polarisation correlations of the decay products are not modelled).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from darkscan.generate.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, CrossSection, TruthEvents
+from darkscan.generate.processes._twobody import sample_inverse_sine2_cos, sample_quadratic_cos, two_body_cm
+from darkscan.generate.registry import register_process
+from darkscan.physics import signals as phys
+from darkscan.physics.constants import ELECTRON_MASS, MUON_MASS
+from darkscan.physics.kinematics import kallen, two_body_decay
+
+log = logging.getLogger(__name__)
+
+DARKPHOTON_DECAYS = {"ee": (PDG_ELECTRON, ELECTRON_MASS), "mumu": (PDG_MUON, MUON_MASS), "invisible": (0, 0.0)}
+ALP_DECAYS = ("gammagamma", "invisible")
+
+
+def _require_mass(process: str, label: str, mass, low: float, high: float, why: str) -> float:
+    if mass is None or not low < float(mass) < high:
+        raise ValueError(f"{process}: {label} {mass} GeV is outside the allowed range ({low:.6g}, {high:.6g}) GeV ({why})")
+    return float(mass)
+
+
+def _events(n: int, pdg: list[int], p4: list[np.ndarray], invisible: np.ndarray | None, weight: np.ndarray) -> TruthEvents:
+    return TruthEvents(
+        pdg=np.tile(np.array(pdg, dtype=np.int32), (n, 1)),
+        p4=np.stack(p4, axis=1) if p4 else np.zeros((n, 0, 4)),
+        invisible=np.zeros((n, 4)) if invisible is None else invisible,
+        weight=weight,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# ALP
+
+
+def xsec_gamma_alp(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None) -> CrossSection:
+    """sigma(e+e- -> gamma a) in fb (closed form), photon in [theta_min, theta_max] (default: all).
+
+    Args:
+        sqrt_s: CM energy in GeV.
+        mass: ALP mass in GeV (required).
+        mass2: unused.
+        coupling: g_agg in GeV^-1 (default 1).
+        theta_min: minimum CM photon polar angle in degrees.
+        theta_max: maximum CM photon polar angle in degrees.
+    """
+    mass = _require_mass("gamma_alp", "ALP mass", mass, 0.0, sqrt_s, f"0 < m_a < sqrt_s = {sqrt_s} GeV")
+    lo, hi = phys.cos_range(theta_min, theta_max)
+    g = 1.0 if coupling is None else float(coupling)
+    return CrossSection(phys.sigma_gamma_alp(sqrt_s=sqrt_s, mass=mass, g_agg=g, cos_min=lo, cos_max=hi), 0.0)
+
+
+@register_process("gamma_alp", description="e+e- -> gamma a (ALP-photon coupling), a -> gamma gamma isotropic", xsec=xsec_gamma_alp)
+def generate_gamma_alp(
+    n_events: int,
+    rng: np.random.Generator,
+    *,
+    sqrt_s: float,
+    mass: float | None = None,
+    coupling: float = 1.0,
+    photon_theta_min: float = 0.0,
+    photon_theta_max: float = 180.0,
+    decay: str = "gammagamma",
+) -> TruthEvents:
+    """Generate e+e- -> gamma a events with equal weights (dsigma/dcos ~ 1 + cos^2).
+
+    Args:
+        n_events: number of events.
+        rng: random generator.
+        sqrt_s: CM energy in GeV.
+        mass: ALP mass in GeV, 0 < mass < sqrt_s.
+        coupling: g_agg in GeV^-1; weights scale as g^2.
+        photon_theta_min: minimum CM polar angle of the recoil photon (deg).
+        photon_theta_max: maximum CM polar angle of the recoil photon (deg).
+        decay: "gammagamma" (prompt, isotropic; 3 photons) or "invisible" (long-lived a escapes).
+
+    Returns:
+        TruthEvents with pdg [22, 22, 22] (recoil photon first) or [22], weights in fb.
+    """
+    mass = _require_mass("gamma_alp", "ALP mass", mass, 0.0, sqrt_s, f"0 < m_a < sqrt_s = {sqrt_s} GeV")
+    if decay not in ALP_DECAYS:
+        raise ValueError(f"gamma_alp: unknown decay {decay!r}; allowed: {ALP_DECAYS}")
+    lo, hi = phys.cos_range(photon_theta_min, photon_theta_max)
+    sigma = phys.sigma_gamma_alp(sqrt_s=sqrt_s, mass=mass, g_agg=float(coupling), cos_min=lo, cos_max=hi)
+    c = sample_quadratic_cos(n_events, rng, 1.0, 1.0, lo, hi)
+    gamma, alp = two_body_cm(sqrt_s, 0.0, mass, c, rng.uniform(0.0, 2.0 * np.pi, n_events))
+    weight = np.full(n_events, sigma / max(n_events, 1))
+    log.debug("gamma_alp m=%g g=%g: sigma = %.5g fb", mass, coupling, sigma)
+    if decay == "invisible":
+        return _events(n_events, [PDG_PHOTON], [gamma], alp, weight)
+    g1, g2 = two_body_decay(alp, 0.0, 0.0, rng=rng)
+    return _events(n_events, [PDG_PHOTON] * 3, [gamma, g1, g2], None, weight)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dark photon
+
+
+def _photon_cos_range(process: str, theta_min, theta_max) -> tuple[float, float]:
+    lo, hi = phys.cos_range(theta_min, theta_max)
+    if lo <= -1.0 or hi >= 1.0:
+        raise ValueError(f"{process}: photon theta range must exclude the beam axis (0 < theta_min < theta_max < 180 deg; collinear divergence)")
+    return lo, hi
+
+
+def xsec_gamma_darkphoton(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None) -> CrossSection:
+    """sigma(e+e- -> gamma A') in fb (closed form), photon in [theta_min, theta_max] (default 10-170 deg).
+
+    Args:
+        sqrt_s: CM energy in GeV.
+        mass: A' mass in GeV (required), 0 <= mass < sqrt_s.
+        mass2: unused.
+        coupling: eps (default 1).
+        theta_min: minimum CM photon polar angle in degrees (> 0).
+        theta_max: maximum CM photon polar angle in degrees (< 180).
+    """
+    mass = _require_mass("gamma_darkphoton", "A' mass", mass, -1e-300, sqrt_s, f"0 <= m_A' < sqrt_s = {sqrt_s} GeV")
+    lo, hi = _photon_cos_range("gamma_darkphoton", 10.0 if theta_min is None else theta_min, 170.0 if theta_max is None else theta_max)
+    eps = 1.0 if coupling is None else float(coupling)
+    return CrossSection(phys.sigma_gamma_darkphoton(sqrt_s=sqrt_s, mass=mass, eps=eps, cos_min=lo, cos_max=hi), 0.0)
+
+
+@register_process("gamma_darkphoton", description="e+e- -> gamma A' (kinetic mixing eps), A' -> ee, mu mu or invisible", xsec=xsec_gamma_darkphoton)
+def generate_gamma_darkphoton(
+    n_events: int,
+    rng: np.random.Generator,
+    *,
+    sqrt_s: float,
+    mass: float | None = None,
+    coupling: float = 1.0,
+    decay: str = "invisible",
+    photon_theta_min: float = 10.0,
+    photon_theta_max: float = 170.0,
+    scenario: str | None = None,
+    alpha_d: float = 0.5,
+    m_chi: float = 0.0,
+) -> TruthEvents:
+    """Generate weighted e+e- -> gamma A' events (photon angle ~ 1/sin^2, weight ~ the exact shape).
+
+    Args:
+        n_events: number of events.
+        rng: random generator.
+        sqrt_s: CM energy in GeV.
+        mass: A' mass in GeV; 0 < mass < sqrt_s (above 2 m_l for decay "ee"/"mumu").
+        coupling: eps; weights scale as eps^2.
+        decay: "invisible" (A' four-momentum to ``invisible``), "ee" or "mumu" (isotropic).
+        photon_theta_min: minimum CM photon polar angle (deg, > 0).
+        photon_theta_max: maximum CM photon polar angle (deg, < 180).
+        scenario: None (weights are the production cross section) or a scenario of
+            :func:`darkscan.physics.signals.darkphoton_branching_fraction` ("visible",
+            "invisible", "dark") whose BF(decay) multiplies the weights.
+        alpha_d: alpha_D for scenario "dark".
+        m_chi: dark-matter mass in GeV for scenario "dark".
+
+    Returns:
+        TruthEvents with pdg [22] (+ [l-, l+]), weights in fb.
+    """
+    if decay not in DARKPHOTON_DECAYS:
+        raise ValueError(f"gamma_darkphoton: unknown decay {decay!r}; allowed: {sorted(DARKPHOTON_DECAYS)}")
+    pid, m_l = DARKPHOTON_DECAYS[decay]
+    mass = _require_mass("gamma_darkphoton", "A' mass", mass, 2.0 * m_l, sqrt_s, f"{2 * m_l:.6g} < m_A' < sqrt_s = {sqrt_s} GeV for decay {decay!r}")
+    lo, hi = _photon_cos_range("gamma_darkphoton", photon_theta_min, photon_theta_max)
+    c, pdf = sample_inverse_sine2_cos(n_events, rng, lo, hi)
+    weight = phys.dsigma_gamma_darkphoton_dcos(c, sqrt_s=sqrt_s, mass=mass, eps=float(coupling)) / pdf / max(n_events, 1)
+    if scenario is not None:
+        weight = weight * float(phys.darkphoton_branching_fraction(mass, "invisible" if decay == "invisible" else decay, scenario=scenario, eps=float(coupling), alpha_d=alpha_d, m_chi=m_chi))
+    gamma, ap = two_body_cm(sqrt_s, 0.0, mass, c, rng.uniform(0.0, 2.0 * np.pi, n_events))
+    if n_events:
+        log.debug("gamma_darkphoton m=%g eps=%g: sigma = %.5g fb", mass, coupling, weight.sum())
+    if decay == "invisible":
+        return _events(n_events, [PDG_PHOTON], [gamma], ap, weight)
+    lm, lp = two_body_decay(ap, m_l, m_l, rng=rng)
+    return _events(n_events, [PDG_PHOTON, pid, -pid], [gamma, lm, lp], None, weight)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dark Higgsstrahlung
+
+
+def _check_dh_masses(mass, mass2, sqrt_s: float) -> tuple[float, float]:
+    m_a = _require_mass("darkhiggsstrahlung", "A' mass", mass, 2.0 * MUON_MASS, sqrt_s, f"A' -> mu mu needs 2 m_mu < m_A' < sqrt_s = {sqrt_s} GeV")
+    m_h = _require_mass("darkhiggsstrahlung", "h' mass", mass2, -1e-300, sqrt_s - m_a, f"0 <= m_h' < sqrt_s - m_A' = {sqrt_s - m_a:.6g} GeV")
+    return m_a, m_h
+
+
+def xsec_darkhiggsstrahlung(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None) -> CrossSection:
+    """sigma(e+e- -> A' h') in fb (closed form, Batell-Pospelov-Ritz), no angular cuts.
+
+    Args:
+        sqrt_s: CM energy in GeV.
+        mass: A' mass in GeV (required, > 2 m_mu).
+        mass2: h' mass in GeV (required).
+        coupling: eps^2 alpha_D (default 1).
+        theta_min: must be None (no angular cut implemented).
+        theta_max: must be None.
+    """
+    if theta_min is not None or theta_max is not None:
+        raise ValueError("darkhiggsstrahlung: xsec has no angular cuts; leave theta_min/theta_max unset")
+    m_a, m_h = _check_dh_masses(mass, mass2, sqrt_s)
+    k = 1.0 if coupling is None else float(coupling)
+    return CrossSection(phys.sigma_darkhiggsstrahlung(sqrt_s=sqrt_s, mass_ap=m_a, mass_h=m_h, eps2_alpha_d=k), 0.0)
+
+
+@register_process("darkhiggsstrahlung", description="e+e- -> A' h' (dark Higgsstrahlung), A' -> mu mu, h' invisible", xsec=xsec_darkhiggsstrahlung)
+def generate_darkhiggsstrahlung(
+    n_events: int,
+    rng: np.random.Generator,
+    *,
+    sqrt_s: float,
+    mass: float | None = None,
+    mass2: float | None = None,
+    coupling: float = 1.0,
+    scenario: str | None = None,
+) -> TruthEvents:
+    """Generate e+e- -> A' h' events with equal weights, A' -> mu+ mu- (isotropic), h' invisible.
+
+    Args:
+        n_events: number of events.
+        rng: random generator.
+        sqrt_s: CM energy in GeV.
+        mass: A' mass in GeV, 2 m_mu < mass < sqrt_s.
+        mass2: h' mass in GeV, 0 <= mass2 < sqrt_s - mass.
+        coupling: eps^2 alpha_D; weights scale linearly.
+        scenario: None (production cross section) or "visible" (weights times BF(A' -> mu mu)
+            with SM widths: valid when A' -> h' X and dark decays are closed).
+
+    Returns:
+        TruthEvents with pdg [13, -13] and the h' in ``invisible``, weights in fb.
+    """
+    m_a, m_h = _check_dh_masses(mass, mass2, sqrt_s)
+    sigma = phys.sigma_darkhiggsstrahlung(sqrt_s=sqrt_s, mass_ap=m_a, mass_h=m_h, eps2_alpha_d=float(coupling))
+    if scenario is not None:
+        sigma *= float(phys.darkphoton_branching_fraction(m_a, "mumu", scenario=scenario))
+    s = sqrt_s**2
+    xa = m_a**2 / s
+    lam = float(kallen(1.0, xa, m_h**2 / s))
+    c = sample_quadratic_cos(n_events, rng, 8.0 * xa + lam, -lam, -1.0, 1.0)
+    ap, hp = two_body_cm(sqrt_s, m_a, m_h, c, rng.uniform(0.0, 2.0 * np.pi, n_events))
+    mum, mup = two_body_decay(ap, MUON_MASS, MUON_MASS, rng=rng)
+    log.debug("darkhiggsstrahlung m_A'=%g m_h'=%g: sigma = %.5g fb", m_a, m_h, sigma)
+    return _events(n_events, [PDG_MUON, -PDG_MUON], [mum, mup], hp, np.full(n_events, sigma / max(n_events, 1)))
