@@ -192,6 +192,11 @@ def check_channel(channel: dict, experiment: dict, *, where: str) -> None:
             raise ConfigError(f"{where}: systematics {syst['name']!r}: source 'derived' needs a 'method'")
 
 
+def data_chunks(config: Mapping, channel: Mapping) -> int:
+    """Number of pseudo-data jobs per background: one per ``data_chunk_luminosity_fb``."""
+    return max(1, math.ceil(channel["luminosity_fb"] / config.get("data_chunk_luminosity_fb", 20.0) - 1e-9))
+
+
 def enabled_channels(config: Mapping) -> list[str]:
     """Names of the channels enabled in config.yaml, in file order."""
     return [name for name, entry in config["channels"].items() if entry.get("enabled", True)]

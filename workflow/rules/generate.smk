@@ -35,7 +35,7 @@ rule pseudo_data_chunk:
         chunk=r"\d+",
     params:
         generation=data_params,
-        n_chunks=CONFIG["data_chunks"],
+        n_chunks=lambda w: dsconfig.data_chunks(CONFIG, channel_cfg(w.channel)),
         compression=CONFIG["compression"],
     threads: 1
     resources:
@@ -49,7 +49,7 @@ rule pseudo_data_chunk:
 
 rule pseudo_data:
     input:
-        chunks=lambda w: expand("results/{channel}/samples/data/{component}_{chunk}.root", channel=w.channel, component=data_components(w.channel), chunk=range(CONFIG["data_chunks"])),
+        chunks=lambda w: expand("results/{channel}/samples/data/{component}_{chunk}.root", channel=w.channel, component=data_components(w.channel), chunk=range(dsconfig.data_chunks(CONFIG, channel_cfg(w.channel)))),
     output:
         data="results/{channel}/samples/data.root",
     log:

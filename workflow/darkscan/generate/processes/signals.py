@@ -27,7 +27,7 @@ ALP_DECAYS = ("gammagamma", "invisible")
 
 def _require_mass(process: str, label: str, mass, low: float, high: float, why: str) -> float:
     if mass is None or not low < float(mass) < high:
-        raise ValueError(f"{process}: {label} {mass} GeV is outside the allowed range ({low:.6g}, {high:.6g}) GeV ({why})")
+        raise ValueError(f"{process}: {label} {mass} GeV is outside the allowed range ({max(low, 0.0):.6g}, {high:.6g}) GeV ({why})")
     return float(mass)
 
 

@@ -1,0 +1,36 @@
+"""The darkscan command line: one JSON object per cross section, errors that name what is wrong."""
+
+import json
+
+import pytest
+
+from darkscan.cli import main
+from darkscan.physics.constants import ALPHA_EM, GEV2_TO_FB
+
+
+def test_xsec_prints_one_json_object(repo_root, capsys):
+    assert main(["xsec", "belle2", "mumu_zprime", "--mass", "2.0", "--coupling", "0.01", "--events", "50000"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert {"process", "experiment", "xsec_fb", "xsec_err_fb"} <= set(result)
+    # sigma/g'^2 = 34.67 pb at 2 GeV (1M-event integration); g' = 0.01 -> 3.467 fb
+    assert result["xsec_fb"] == pytest.approx(3.467, rel=0.02)
+    assert result["xsec_err_fb"] < 0.01 * result["xsec_fb"]
+
+
+def test_born_scale_sanity():
+    """The constants used by every cross section: 4 pi alpha^2 / 3s at 10.58 GeV = 0.776 nb."""
+    assert 4 * 3.141592653589793 * ALPHA_EM**2 / (3 * 10.58**2) * GEV2_TO_FB == pytest.approx(0.776e6, rel=2e-3)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["xsec", "belle3", "tautau"], "unknown experiment 'belle3'; known experiments"),
+        (["xsec", "belle2", "nope"], "unknown process 'nope'; registered processes"),
+        (["xsec", "belle2", "mumu_zprime", "--mass", "12"], "outside the allowed range"),
+        (["xsec", "belle2", "tautau", "--theta-min", "20"], "no --theta-min/--theta-max"),
+    ],
+)
+def test_xsec_errors_name_what_is_wrong(repo_root, capsys, argv, message):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
