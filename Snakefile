@@ -18,6 +18,7 @@ include: "workflow/rules/validate.smk"
 include: "workflow/rules/systematics.smk"
 include: "workflow/rules/fit.smk"
 include: "workflow/rules/plots.smk"
+include: "workflow/rules/archive.smk"
 include: "workflow/rules/channels/zprime_invisible.smk"
 
 

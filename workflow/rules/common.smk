@@ -17,6 +17,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_DIR, os.environ.g
 from snakemake.utils import validate
 
 from darkscan import config as dsconfig
+from darkscan.archive import provenance
 
 validate(config, "../schemas/config.schema.yaml")
 
@@ -111,3 +112,19 @@ def channel_outputs(channel):
 
 def get_final_output():
     return [path for channel in CHANNELS for path in channel_outputs(channel)]
+
+
+# Archive (workflow/rules/archive.smk): the archive name carries the enabled channels and the commit.
+ARCHIVE_DIR = "results/archive"
+ARCHIVE_SOURCE = provenance.source_state(workflow.basedir)
+ARCHIVE_NAME = provenance.archive_name(CHANNELS, ARCHIVE_SOURCE.short) if CHANNELS else "darkscan-none.tar.gz"
+
+
+def archive_inputs(wildcards=None):
+    """Every channel result the archive holds (workspaces are directories, one per scan job)."""
+    files = []
+    for channel in CHANNELS:
+        files += channel_outputs(channel)
+        files += [f"results/{channel}/plots/{stem}.{ext}" for stem in ("limits_xsec", "limits_coupling", "local_significance") for ext in ("png", "pdf")]
+        files += [f"results/{channel}/workspaces/part{part}" for part in SCAN_PARTS]
+    return sorted(set(files))

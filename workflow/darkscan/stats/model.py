@@ -11,8 +11,8 @@ sidebands). Modifiers, all from ``systematics.csv``:
 * ``background_mc_statistics`` (histosys): the window-to-sideband ratio of the background moved
   by its MC-statistics uncertainty.
 
-Few parameters keep one limit at about 0.4 s (see benchmarks/RESULTS.md), so that a scan of
-hundreds of hypotheses fits in minutes.
+Four parameters keep each fit fast; with darkscan.stats.cls one hypothesis takes a fraction of
+a second (benchmarks/RESULTS.md), so a scan of hundreds of hypotheses fits in minutes.
 """
 
 from __future__ import annotations

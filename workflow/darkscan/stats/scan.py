@@ -1,8 +1,8 @@
 """The mass scan: upper limits (observed, expected +-1/2 sigma) and local p0 per hypothesis.
 
 Limits use the CLs method with the qtilde test statistic in the asymptotic approximation
-(pyhf), at the channel's confidence level. A failed fit is retried with a fixed grid of POI
-values and then with wider POI bounds; the ``status`` column says which attempt succeeded, and a
+(pyhf), at the channel's confidence level. A failed fit is retried with pyhf's own root
+finding and then on a wide grid of POI values; the ``status`` column says which attempt succeeded, and a
 point that fails every attempt is kept with status ``failed`` and empty limit cells.
 """
 
@@ -19,6 +19,7 @@ import numpy as np
 import pyhf
 from scipy import stats
 
+from darkscan.stats.cls import FastAsymptoticCLs
 from darkscan.stats.model import POI, build_spec, signal_scale, window_inputs
 
 log = logging.getLogger(__name__)
@@ -44,12 +45,16 @@ class LimitResult:
     data: float
 
 
+ATTEMPTS = ("ok", "retried_pyhf_root_finding", "retried_pyhf_grid")
+
+
 def _upper_limit(workspace: pyhf.Workspace, level: float, attempt: int) -> tuple[float, list[float]]:
     """One attempt at the CLs upper limit on ``mu`` (the signal cross section in fb).
 
-    Attempt 0: 26 POI values from 2% to 5x the sensitivity estimate (the initial POI value),
-    log CLs interpolated linearly between them. Attempt 1: 61 values up to 30x. Attempt 2: TOMS 748 root
-    finding, which widens its bracket as needed. Scans start above zero, where qtilde can be NaN.
+    Attempt 0: :class:`~darkscan.stats.cls.FastAsymptoticCLs` (pyhf fits, shared fits reused).
+    Attempt 1: pyhf's own TOMS 748 root finding (``toms748_scan``, five fits per POI value),
+    which widens its bracket as needed. Attempt 2: pyhf on a grid of 61 POI values up to 30x the
+    sensitivity estimate (geometric spacing), log CLs interpolated. Brackets start above zero, where qtilde can be NaN.
     """
     model = workspace.model()
     data = workspace.data(model)
@@ -57,12 +62,14 @@ def _upper_limit(workspace: pyhf.Workspace, level: float, attempt: int) -> tuple
     bounds = model.config.suggested_bounds()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        if attempt == 2:
+        if attempt == 0:
+            limits = FastAsymptoticCLs(model, data).upper_limits(level, scale=scale)
+            obs, exp = limits.observed, list(limits.expected)
+        elif attempt == 1:
             bounds[model.config.poi_index] = (0.0, 1000.0 * scale)
-            obs, exp = pyhf.infer.intervals.upper_limits.toms748_scan(data, model, 0.01 * scale, 10.0 * scale, level=level, rtol=1e-3, test_stat="qtilde", par_bounds=bounds)
+            obs, exp = pyhf.infer.intervals.upper_limits.toms748_scan(data, model, 0.05 * scale, 10.0 * scale, level=level, rtol=1e-3, test_stat="qtilde", par_bounds=bounds)
         else:
-            top = 5.0 if attempt == 0 else 30.0
-            scan = np.linspace(0.02 * scale, top * scale, 26 if attempt == 0 else 61)
+            scan = np.geomspace(0.02 * scale, 30.0 * scale, 61)
             _, _, (_, results) = pyhf.infer.intervals.upper_limits.upper_limit(data, model, scan=scan, level=level, test_stat="qtilde", return_results=True)
             obs, *exp = _interpolate_log_cls(scan, results, level)
             if not scan[0] < max(float(obs), *map(float, exp)) < scan[-1] or min(float(obs), *map(float, exp)) <= scan[0]:
@@ -111,7 +118,7 @@ def fit_mass(mass: float, signal, *, data, background, channel: dict, systematic
     workspace = pyhf.Workspace(spec)
     level = 1.0 - channel["cl"]
     status, obs, exp, errors = "failed", np.nan, [np.nan] * 5, []
-    for attempt, name in enumerate(("ok", "retried_wide_grid", "retried_root_finding")):
+    for attempt, name in enumerate(ATTEMPTS):
         try:
             obs, exp = _upper_limit(workspace, level, attempt)
             status = name

@@ -1,0 +1,71 @@
+# Archive for publication: `snakemake --cores all archive` builds results/archive/ from every
+# enabled channel. Not part of the default target: an archive is made on purpose, once per commit.
+#
+# The tarball is written by darkscan.archive.tarball under a name Snakemake does not own
+# (darkscan-<channels>-<commit>.tar.gz); the rule's output is the pointer latest.json. Snakemake
+# deletes a job's outputs before rerunning it, so owning the tarball would lose the old archive
+# before any check could refuse; this way an existing archive of the same name with different
+# content makes the job fail unless --config archive_overwrite=true.
+rule hepdata:
+    input:
+        archive_inputs,
+    output:
+        submission=f"{ARCHIVE_DIR}/hepdata/submission.tar.gz",
+    log:
+        "logs/archive/hepdata.log",
+    params:
+        channels=CHANNELS,
+        meta=lambda w: {channel: channel_cfg(channel).get("hepdata", {}) for channel in CHANNELS},
+    localrule: True
+    conda:
+        "../../envs/darkscan.yaml"
+    script:
+        "../scripts/archive_hepdata.py"
+
+
+rule report:
+    input:
+        archive_inputs,
+    output:
+        report=f"{ARCHIVE_DIR}/report.html",
+    log:
+        "logs/archive/report.log",
+    params:
+        snakefile=workflow.main_snakefile,
+    localrule: True
+    conda:
+        "../../envs/darkscan.yaml"
+    script:
+        "../scripts/archive_report.py"
+
+
+rule tarball:
+    input:
+        results=archive_inputs,
+        hepdata=rules.hepdata.output.submission,
+        report=rules.report.output.report,
+    output:
+        pointer=f"{ARCHIVE_DIR}/latest.json",
+    log:
+        "logs/archive/tarball.log",
+    params:
+        name=ARCHIVE_NAME,
+        channels=CHANNELS,
+        root=workflow.basedir,
+    localrule: True
+    conda:
+        "../../envs/darkscan.yaml"
+    script:
+        "../scripts/archive_tarball.py"
+
+
+rule archive:
+    input:
+        pointer=rules.tarball.output.pointer,
+    log:
+        "logs/archive/check.log",
+    localrule: True
+    conda:
+        "../../envs/darkscan.yaml"
+    script:
+        "../scripts/archive_check.py"
