@@ -6,6 +6,8 @@
 # deletes a job's outputs before rerunning it, so owning the tarball would lose the old archive
 # before any check could refuse; this way an existing archive of the same name with different
 # content makes the job fail unless --config archive_overwrite=true.
+
+
 rule hepdata:
     input:
         archive_inputs,

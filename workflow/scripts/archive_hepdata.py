@@ -5,4 +5,4 @@ from darkscan.snakemake_support import channel_and_experiment, setup_logging
 
 setup_logging(snakemake.log[0])
 channels = {name: channel_and_experiment(snakemake.config, name) for name in snakemake.params.channels}
-build_submission(snakemake.output.submission, channels=channels, results_dir=snakemake.params.results)
+build_submission(snakemake.output.submission, channels=channels)

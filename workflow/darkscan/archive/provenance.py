@@ -174,7 +174,7 @@ def seeds(config: Mapping, channels: Mapping[str, Mapping]) -> dict:
     for name, channel in channels.items():
         samples = {}
         for sample in sample_names(channel):
-            n = len(chunk_sizes(sample_config(channel, sample)["events"], int(config["chunk_events"])))
+            n = len(chunk_sizes(sample_config(channel, sample)["events"], int(config.get("chunk_events", 500_000))))
             samples[sample] = [seed_for(global_seed, name, sample, i) for i in range(n)]
         components = list(channel["backgrounds"])
         inject = (channel.get("data") or {}).get("inject_signal")
@@ -182,6 +182,6 @@ def seeds(config: Mapping, channels: Mapping[str, Mapping]) -> dict:
             from darkscan.config import signal_sample_name
 
             components.append(signal_sample_name(inject["mass"]))
-        data = {c: [seed_for(global_seed, name, "data", c, i) for i in range(int(config["data_chunks"]))] for c in components}
+        data = {c: [seed_for(global_seed, name, "data", c, i) for i in range(int(config.get("data_chunks", 4)))] for c in components}
         out["channels"][name] = {"samples": samples, "data": data}
     return out

@@ -124,6 +124,16 @@ def archive_bytes(*, name: str, channels: Sequence[str], config: Mapping, root: 
     return buffer.getvalue()
 
 
+def overwrite_allowed(config: Mapping) -> bool:
+    """The ``archive_overwrite`` config flag (``--config archive_overwrite=true`` arrives as a string)."""
+    value = config.get("archive_overwrite", False)
+    if isinstance(value, str):
+        if value.strip().lower() not in {"true", "false", "yes", "no", "1", "0"}:
+            raise ValueError(f"config key 'archive_overwrite': expected true or false, got {value!r}")
+        return value.strip().lower() in {"true", "yes", "1"}
+    return bool(value)
+
+
 def write_archive(data: bytes, final: str | os.PathLike, *, overwrite: bool) -> bool:
     """Write ``data`` to ``final`` atomically, refusing to replace a different existing file.
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 import os
 
 import hist
-import matplotlib
+import matplotlib.pyplot as plt
+import mplhep
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import mplhep  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from darkscan import rootio  # noqa: E402
-from darkscan.stats.signal_model import SignalModel  # noqa: E402
+from darkscan import rootio
+from darkscan.stats.signal_model import SignalModel
 
 #: Axis ranges and labels (with units) of the selection variables drawn in the notebook.
 VARIABLE_AXES = {
