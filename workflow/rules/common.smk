@@ -12,7 +12,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 # a rebuild from an archived source tree runs the archived code.
 PACKAGE_DIR = str(Path(workflow.basedir) / "workflow")
 sys.path.insert(0, PACKAGE_DIR)
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (PACKAGE_DIR, os.environ.get("PYTHONPATH", "")) if p)
+os.environ.update(PYTHONPATH=PACKAGE_DIR)
 
 from snakemake.utils import validate
 
@@ -102,6 +102,7 @@ def fit_params(wildcards):
 def channel_outputs(channel):
     return [
         f"results/{channel}/limits.csv",
+        f"results/{channel}/significance.json",
         f"results/{channel}/cutflow.csv",
         f"results/{channel}/systematics.csv",
         f"results/{channel}/systematics.tex",

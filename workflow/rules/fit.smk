@@ -37,3 +37,21 @@ rule limits:
         "../../envs/darkscan.yaml"
     script:
         "../scripts/merge_limits.py"
+
+
+rule significance:
+    input:
+        limits="results/{channel}/limits.csv",
+        histograms="results/{channel}/histograms.root",
+    output:
+        significance=report("results/{channel}/significance.json", caption="../report/significance.rst", category="{channel}", subcategory="limits"),
+    log:
+        "logs/{channel}/significance.log",
+    params:
+        lookelsewhere=lambda w: channel_cfg(w.channel).get("lookelsewhere", {}),
+        seed=CONFIG["seed"],
+    localrule: True
+    conda:
+        "../../envs/darkscan.yaml"
+    script:
+        "../scripts/significance.py"

@@ -1,6 +1,7 @@
 rule plot_limits:
     input:
         limits="results/{channel}/limits.csv",
+        significance="results/{channel}/significance.json",
     output:
         xsec_png=report("results/{channel}/plots/limits_xsec.png", caption="../report/limits_xsec.rst", category="{channel}", subcategory="plots"),
         xsec_pdf="results/{channel}/plots/limits_xsec.pdf",

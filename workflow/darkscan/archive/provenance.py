@@ -162,6 +162,15 @@ def package_versions() -> str:
     return header + "".join(f"{line}\n" for _, line in sorted(seen.items()))
 
 
+def _data_chunks(config: Mapping, channel: Mapping) -> int:
+    """Pseudo-data jobs per component, as the workflow splits them."""
+    from darkscan import config as cfg
+
+    if hasattr(cfg, "data_chunks"):
+        return cfg.data_chunks(config, channel)
+    return int(config.get("data_chunks", 1))
+
+
 def seeds(config: Mapping, channels: Mapping[str, Mapping]) -> dict:
     """The global seed and every derived generation seed (darkscan.seeds.seed_for), per channel and sample."""
     global_seed = int(config["seed"])
@@ -182,6 +191,6 @@ def seeds(config: Mapping, channels: Mapping[str, Mapping]) -> dict:
             from darkscan.config import signal_sample_name
 
             components.append(signal_sample_name(inject["mass"]))
-        data = {c: [seed_for(global_seed, name, "data", c, i) for i in range(int(config.get("data_chunks", 4)))] for c in components}
+        data = {c: [seed_for(global_seed, name, "data", c, i) for i in range(_data_chunks(config, channel))] for c in components}
         out["channels"][name] = {"samples": samples, "data": data}
     return out

@@ -64,6 +64,7 @@ def rebuild_archive(archive: str | os.PathLike, directory: str | os.PathLike, *,
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(directory / "workflow"), *filter(None, [env.get("PYTHONPATH")])])
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
-    command = [sys.executable, "-m", "snakemake", "--cores", str(cores), "--configfile", config_path.name, *snakemake_args, *targets]
+    # targets first: options such as --configfile and --quiet take several values
+    command = [sys.executable, "-m", "snakemake", *targets, "--cores", str(cores), *snakemake_args, "--configfile", config_path.name]
     log.info("rebuilding in %s: %s", directory, " ".join(command))
     return subprocess.run(command, cwd=directory, env=env, check=False).returncode

@@ -40,6 +40,8 @@ from darkscan.archive.tarfiles import TarEntry, sha256_bytes, sha256_file, write
 log = logging.getLogger(__name__)
 
 MANIFEST = "MANIFEST"
+#: config keys that steer the archiving itself and are left out of the archived config
+ACTION_KEYS = ("archive_overwrite",)
 #: result files of a channel (relative to results/<channel>) that go into the archive
 RESULT_PATTERNS = ("limits.csv", "cutflow.csv", "systematics.csv", "systematics.tex", "validation.html", "plots/*.png", "plots/*.pdf", "workspaces/part*/mass_*.json")
 
@@ -75,7 +77,8 @@ def manifest_text(entries: Sequence[TarEntry], prefix: str) -> str:
 
 def archive_bytes(*, name: str, channels: Sequence[str], config: Mapping, root: str | os.PathLike, results_dir: str | os.PathLike = "results", hepdata: str | os.PathLike, report: str | os.PathLike | None = None, state: provenance.SourceState | None = None) -> bytes:
     """Build the archive in memory and return its (deterministic) gzip-compressed bytes."""
-    plain = cfg.as_plain(config)
+    # archive_overwrite says how to write this archive, not what is in it: leave it out (determinism)
+    plain = {k: v for k, v in cfg.as_plain(config).items() if k not in ACTION_KEYS}
     state = state or provenance.source_state(root)
     prefix = name.removesuffix(".tar.gz") + "/"
     members: dict[str, TarEntry] = {}

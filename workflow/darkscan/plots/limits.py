@@ -9,8 +9,10 @@ kept for comparison with the published figures and can be switched off (plots.gm
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import pathlib
 
 import matplotlib
 
@@ -99,11 +101,13 @@ def plot_coupling(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf
     _save(fig, png, pdf)
 
 
-def plot_significance(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf) -> None:
-    """Local significance vs. mass."""
+def plot_significance(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf, *, significance: dict | None = None) -> None:
+    """Local significance vs. mass, with the global significance of the largest excess."""
     _style()
     fig, ax = plt.subplots(figsize=(10, 6))
     ax.plot(frame["mass"], frame["z_local"], "k-", lw=1.5, label="Local significance")
+    if significance:
+        ax.plot([significance["mass_at_max"]], [significance["z_local_max"]], "rv", ms=10, label=f"largest excess: global Z = {significance['z_global']:.1f} ({significance['toys']} toys)")
     for z in (1, 2, 3):
         ax.axhline(z, color="grey", lw=0.8, ls=":")
     ax.set_xlabel(f"$M_{{Z'}}$ [{channel['fit'].get('unit', 'GeV')}]")
@@ -114,11 +118,12 @@ def plot_significance(frame: pd.DataFrame, channel: dict, experiment: dict, png,
     _save(fig, png, pdf)
 
 
-def plot_channel(limits_csv: str | os.PathLike, *, channel: dict, experiment: dict, outputs: dict) -> None:
+def plot_channel(limits_csv: str | os.PathLike, *, channel: dict, experiment: dict, outputs: dict, significance_json: str | os.PathLike | None = None) -> None:
     """All limit plots of a channel, as PNG and PDF."""
     frame = pd.read_csv(limits_csv)
+    significance = json.loads(pathlib.Path(significance_json).read_text()) if significance_json else None
     if frame.empty:
         raise ValueError(f"{limits_csv}: no mass points")
     plot_xsec(frame, channel, experiment, outputs["xsec_png"], outputs["xsec_pdf"])
     plot_coupling(frame, channel, experiment, outputs["coupling_png"], outputs["coupling_pdf"], gm2_band=channel.get("plots", {}).get("gm2_band", True))
-    plot_significance(frame, channel, experiment, outputs["significance_png"], outputs["significance_pdf"])
+    plot_significance(frame, channel, experiment, outputs["significance_png"], outputs["significance_pdf"], significance=significance)
