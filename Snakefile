@@ -1,5 +1,7 @@
 # darkscan: dark-sector searches at e+e- colliders, rebuilt from raw inputs.
 # `snakemake --cores all` builds every enabled channel; see README.md.
+from pathlib import Path
+
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -19,7 +21,12 @@ include: "workflow/rules/systematics.smk"
 include: "workflow/rules/fit.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/archive.smk"
-include: "workflow/rules/channels/zprime_invisible.smk"
+
+
+# One rule set per search channel (`darkscan new-channel NAME` adds one; nothing here changes).
+for channel_rules in sorted(Path(workflow.basedir).glob("workflow/rules/channels/*.smk")):
+
+    include: str(channel_rules)
 
 
 rule all:

@@ -1,4 +1,4 @@
-"""The ``darkscan`` command: cross sections, archive verification and rebuilds.
+"""The ``darkscan`` command: cross sections, new channels, archive verification and rebuilds.
 
 Subcommands are thin: each parses its arguments and calls one package function.
 """
@@ -38,6 +38,15 @@ def _rebuild(args: argparse.Namespace) -> int:
     return rebuild_archive(args.archive, args.directory, cores=args.cores)
 
 
+def _new_channel(args: argparse.Namespace) -> int:
+    from darkscan.scaffold import new_channel
+
+    for path in new_channel(args.name, root=args.root):
+        print(f"wrote {path}")
+    print(f"plan it with: snakemake -n results/{args.name}/limits.csv")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="darkscan", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -64,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("directory")
     rebuild.add_argument("--cores", default="all")
     rebuild.set_defaults(func=_rebuild)
+    scaffold = sub.add_parser("new-channel", help="scaffold a new bump-hunt channel (config + rule set) that runs as created")
+    scaffold.add_argument("name", help="channel name, snake_case")
+    scaffold.add_argument("--root", default=".", help="repository root (default: current directory)")
+    scaffold.set_defaults(func=_new_channel)
     return parser
 
 

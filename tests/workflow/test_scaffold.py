@@ -1,0 +1,44 @@
+"""`darkscan new-channel` scaffolds a channel that Snakemake plans end to end, editing only config.yaml."""
+
+import hashlib
+
+import pytest
+import yaml
+from workflow_helpers import copy_repo, run_snakemake
+
+from darkscan.scaffold import new_channel
+
+
+def _digests(root):
+    return {p.relative_to(root): hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.workflow
+def test_new_channel_plans_the_full_chain(tmp_path):
+    repo = copy_repo(tmp_path / "repo")
+    before = _digests(repo)
+    written = new_channel("my_search", root=repo)
+    after = _digests(repo)
+    changed = {p for p in before if before[p] != after.get(p)}
+    added = set(after) - set(before)
+    assert changed == {repo.joinpath("config/config.yaml").relative_to(repo)}
+    assert {p.relative_to(repo).as_posix() for p in written} >= {"config/channels/my_search.yaml", "workflow/rules/channels/my_search.smk"}
+    assert {p.as_posix() for p in added} == {"config/channels/my_search.yaml", "workflow/rules/channels/my_search.smk"}
+    config = yaml.safe_load((repo / "config/config.yaml").read_text())
+    assert config["channels"]["my_search"] == {"enabled": True, "config": "config/channels/my_search.yaml"}
+    assert config["channels"]["zprime_invisible"]["enabled"] is True  # untouched
+    result = run_snakemake(repo, "-n", "results/my_search/limits.csv")
+    text = result.stdout + result.stderr
+    for rule in ("generate_sample", "pseudo_data_chunk", "select_sample", "systematics", "scan_part", "limits"):
+        assert rule in text
+    result = run_snakemake(repo, "-n", "my_search")  # the channel's own target rule
+    assert "plot_limits" in result.stdout + result.stderr
+
+
+def test_new_channel_refuses_bad_or_existing_names(tmp_path):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config/config.yaml").write_text("channels:\n  taken:\n    config: x.yaml\nexperiments: {}\n")
+    with pytest.raises(ValueError, match="snake_case"):
+        new_channel("Bad-Name", root=tmp_path)
+    with pytest.raises(ValueError, match="already registered"):
+        new_channel("taken", root=tmp_path)

@@ -1,0 +1,64 @@
+"""``darkscan new-channel NAME``: scaffold a new bump-hunt channel that runs as created.
+
+Writes ``config/channels/NAME.yaml`` (from the package's resonance-in-a-spectrum template) and
+``workflow/rules/channels/NAME.smk``, and registers the channel in ``config/config.yaml`` by
+appending two lines (its comments and layout are kept). No other file is touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import pathlib
+import re
+import string
+
+import yaml
+
+log = logging.getLogger(__name__)
+TEMPLATES = pathlib.Path(__file__).parent / "templates"
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def new_channel(name: str, *, root: str | pathlib.Path = ".") -> list[pathlib.Path]:
+    """Create the channel ``name`` in the repository at ``root``; returns the files written.
+
+    Raises:
+        ValueError: the name is not snake_case, or the channel or one of its files exists.
+    """
+    root = pathlib.Path(root)
+    if not NAME.match(name):
+        raise ValueError(f"channel name {name!r} must be snake_case: a lowercase letter, then lowercase letters, digits or _")
+    config_path = root / "config" / "config.yaml"
+    if not config_path.is_file():
+        raise ValueError(f"{config_path} not found: run darkscan new-channel from the repository root")
+    config = yaml.safe_load(config_path.read_text())
+    if name in config.get("channels", {}):
+        raise ValueError(f"channel {name!r} is already registered in {config_path}")
+    channel_file = root / "config" / "channels" / f"{name}.yaml"
+    rules_file = root / "workflow" / "rules" / "channels" / f"{name}.smk"
+    for path in (channel_file, rules_file):
+        if path.exists():
+            raise ValueError(f"{path} already exists; not overwriting it")
+    for template, path in (("channel.yaml", channel_file), ("channel.smk", rules_file)):
+        text = string.Template((TEMPLATES / template).read_text()).safe_substitute(name=name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    text = config_path.read_text()
+    entry = f"  {name}:\n    enabled: true\n    config: config/channels/{name}.yaml\n"
+    config_path.write_text(_insert_channel(text, entry))
+    log.info("created %s and %s; registered %s in %s", channel_file, rules_file, name, config_path)
+    return [channel_file, rules_file, config_path]
+
+
+def _insert_channel(text: str, entry: str) -> str:
+    """Insert ``entry`` at the end of the top-level ``channels:`` block of config.yaml."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip() == "channels:"), None)
+    if start is None:
+        raise ValueError("config.yaml has no top-level 'channels:' block")
+    end = start + 1
+    while end < len(lines) and (lines[end].startswith(" ") or not lines[end].strip()):
+        end += 1
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    return "".join(lines[:end]) + entry + "".join(lines[end:])
