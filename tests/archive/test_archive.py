@@ -41,7 +41,7 @@ def _limits(channel: dict) -> pd.DataFrame:
             for suffix, v in zip(("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2"), values):
                 row[f"{prefix}_{suffix}"] = float("nan") if failed else v * scale
         for s in channel["coupling"]["scenarios"]:
-            row[f"bf_invisible_{s}"] = 0.5
+            row[f"bf_{s}"] = 0.5
         row["p0_local"], row["z_local"] = (float("nan"), float("nan")) if failed else (0.3, 0.52)
         rows.append(row)
     return pd.DataFrame(rows)

@@ -169,6 +169,14 @@ def check_channel(channel: dict, experiment: dict, *, where: str) -> None:
         raise ConfigError(f"{where}: masses: min ({masses['min']}) must be below max ({masses['max']})")
     if sorted(channel["signal"]["masses"]) != channel["signal"]["masses"] or len(set(channel["signal"]["masses"])) != len(channel["signal"]["masses"]):
         raise ConfigError(f"{where}: signal.masses must be strictly increasing")
+    from darkscan.physics.models import get_model  # physics imports stay out of config loading
+
+    try:
+        model = get_model(channel["model"])
+        for name, scenario in channel["coupling"]["scenarios"].items():
+            model.branching(scenario["branching"], [1.0])
+    except ValueError as err:
+        raise ConfigError(f"{where}: model/coupling: {err}") from None
     names = [cut["name"] for cut in channel["selection"]["cuts"]]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

@@ -176,15 +176,15 @@ class _ChannelTables:
             table.description = (
                 f"{self._context()} Observed and expected {self.cl_text} CL upper limits on the coupling {symbol} versus the mass hypothesis, "
                 f"scenario {scenario}: {label}; the $\\pm 1\\sigma$ and $\\pm 2\\sigma$ bands of the expected limit are asymmetric errors. "
-                f"The column 'BF(invisible)' gives the invisible branching fraction assumed at each mass. {self._status_note()}"
+                f"The column "BF" gives the branching fraction of the searched decay assumed at each mass. {self._status_note()}"
             )
             table.location = f"Figure limits_coupling of channel {self.name}"
             self._keywords(table, ["CLS"], ["Coupling", "Upper limit"])
             table.add_variable(self._mass())
             self._limit_variables(table, f"coupling_{scenario}", symbol, "")
-            bf_column = f"bf_invisible_{scenario}"
+            bf_column = f"bf_{scenario}"
             if bf_column in self.limits:
-                table.add_variable(Variable("BF(invisible)", is_independent=False, is_binned=False, values=[_value(x) for x in self.limits[bf_column]]))
+                table.add_variable(Variable("BF", is_independent=False, is_binned=False, values=[_value(x) for x in self.limits[bf_column]]))
             if i == 0:
                 self._figure(table, "limits_coupling")
             tables.append(table)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from darkscan import rootio
-from darkscan.physics import zprime
+from darkscan.physics.models import get_model
 from darkscan.select.histograms import SIGNAL_REGION, histogram_key, read_histogram
 from darkscan.stats.scan import LimitResult, fit_mass
 from darkscan.stats.signal_model import SignalModel, load_signal_point
@@ -76,15 +76,21 @@ def _row(result: LimitResult) -> dict:
 
 
 def add_coupling_limits(frame: pd.DataFrame, *, channel: dict) -> pd.DataFrame:
-    """Add coupling limits for every scenario; the first scenario fills the ``coupling_*`` columns."""
+    """Add coupling limits for every scenario; the first scenario fills the ``coupling_*`` columns.
+
+    ``signal_xsec_fb`` is the signal cross section at the generated coupling c_gen; the model
+    (``darkscan.physics.models``) scales it to unit coupling, sigma(1) = sigma(c_gen) / c_gen^p.
+    """
     frame = frame.copy()
-    coupling = channel["signal"].get("options", {}).get("coupling", 1.0)
-    sigma_per_g2 = frame["signal_xsec_fb"] / coupling**2
+    model = get_model(channel["model"])
+    generated = channel["signal"].get("options", {}).get("coupling", 1.0)
+    sigma_unit = frame["signal_xsec_fb"].to_numpy() / generated**model.power
+    mass2 = frame["mass2"].to_numpy() if "mass2" in frame else None
     for i, (name, scenario) in enumerate(channel["coupling"]["scenarios"].items()):
-        bf = zprime.branching_fraction_invisible(frame["mass"].to_numpy(), scenario=scenario["branching"])
-        frame[f"bf_invisible_{name}"] = bf
+        bf = model.branching(scenario["branching"], frame["mass"].to_numpy(), mass2)
+        frame[f"bf_{name}"] = bf
         for column in ("obs", *SIGMA_SUFFIXES):
-            values = np.sqrt(frame[f"xsec_{column}"] / (sigma_per_g2 * bf))
+            values = model.coupling_limit(frame[f"xsec_{column}"].to_numpy(), sigma_unit, bf)
             frame[f"coupling_{name}_{column}"] = values
             if i == 0:
                 frame[f"coupling_{column}"] = values

@@ -1,0 +1,84 @@
+"""Theory models: how a cross-section limit becomes a limit on the model's coupling.
+
+Each model names its coupling, the power p with which the signal cross section grows with it
+(sigma = c^p sigma(c = 1): p = 2 for g' and g_agg, p = 1 for eps^2 alpha_D), and the branching
+fraction of the searched decay in each scenario a channel may ask for (``coupling.scenarios.*.
+branching``). A limit sigma_lim on sigma x BF becomes c_lim = (sigma_lim / (sigma(c=1) BF))^(1/p).
+Register a new model with :func:`register_model`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import numpy as np
+
+from darkscan.physics import signals, zprime
+
+Branching = Callable[[np.ndarray, np.ndarray | None], np.ndarray]
+
+
+@dataclasses.dataclass(frozen=True)
+class Model:
+    """A theory model: coupling name, cross-section power and branching fractions per scenario."""
+
+    name: str
+    coupling: str
+    power: int
+    branchings: dict[str, Branching]
+
+    def branching(self, scenario: str, mass: np.ndarray, mass2: np.ndarray | None = None) -> np.ndarray:
+        if scenario not in self.branchings:
+            raise ValueError(f"model {self.name!r} has no branching scenario {scenario!r}; allowed: {sorted(self.branchings)}")
+        return np.asarray(self.branchings[scenario](np.asarray(mass, float), mass2), float)
+
+    def coupling_limit(self, xsec_limit: np.ndarray, xsec_at_unit_coupling: np.ndarray, branching: np.ndarray) -> np.ndarray:
+        """c_lim = (sigma_lim / (sigma(c = 1) BF))^(1/p)."""
+        return (np.asarray(xsec_limit, float) / (np.asarray(xsec_at_unit_coupling, float) * branching)) ** (1.0 / self.power)
+
+
+_MODELS: dict[str, Model] = {}
+
+
+def register_model(model: Model) -> Model:
+    if model.name in _MODELS:
+        raise ValueError(f"model {model.name!r} is already registered")
+    _MODELS[model.name] = model
+    return model
+
+
+def get_model(name: str) -> Model:
+    if name not in _MODELS:
+        raise ValueError(f"unknown model {name!r}; registered models: {sorted(_MODELS)}")
+    return _MODELS[name]
+
+
+def model_names() -> list[str]:
+    return sorted(_MODELS)
+
+
+def _ones(mass, mass2=None):
+    return np.ones_like(np.asarray(mass, float))
+
+
+register_model(Model(
+    name="lmu_ltau_zprime",
+    coupling="g'",
+    power=2,
+    branchings={
+        "lmu_ltau": lambda m, m2=None: zprime.branching_fraction_invisible(m, scenario="lmu_ltau"),
+        "invisible": lambda m, m2=None: zprime.branching_fraction_invisible(m, scenario="invisible"),
+    },
+))
+register_model(Model(name="alp", coupling="g_agg [GeV^-1]", power=2, branchings={"gammagamma": _ones}))
+register_model(Model(
+    name="dark_higgs",
+    coupling="eps^2 alpha_D",
+    power=1,
+    branchings={
+        # h' invisible (long-lived or invisible); A' -> mu mu from the kinetic-mixing widths
+        "mumu": lambda m, m2=None: signals.darkphoton_branching_fraction(m, "mumu", scenario="visible"),
+        "mumu_only": _ones,
+    },
+))
