@@ -176,7 +176,7 @@ class _ChannelTables:
             table.description = (
                 f"{self._context()} Observed and expected {self.cl_text} CL upper limits on the coupling {symbol} versus the mass hypothesis, "
                 f"scenario {scenario}: {label}; the $\\pm 1\\sigma$ and $\\pm 2\\sigma$ bands of the expected limit are asymmetric errors. "
-                f"The column "BF" gives the branching fraction of the searched decay assumed at each mass. {self._status_note()}"
+                f"The column 'BF' gives the branching fraction of the searched decay assumed at each mass. {self._status_note()}"
             )
             table.location = f"Figure limits_coupling of channel {self.name}"
             self._keywords(table, ["CLS"], ["Coupling", "Upper limit"])
