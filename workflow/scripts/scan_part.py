@@ -1,11 +1,11 @@
 """Fit one part of the mass scan (darkscan.stats.run.scan_part)."""
 
 from darkscan.snakemake_support import channel_and_experiment, setup_logging
-from darkscan.stats.run import scan_part
+from darkscan.stats.methods import get_method
 
 setup_logging(snakemake.log[0])
 channel, _ = channel_and_experiment(snakemake.config, snakemake.wildcards.channel)
-scan_part(
+get_method(channel).scan_part(
     channel=channel,
     signal_files=list(snakemake.input.signal),
     histograms_path=snakemake.input.histograms,

@@ -1,0 +1,56 @@
+"""Fit methods: the extension point through which a channel chooses how it is scanned.
+
+A channel names its method with ``fit.method`` (default ``window_sidebands``: a 1D resonance in
+a spectrum, one pyhf model per hypothesis). A method bundles three functions, all keyword-only:
+
+* ``load_signal_model(signal_files, *, channel)`` -> an object with ``points`` (each with
+  ``mass``, ``efficiency``, ``efficiency_err``) and ``at(mass, *, exclude_generated=False)``
+  returning something with ``efficiency`` (used by the systematics table);
+* ``scan_part(*, channel, signal_files, histograms_path, systematics_path, part, n_parts,
+  out_csv, workspace_dir)`` -> DataFrame of limit rows (columns of DESIGN.md's limits.csv
+  without the coupling columns; ``signal_xsec_fb`` at the generated coupling; ``mass2`` in 2D);
+* ``write_significance(limits_csv, histograms_path, out_json, *, channel, seed)`` -> dict.
+
+Register a new method with :func:`register_method`; the generic rules call :func:`get_method`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+DEFAULT = "window_sidebands"
+
+
+@dataclasses.dataclass(frozen=True)
+class FitMethod:
+    name: str
+    load_signal_model: Callable
+    scan_part: Callable
+    write_significance: Callable
+
+
+_METHODS: dict[str, FitMethod] = {}
+
+
+def register_method(method: FitMethod) -> FitMethod:
+    if method.name in _METHODS:
+        raise ValueError(f"fit method {method.name!r} is already registered")
+    _METHODS[method.name] = method
+    return method
+
+
+def get_method(channel: dict) -> FitMethod:
+    """The fit method of a channel (``fit.method``)."""
+    _import_builtin_methods()
+    name = channel["fit"].get("method", DEFAULT)
+    if name not in _METHODS:
+        raise ValueError(f"channel {channel['name']}: unknown fit.method {name!r}; registered: {sorted(_METHODS)}")
+    return _METHODS[name]
+
+
+def _import_builtin_methods() -> None:
+    from darkscan.stats import run, significance  # noqa: F401  (registers window_sidebands)
+
+    if DEFAULT not in _METHODS:
+        register_method(FitMethod(DEFAULT, run.load_signal_model, run.scan_part, significance.write_significance))
