@@ -42,7 +42,7 @@ def _label(ax, channel: dict, experiment: dict) -> None:
 def _save(fig, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
     for path in (png, pdf):
         with rootio.atomic_path(path) as tmp:
-            fig.savefig(tmp, format=str(path).rsplit(".", 1)[-1], dpi=150)
+            fig.savefig(tmp, format=str(path).rsplit(".", 1)[-1], dpi=150, bbox_inches="tight")
     plt.close(fig)
 
 
