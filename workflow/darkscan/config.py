@@ -156,19 +156,16 @@ def check_channel(channel: dict, experiment: dict, *, where: str) -> None:
     """Semantic checks of a schema-valid channel; raises ConfigError naming the key."""
     sqrt_s = Beams(**experiment["beams"]).sqrt_s
     max_mass = sqrt_s - 2.0 * MUON_MASS
-    for mass in channel["signal"]["masses"]:
+    if any(isinstance(m, list) for m in channel["signal"]["masses"]):
+        _check_channel_2d(channel, sqrt_s, where=where)
+        masses_ok = True
+    else:
+        masses_ok = False
+    for mass in ([] if masses_ok else channel["signal"]["masses"]):
         if not 0.0 < mass < max_mass:
             raise ConfigError(f"{where}: signal.masses: mass {mass} GeV is outside the kinematic range (0, {max_mass:.3f}) GeV at sqrt(s) = {sqrt_s:.3f} GeV")
-    masses = channel["masses"]
-    grid = masses if isinstance(masses, list) else [masses["min"], masses["max"]]
-    lo, hi = min(channel["signal"]["masses"]), max(channel["signal"]["masses"])
-    for mass in grid:
-        if not lo <= mass <= hi:
-            raise ConfigError(f"{where}: masses: scan mass {mass} GeV lies outside the generated signal masses [{lo}, {hi}] GeV (no extrapolation)")
-    if isinstance(masses, dict) and masses["min"] >= masses["max"]:
-        raise ConfigError(f"{where}: masses: min ({masses['min']}) must be below max ({masses['max']})")
-    if sorted(channel["signal"]["masses"]) != channel["signal"]["masses"] or len(set(channel["signal"]["masses"])) != len(channel["signal"]["masses"]):
-        raise ConfigError(f"{where}: signal.masses must be strictly increasing")
+    if not masses_ok:
+        _check_scan_grid_1d(channel, where=where)
     from darkscan.physics.models import get_model  # physics imports stay out of config loading
 
     try:
@@ -200,6 +197,44 @@ def check_channel(channel: dict, experiment: dict, *, where: str) -> None:
             raise ConfigError(f"{where}: systematics {syst['name']!r}: source 'derived' needs a 'method'")
 
 
+def _check_scan_grid_1d(channel: dict, *, where: str) -> None:
+    masses = channel["masses"]
+    grid = masses if isinstance(masses, list) else [masses["min"], masses["max"]]
+    lo, hi = min(channel["signal"]["masses"]), max(channel["signal"]["masses"])
+    for mass in grid:
+        if not lo <= mass <= hi:
+            raise ConfigError(f"{where}: masses: scan mass {mass} GeV lies outside the generated signal masses [{lo}, {hi}] GeV (no extrapolation)")
+    if isinstance(masses, dict) and masses["min"] >= masses["max"]:
+        raise ConfigError(f"{where}: masses: min ({masses['min']}) must be below max ({masses['max']})")
+    if sorted(channel["signal"]["masses"]) != channel["signal"]["masses"] or len(set(channel["signal"]["masses"])) != len(channel["signal"]["masses"]):
+        raise ConfigError(f"{where}: signal.masses must be strictly increasing")
+
+
+def _check_channel_2d(channel: dict, sqrt_s: float, *, where: str) -> None:
+    """Two-mass channels: every signal entry a [m1, m2] pair with 2 m_mu < m1, 0 <= m2 and m1 + m2 < sqrt(s)."""
+    pairs = channel["signal"]["masses"]
+    if not all(isinstance(m, list) and len(m) == 2 for m in pairs):
+        raise ConfigError(f"{where}: signal.masses: mix of single masses and [m1, m2] pairs; use one kind")
+    for m1, m2 in pairs:
+        if not (2.0 * MUON_MASS < m1 and 0.0 <= m2 and m1 + m2 < sqrt_s):
+            raise ConfigError(f"{where}: signal.masses: [{m1}, {m2}] GeV is outside the kinematic range (2 m_mu < m1, 0 <= m2, m1 + m2 < sqrt(s) = {sqrt_s:.3f} GeV)")
+    if len({tuple(m) for m in pairs}) != len(pairs):
+        raise ConfigError(f"{where}: signal.masses: duplicate [m1, m2] pairs")
+    masses = channel["masses"]
+    if not isinstance(masses, dict):
+        raise ConfigError(f"{where}: masses: a two-mass scan needs a range {{min, max, min2, max2, ...}}, not a list")
+    if "min2" not in masses or "max2" not in masses:
+        raise ConfigError(f"{where}: masses: a two-mass scan needs min2 and max2 (GeV)")
+    for lo, hi, key in ((masses["min"], masses["max"], "min/max"), (masses["min2"], masses["max2"], "min2/max2")):
+        if lo >= hi:
+            raise ConfigError(f"{where}: masses: {key}: {lo} must be below {hi}")
+    m1s, m2s = [m[0] for m in pairs], [m[1] for m in pairs]
+    if masses["min"] < min(m1s) or masses["max"] > max(m1s) or masses["min2"] < min(m2s) or masses["max2"] > max(m2s):
+        raise ConfigError(f"{where}: masses: scan range lies outside the generated signal masses (m1 in [{min(m1s)}, {max(m1s)}], m2 in [{min(m2s)}, {max(m2s)}] GeV; no extrapolation)")
+    if masses.get("sum_max", sqrt_s) >= sqrt_s:
+        raise ConfigError(f"{where}: masses: sum_max must be below sqrt(s) = {sqrt_s:.3f} GeV")
+
+
 def data_chunks(config: Mapping, channel: Mapping) -> int:
     """Number of pseudo-data jobs per background: one per ``data_chunk_luminosity_fb``."""
     return max(1, math.ceil(channel["luminosity_fb"] / config.get("data_chunk_luminosity_fb", 20.0) - 1e-9))
@@ -210,8 +245,11 @@ def enabled_channels(config: Mapping) -> list[str]:
     return [name for name, entry in config["channels"].items() if entry.get("enabled", True)]
 
 
-def signal_sample_name(mass: float) -> str:
-    """Sample name of a generated signal mass, e.g. 1.5 -> ``signal_m1p500``."""
+def signal_sample_name(mass: float | list[float]) -> str:
+    """Sample name of a generated signal mass, e.g. 1.5 -> ``signal_m1p500``; a two-mass point
+    [m1, m2] (e.g. m_A', m_h') -> ``signal_m{m1}_m{m2}``, e.g. [2, 0.5] -> ``signal_m2p000_m0p500``."""
+    if isinstance(mass, (list, tuple)):
+        return "signal_" + "_".join(f"m{m:.3f}".replace(".", "p") for m in mass)
     return f"signal_m{mass:.3f}".replace(".", "p")
 
 
@@ -228,8 +266,12 @@ def sample_config(channel: Mapping, sample: str) -> dict:
         if signal_sample_name(mass) == sample:
             entry = copy.deepcopy(channel["signal"])
             entry.pop("masses")
-            entry["options"] = {**entry.get("options", {}), "mass": mass}
-            entry["mass"] = mass
+            if isinstance(mass, (list, tuple)):  # two-mass point [m1, m2]
+                entry["options"] = {**entry.get("options", {}), "mass": mass[0], "mass2": mass[1]}
+                entry["mass"], entry["mass2"] = mass[0], mass[1]
+            else:
+                entry["options"] = {**entry.get("options", {}), "mass": mass}
+                entry["mass"] = mass
             return entry
     raise ConfigError(f"channel {channel['name']!r} has no sample {sample!r}; samples: {sample_names(channel)}")
 

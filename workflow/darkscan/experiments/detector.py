@@ -104,6 +104,19 @@ def _jagged(mask: np.ndarray, fields: dict[str, np.ndarray]) -> ak.Array:
     return ak.zip({name: ak.unflatten(values[mask], counts) for name, values in fields.items()})
 
 
+def calorimeter_trigger(energy_sum: np.ndarray, experiment: dict, rng: np.random.Generator) -> np.ndarray:
+    """ECL energy-sum trigger: sum of cluster energies (lab) above ``trigger.calorimeter_energy_sum_min``
+    (default 1 GeV, the Belle II "hie" ECL trigger bit) and efficiency ``trigger.calorimeter_efficiency``
+    (default 1). No random number is drawn at efficiency 1, so the other branches of existing
+    samples are unchanged by this flag."""
+    trig = experiment.get("trigger", {})
+    passed = energy_sum > trig.get("calorimeter_energy_sum_min", 1.0)
+    efficiency = trig.get("calorimeter_efficiency", 1.0)
+    if efficiency < 1.0:
+        passed &= rng.random(len(energy_sum)) < efficiency
+    return passed
+
+
 def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) -> dict[str, object]:
     """Reconstruct tracks, photons and the trigger decision in the lab frame.
 
@@ -114,7 +127,8 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
 
     Returns:
         Mapping of branch name to array: ``track`` (jagged: px, py, pz, charge, muon_id),
-        ``photon`` (jagged: e, px, py, pz), ``trigger`` (bool), ``weight`` (fb per event),
+        ``photon`` (jagged: e, px, py, pz), ``trigger`` (two-track, bool), ``trigger_ecl`` (ECL
+        energy sum, bool), ``weight`` (fb per event),
         ``truth_invisible_{e,px,py,pz}`` (lab) and ``sqrt_s_true`` (GeV).
     """
     beams = beams_of(experiment)
@@ -144,10 +158,12 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
 
     n_tracks = is_track.sum(axis=1)
     trigger = (n_tracks >= 2) & (rng.random(n) < experiment.get("trigger", {}).get("two_track_efficiency", 1.0))
+    trigger_ecl = calorimeter_trigger(np.where(is_photon, photon_e, 0.0).sum(axis=1), experiment, rng)
     return {
         "track": _jagged(is_track, {"px": track_p[..., 0], "py": track_p[..., 1], "pz": track_p[..., 2], "charge": charge, "muon_id": muon_id}),
         "photon": _jagged(is_photon, {"e": photon_e, "px": photon_p[..., 0], "py": photon_p[..., 1], "pz": photon_p[..., 2]}),
         "trigger": trigger,
+        "trigger_ecl": trigger_ecl,
         "weight": events.weight,
         "truth_invisible_e": invisible[:, 0],
         "truth_invisible_px": invisible[:, 1],

@@ -85,6 +85,8 @@ def produce_sample(out_path: str | os.PathLike, *, channel: dict, experiment: di
         }
         if "mass" in entry:
             metadata["mass"] = entry["mass"]
+        if "mass2" in entry:
+            metadata["mass2"] = entry["mass2"]
         rootio.write_metadata(out, metadata)
     log.info("%s/%s: %d events, sigma = %.4g +- %.2g fb", channel["name"], sample, entry["events"], sum_w, math.sqrt(sum_w2))
     return metadata

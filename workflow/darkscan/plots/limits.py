@@ -124,6 +124,11 @@ def plot_channel(limits_csv: str | os.PathLike, *, channel: dict, experiment: di
     significance = json.loads(pathlib.Path(significance_json).read_text()) if significance_json else None
     if frame.empty:
         raise ValueError(f"{limits_csv}: no mass points")
+    if "mass2" in frame:  # two-mass scan: limit maps (darkscan.plots.maps)
+        from darkscan.plots.maps import plot_channel_2d
+
+        plot_channel_2d(frame, channel=channel, experiment=experiment, outputs=outputs, significance=significance)
+        return
     plot_xsec(frame, channel, experiment, outputs["xsec_png"], outputs["xsec_pdf"])
     plot_coupling(frame, channel, experiment, outputs["coupling_png"], outputs["coupling_pdf"], gm2_band=channel.get("plots", {}).get("gm2_band", True))
     plot_significance(frame, channel, experiment, outputs["significance_png"], outputs["significance_pdf"], significance=significance)

@@ -24,7 +24,19 @@ VARIABLE_AXES = {
     "mu1_pt": (50, 0.0, 6.0, r"leading muon $p_T$ [GeV]"),
     "mu2_pt": (50, 0.0, 6.0, r"second muon $p_T$ [GeV]"),
     "extra_energy": (40, 0.0, 4.0, r"$E_{\mathrm{extra}}$ (ECL) [GeV]"),
+    "m3gamma_over_sqrt_s": (60, 0.7, 1.1, r"$M_{3\gamma}/\sqrt{s}$"),
+    "p3gamma_cm": (50, 0.0, 2.0, r"$p^*_{3\gamma}$ [GeV]"),
+    "mgg_0": (53, 0.0, 10.6, r"$M_{\gamma\gamma}$ (pair without the leading photon) [GeV]"),
 }
+
+#: N-1 plots of the notebook when a channel names none (``plots.validation_variables``): variable -> cut
+#: left out (None: all cuts). These are the dimuon-recoil ones of zprime_invisible.
+DEFAULT_VALIDATION_VARIABLES = {"recoil_theta_lab": "recoil_barrel", "recoil_p_cm": "recoil_momentum", "recoil_mu_angle_min": "tau_suppression", "extra_energy": "photon_veto", "mu2_pt": "muon_pt", "recoil_mass": None}
+
+
+def validation_variables(channel: dict) -> dict[str, str | None]:
+    """Variable -> cut left out of its N-1 plot: ``plots.validation_variables`` or the default."""
+    return dict(channel.get("plots", {}).get("validation_variables") or DEFAULT_VALIDATION_VARIABLES)
 
 
 def read_selected(path: str | os.PathLike, columns: list[str]) -> dict[str, np.ndarray]:

@@ -11,7 +11,6 @@ import os
 
 import hist
 import numpy as np
-import uproot
 
 from darkscan import rootio
 
@@ -22,6 +21,13 @@ PRESELECTION = "preselection"
 def histogram_key(region: str, sample: str, variation: str | None = None) -> str:
     """``{region}_{sample}[_{variation}]``."""
     return f"{region}_{sample}" + (f"_{variation}" if variation else "")
+
+
+def fit_columns(channel: dict) -> list[str]:
+    """Columns filled into the fit-variable histogram: ``fit.columns`` (several values per event,
+    each with the event's weight, e.g. all diphoton pairings), default ``[fit.variable]``."""
+    fit = channel["fit"]
+    return list(fit.get("columns") or [fit["variable"]])
 
 
 def empty_histogram(channel: dict) -> hist.Hist:
@@ -42,15 +48,17 @@ def fill_histograms(selected: dict[str, str | os.PathLike], out_path: str | os.P
         compression: ROOT compression.
     """
     variable = channel["fit"]["variable"]
+    columns = fit_columns(channel)
     lumi = channel["luminosity_fb"]
     result = {}
     for sample, path in selected.items():
         with rootio.open_checked(path) as file:
-            arrays = rootio.tree_of(file, path, branches=[variable, "weight", "passed"]).arrays([variable, "weight", "passed"], library="np")
+            arrays = rootio.tree_of(file, path, branches=[*columns, "weight", "passed"]).arrays([*columns, "weight", "passed"], library="np")
         scale = 1.0 if sample == "data" else lumi
         for region, mask in ((SIGNAL_REGION, arrays["passed"]), (PRESELECTION, np.ones(len(arrays["passed"]), dtype=bool))):
             h = empty_histogram(channel)
-            h.fill(arrays[variable][mask], weight=arrays["weight"][mask] * scale)
+            for column in columns:
+                h.fill(arrays[column][mask], weight=arrays["weight"][mask] * scale)
             result[histogram_key(region, sample)] = h
     with rootio.recreate(out_path, compression=compression) as out:
         for key, h in result.items():

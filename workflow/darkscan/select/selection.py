@@ -15,7 +15,6 @@ import os
 import awkward as ak
 import numpy as np
 import pandas as pd
-import uproot
 
 from darkscan import rootio
 from darkscan.select.expressions import check_expression, evaluate_cut

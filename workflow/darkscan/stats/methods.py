@@ -52,5 +52,8 @@ def get_method(channel: dict) -> FitMethod:
 def _import_builtin_methods() -> None:
     from darkscan.stats import run, significance  # noqa: F401  (registers window_sidebands)
 
+    if "ellipse_counting" not in _METHODS:
+        from darkscan.stats import ellipses  # noqa: F401  (registers ellipse_counting: 2D elliptical windows)
+
     if DEFAULT not in _METHODS:
         register_method(FitMethod(DEFAULT, run.load_signal_model, run.scan_part, significance.write_significance))

@@ -28,7 +28,8 @@ SIGMA_SUFFIXES = ("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2")
 
 def load_signal_model(signal_files: list[str | os.PathLike], *, channel: dict) -> SignalModel:
     """The interpolating signal model from the selected signal files."""
-    return SignalModel([load_signal_point(p, variable=channel["fit"]["variable"]) for p in signal_files])
+    columns = channel["fit"].get("columns") or [channel["fit"]["variable"]]
+    return SignalModel([load_signal_point(p, variable=channel["fit"]["variable"], columns=columns) for p in signal_files])
 
 
 def summed_background(histograms_path: str | os.PathLike, channel: dict):
@@ -99,7 +100,8 @@ def add_coupling_limits(frame: pd.DataFrame, *, channel: dict) -> pd.DataFrame:
 
 def merge_parts(part_csvs: list[str | os.PathLike], out_csv: str | os.PathLike, *, channel: dict) -> pd.DataFrame:
     """Merge scan parts, sort by mass, add coupling limits and write ``limits.csv``."""
-    frame = pd.concat([pd.read_csv(p) for p in part_csvs], ignore_index=True).sort_values("mass", kind="stable")
+    frame = pd.concat([pd.read_csv(p) for p in part_csvs], ignore_index=True)
+    frame = frame.sort_values(["mass", "mass2"] if "mass2" in frame else "mass", kind="stable", ignore_index=True)
     frame = add_coupling_limits(frame, channel=channel)
     contract = ["mass", "status", "xsec_obs", *[f"xsec_{s}" for s in SIGMA_SUFFIXES], "coupling_obs", *[f"coupling_{s}" for s in SIGMA_SUFFIXES], "p0_local", "z_local"]
     frame = frame[contract + [c for c in frame.columns if c not in contract]]

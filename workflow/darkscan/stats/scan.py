@@ -20,7 +20,7 @@ import pyhf
 from scipy import stats
 
 from darkscan.stats.cls import FastAsymptoticCLs
-from darkscan.stats.model import POI, build_spec, signal_scale, window_inputs
+from darkscan.stats.model import build_spec, signal_scale, window_inputs
 
 log = logging.getLogger(__name__)
 pyhf.set_backend("numpy", "scipy")

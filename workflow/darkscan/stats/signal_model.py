@@ -29,7 +29,9 @@ class SignalPoint:
         efficiency_err: MC-statistics uncertainty of the efficiency.
         residuals: fit variable minus mass for selected events (GeV).
         weights: their weights (fb).
-        resolution: half the 16-84% quantile range of the residuals (GeV).
+        resolution: half the 16-84% quantile range of the residuals (GeV); with several
+            columns per event, of the entry closest to the generated mass.
+        entries: values per event (``fit.columns``); residuals and weights hold every entry.
     """
 
     mass: float
@@ -39,6 +41,7 @@ class SignalPoint:
     residuals: np.ndarray
     weights: np.ndarray
     resolution: float
+    entries: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,25 +70,34 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, quantiles: np.nda
     return np.interp(quantiles, cum, v)
 
 
-def load_signal_point(path: str | os.PathLike, *, variable: str) -> SignalPoint:
-    """Read a selected signal file and summarise it."""
+def load_signal_point(path: str | os.PathLike, *, variable: str, columns: list[str] | None = None) -> SignalPoint:
+    """Read a selected signal file and summarise it.
+
+    ``columns`` (default ``[variable]``) are filled per event, each entry with the event's weight
+    (as in :func:`darkscan.select.histograms.fill_histograms`): the efficiency counts events, the
+    resolution is that of the entry closest to the generated mass, the template keeps every entry.
+    """
+    columns = list(columns or [variable])
     metadata = rootio.read_metadata(path)
     with rootio.open_checked(path) as file:
-        arrays = rootio.tree_of(file, path, branches=[variable, "weight", "passed"]).arrays([variable, "weight", "passed"], library="np")
+        arrays = rootio.tree_of(file, path, branches=[*columns, "weight", "passed"]).arrays([*columns, "weight", "passed"], library="np")
     mass, xsec = float(metadata["mass"]), float(metadata["xsec_fb"])
     passed = arrays["passed"]
-    values, weights = arrays[variable][passed], arrays["weight"][passed]
+    values = np.stack([arrays[c][passed] for c in columns], axis=1)  # (n, k)
+    weights = arrays["weight"][passed]
     if weights.sum() <= 0:
         raise ValueError(f"{path}: no selected signal events at mass {mass} GeV; the efficiency cannot be interpolated")
-    lo, hi = weighted_quantile(values - mass, weights, [0.16, 0.84])
+    closest = values[np.arange(len(values)), np.argmin(np.abs(values - mass), axis=1)]
+    lo, hi = weighted_quantile(closest - mass, weights, [0.16, 0.84])
     return SignalPoint(
         mass=mass,
         xsec_fb=xsec,
         efficiency=float(weights.sum() / xsec),
         efficiency_err=float(np.sqrt((weights**2).sum()) / xsec),
-        residuals=values - mass,
-        weights=weights,
+        residuals=values.ravel() - mass,
+        weights=np.repeat(weights, len(columns)),
         resolution=float(max((hi - lo) / 2.0, 1e-4)),
+        entries=len(columns),
     )
 
 
@@ -127,7 +139,8 @@ class SignalModel:
         resolution = (1 - f) * a.resolution + f * b.resolution
         efficiency = (1 - f) * a.efficiency + f * b.efficiency
         values = np.concatenate([mass + a.residuals * resolution / a.resolution, mass + b.residuals * resolution / b.resolution])
-        shares = np.concatenate([(1 - f) * a.weights / a.weights.sum(), f * b.weights / b.weights.sum()])
+        # each event counts once in the efficiency, however many entries (columns) it fills
+        shares = np.concatenate([(1 - f) * a.entries * a.weights / a.weights.sum(), f * b.entries * b.weights / b.weights.sum()])
         return Interpolated(mass, efficiency, resolution, self.xsec_fb(mass), values, shares * efficiency)
 
     def scan_grid(self, spec: list[float] | dict) -> np.ndarray:

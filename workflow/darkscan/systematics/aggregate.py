@@ -34,7 +34,10 @@ class Systematic:
 
 def efficiency_interpolation_uncertainty(model: SignalModel) -> tuple[float, str]:
     """Largest relative difference between the efficiency at an inner generated mass and its
-    interpolation from the two neighbours (leave-one-out)."""
+    interpolation from the two neighbours (leave-one-out). A model with its own
+    ``interpolation_uncertainty()`` (e.g. the two-mass model of darkscan.stats.ellipses) answers itself."""
+    if hasattr(model, "interpolation_uncertainty"):
+        return model.interpolation_uncertainty()
     diffs = []
     for point in model.points[1:-1]:
         interpolated = model.at(point.mass, exclude_generated=True).efficiency

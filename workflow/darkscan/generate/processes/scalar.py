@@ -11,16 +11,14 @@ import logging
 
 import numpy as np
 
-from darkscan.generate.events import PDG_MUON, CrossSection, TruthEvents
+from darkscan.generate.events import CrossSection, TruthEvents
 from darkscan.generate.registry import register_process
-from darkscan.physics.constants import MUON_MASS
-from darkscan.physics.kinematics import two_body_decay
+from darkscan.generate.processes.zprime import dimuon_plus_boson
 from darkscan.physics.scalar import check_mass, sigma_mumu_scalar, weighted_mumu_s
 
 log = logging.getLogger(__name__)
 
 _CHUNK = 100_000
-DECAYS = ("invisible", "mumu")
 
 
 def xsec_mumu_scalar(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None) -> CrossSection:
@@ -66,24 +64,4 @@ def generate_mumu_scalar(
         (production cross section; branching fractions are left to the caller).
     """
     mass = check_mass(mass, sqrt_s)
-    if decay not in DECAYS:
-        raise ValueError(f"mumu_scalar: unknown decay {decay!r}; allowed: {DECAYS}")
-    if decay == "mumu" and mass <= 2.0 * MUON_MASS:
-        raise ValueError(f"mumu_scalar: decay 'mumu' needs mass > 2 m_mu = {2 * MUON_MASS:.4f} GeV, got {mass}")
-    n_vis = 2 if decay == "invisible" else 4
-    pdg = np.tile(np.array([PDG_MUON, -PDG_MUON, PDG_MUON, -PDG_MUON][:n_vis], dtype=np.int32), (n_events, 1))
-    p4 = np.zeros((n_events, n_vis, 4))
-    invisible = np.zeros((n_events, 4))
-    weight = np.empty(n_events)
-    for lo in range(0, n_events, _CHUNK):
-        hi = min(lo + _CHUNK, n_events)
-        ev = weighted_mumu_s(hi - lo, rng, sqrt_s=sqrt_s, mass=mass, y=float(coupling), radiative_return_fraction=0.1)
-        p4[lo:hi, 0], p4[lo:hi, 1] = ev.p3, ev.p4
-        weight[lo:hi] = ev.weight * (hi - lo) / n_events
-        if decay == "invisible":
-            invisible[lo:hi] = ev.k
-        else:
-            p4[lo:hi, 2], p4[lo:hi, 3] = two_body_decay(ev.k, MUON_MASS, MUON_MASS, rng=rng)
-    if n_events:
-        log.debug("mumu_scalar M=%g y=%g: sigma = %.4g fb, max/mean weight %.3g", mass, coupling, weight.sum(), weight.max() / weight.mean())
-    return TruthEvents(pdg=pdg, p4=p4, invisible=invisible, weight=weight)
+    return dimuon_plus_boson(n_events, rng, name="mumu_scalar", decay=decay, mass=mass, chunk=_CHUNK, sampler=lambda n: weighted_mumu_s(n, rng, sqrt_s=sqrt_s, mass=mass, y=float(coupling), radiative_return_fraction=0.1))

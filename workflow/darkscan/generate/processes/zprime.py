@@ -61,28 +61,38 @@ def generate(
         TruthEvents with pdg [13, -13] (+ [13, -13] for ``decay="mumu"``), weights in fb.
     """
     mass = check_mass(mass, sqrt_s)
+    events = dimuon_plus_boson(n_events, rng, name="mumu_zprime", decay=decay, mass=mass, sampler=lambda n: weighted_mumu_v(n, rng, sqrt_s=sqrt_s, mass=mass, g=float(coupling), radiative_return_fraction=0.1))
+    if scenario is not None:
+        events = TruthEvents(events.pdg, events.p4, events.invisible, events.weight * float(branching_fraction(mass, decay, scenario=scenario)))
+    return events
+
+
+def dimuon_plus_boson(n_events: int, rng: np.random.Generator, *, name: str, decay: str, mass: float, sampler, chunk: int = _CHUNK) -> TruthEvents:
+    """Events e+e- -> mu- mu+ X from a weighted sampler of (p3, p4, k, weight), chunk by chunk.
+
+    Shared by every boson radiated off the muon line (Z', leptophilic scalar). X goes to
+    ``invisible`` (``decay="invisible"``) or decays isotropically to mu+ mu- (``decay="mumu"``).
+    ``sampler(n)`` returns n weighted events normalised to n; weights are rescaled to the sample.
+    """
     if decay not in DECAYS:
-        raise ValueError(f"mumu_zprime: unknown decay {decay!r}; allowed: {DECAYS}")
+        raise ValueError(f"{name}: unknown decay {decay!r}; allowed: {DECAYS}")
     if decay == "mumu" and mass <= 2.0 * MUON_MASS:
-        raise ValueError(f"mumu_zprime: decay 'mumu' needs mass > 2 m_mu = {2 * MUON_MASS:.4f} GeV, got {mass}")
+        raise ValueError(f"{name}: decay 'mumu' needs mass > 2 m_mu = {2 * MUON_MASS:.4f} GeV, got {mass}")
     n_vis = 2 if decay == "invisible" else 4
     pdg = np.tile(np.array([PDG_MUON, -PDG_MUON, PDG_MUON, -PDG_MUON][:n_vis], dtype=np.int32), (n_events, 1))
     p4 = np.zeros((n_events, n_vis, 4))
     invisible = np.zeros((n_events, 4))
     weight = np.empty(n_events)
-    for lo in range(0, n_events, _CHUNK):
-        hi = min(lo + _CHUNK, n_events)
-        ev = weighted_mumu_v(hi - lo, rng, sqrt_s=sqrt_s, mass=mass, g=float(coupling), radiative_return_fraction=0.1)
-        p4[lo:hi, 0] = ev.p3
-        p4[lo:hi, 1] = ev.p4
-        # weighted_mumu_v normalises to its own chunk size; rescale to the full sample.
+    for lo in range(0, n_events, chunk):
+        hi = min(lo + chunk, n_events)
+        ev = sampler(hi - lo)
+        p4[lo:hi, 0], p4[lo:hi, 1] = ev.p3, ev.p4
+        # the sampler normalises to its own chunk size; rescale to the full sample
         weight[lo:hi] = ev.weight * (hi - lo) / n_events
         if decay == "invisible":
             invisible[lo:hi] = ev.k
         else:
             p4[lo:hi, 2], p4[lo:hi, 3] = two_body_decay(ev.k, MUON_MASS, MUON_MASS, rng=rng)
-    if scenario is not None:
-        weight *= float(branching_fraction(mass, decay, scenario=scenario))
     if n_events:
-        log.debug("mumu_zprime M=%g g'=%g: sigma = %.4g fb, max/mean weight %.3g", mass, coupling, weight.sum(), weight.max() / weight.mean())
+        log.debug("%s M=%g: sigma = %.4g fb, max/mean weight %.3g", name, mass, weight.sum(), weight.max() / weight.mean())
     return TruthEvents(pdg=pdg, p4=p4, invisible=invisible, weight=weight)

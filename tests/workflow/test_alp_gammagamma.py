@@ -1,0 +1,27 @@
+"""The alp_gammagamma channel end to end on a tiny configuration (tests/configs/tiny_alp.yaml)."""
+
+import pandas as pd
+import pytest
+from workflow_helpers import ROOT, copy_repo, run_snakemake
+
+TINY_ALP = ROOT / "tests" / "configs" / "tiny_alp.yaml"
+
+
+@pytest.mark.workflow
+def test_alp_gammagamma_tiny(tmp_path):
+    repo = copy_repo(tmp_path / "repo")
+    run_snakemake(repo, "alp_gammagamma", "--cores", "2", "--configfile", str(TINY_ALP))
+    results = repo / "results" / "alp_gammagamma"
+    limits = pd.read_csv(results / "limits.csv")
+    assert len(limits) >= 3 and (limits["status"] != "failed").all()
+    assert limits["mass"].min() == pytest.approx(1.0) and limits["mass"].max() <= 8.0
+    for column in ("xsec_obs", "xsec_exp", "coupling_obs", "coupling_exp"):
+        assert (limits[column] > 0).all() and limits[column].notna().all()
+    assert (limits["xsec_exp_m1"] <= limits["xsec_exp"]).all() and (limits["xsec_exp"] <= limits["xsec_exp_p1"]).all()
+    # g_agg limits at 0.445 fb^-1: of order 1e-3 GeV^-1 (PRL 125 (2020) 161806), loose bounds for the tiny MC
+    assert ((limits["coupling_exp"] > 1e-4) & (limits["coupling_exp"] < 1e-1)).all()
+    for stem in ("limits_xsec", "limits_coupling", "local_significance"):
+        assert (results / "plots" / f"{stem}.png").stat().st_size > 0
+        assert (results / "plots" / f"{stem}.pdf").stat().st_size > 0
+    assert (results / "validation.html").is_file()
+    assert not (repo / "results" / "zprime_invisible").exists()
