@@ -319,6 +319,10 @@ def counting_cls_limits(n, s, b0, sigma, *, level: float, iterations: int = 80) 
     sig_a = sigma_a(median)
     first = expected(sig_a)
     exp = np.array([expected(sigma_a(first[i]))[i] for i in range(5)])
+    # where sigma_A varies so fast with mu that the bands would cross (background compatible with
+    # zero and uncertain), keep the bands of the median's sigma_A
+    crossing = np.any(np.diff(exp, axis=0) < 0, axis=0) | ~np.all(np.isfinite(exp), axis=0)
+    exp = np.where(crossing, first, exp)
 
     def log_cls_minus_level(mu):
         sqrt_q = np.sqrt(_qtilde(mu, n, s, b0, sigma, mu_hat, nll_free))
@@ -365,6 +369,7 @@ def pyhf_limits(spec: dict, level: float) -> tuple[float, list[float]]:
     from darkscan.stats.cls import FastAsymptoticCLs
 
     pyhf.set_backend("numpy", "scipy")
+    logging.getLogger("pyhf.optimize").setLevel(logging.CRITICAL)  # failed fits are reported by the caller
     workspace = pyhf.Workspace(spec)
     model = workspace.model()
     scale = model.config.suggested_init()[model.config.poi_index]
@@ -390,12 +395,16 @@ def data_events(histograms_path, channel: dict) -> Events:
 
 
 def ellipse_background(bkg: Events, member: sparse.csr_matrix, *, floor: float) -> tuple[np.ndarray, np.ndarray]:
-    """Background b0 and its MC-statistics uncertainty per ellipse; an empty ellipse gets
-    b0 = ``floor`` and the uncertainty of one MC event of the largest weight (conservative)."""
+    """Background b0 (expected events) and its MC-statistics uncertainty per ellipse.
+
+    sigma_b = sqrt(sum w^2) of the MC events inside. An ellipse without MC events gets b0 =
+    ``floor`` and sigma_b = 1.14 w_eff, the 68% CL Poisson upper limit on zero MC events (1.14)
+    times the effective weight of one background MC event, w_eff = sum w^2 / sum w over the sample.
+    """
     b = member @ bkg.w
     var = member @ (bkg.w**2)
-    one_event = float(bkg.w.max()) if len(bkg.w) else 1.0
-    sigma = np.where(var > 0, np.sqrt(var), one_event)
+    w_eff = float((bkg.w**2).sum() / bkg.w.sum()) if len(bkg.w) and bkg.w.sum() > 0 else 1.0
+    sigma = np.where(var > 0, np.sqrt(var), 1.14 * w_eff)
     return np.maximum(b, floor), sigma
 
 
@@ -442,7 +451,8 @@ def scan_part(*, channel: dict, signal_files: list[str], histograms_path: str, s
         "xsec_obs_pyhf": np.nan, "xsec_exp_pyhf": np.nan,
     })
     for row, global_index in enumerate(index):
-        if global_index % every:
+        # cross-check every n-th hypothesis with a background measured by at least ~one MC event
+        if global_index % every or b0[row] < sigma_b[row]:
             continue
         scale = float((2.0 * np.sqrt(b0[row] + sigma_b[row] ** 2 + 1.0) + 3.0) / s[row])
         spec = pyhf_spec(n=n[row], s=s[row], b0=b0[row], sigma_b=sigma_b[row], signal_norm=signal_norm, scale=scale)
