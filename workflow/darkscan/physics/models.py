@@ -27,6 +27,9 @@ class Model:
     coupling: str
     power: int
     branchings: dict[str, Branching]
+    mass_label: str = "Mass"
+    coupling_label: str = "coupling"
+    xsec_label: str = r"$\sigma\times$BF"
 
     def branching(self, scenario: str, mass: np.ndarray, mass2: np.ndarray | None = None) -> np.ndarray:
         if scenario not in self.branchings:
@@ -66,16 +69,30 @@ register_model(Model(
     name="lmu_ltau_zprime",
     coupling="g'",
     power=2,
+    mass_label="$M_{Z'}$",
+    coupling_label="$g'$",
+    xsec_label=r"$\sigma(e^+e^-\to\mu^+\mu^-Z')\times$BF(Z'$\to$inv.)",
     branchings={
         "lmu_ltau": lambda m, m2=None: zprime.branching_fraction_invisible(m, scenario="lmu_ltau"),
         "invisible": lambda m, m2=None: zprime.branching_fraction_invisible(m, scenario="invisible"),
     },
 ))
-register_model(Model(name="alp", coupling="g_agg [GeV^-1]", power=2, branchings={"gammagamma": _ones}))
+register_model(Model(
+    name="alp",
+    coupling="g_agg [GeV^-1]",
+    power=2,
+    branchings={"gammagamma": _ones},
+    mass_label="$m_a$",
+    coupling_label=r"$g_{a\gamma\gamma}$ [GeV$^{-1}$]",
+    xsec_label=r"$\sigma(e^+e^-\to\gamma a)\times$BF($a\to\gamma\gamma$)",
+))
 register_model(Model(
     name="dark_higgs",
     coupling="eps^2 alpha_D",
     power=1,
+    mass_label="$M_{A'}$",
+    coupling_label=r"$\epsilon^2\alpha_D$",
+    xsec_label=r"$\sigma(e^+e^-\to A'h')\times$BF($A'\to\mu\mu$)",
     branchings={
         # h' invisible (long-lived or invisible); A' -> mu mu from the kinetic-mixing widths
         "mumu": lambda m, m2=None: signals.darkphoton_branching_fraction(m, "mumu", scenario="visible"),

@@ -24,6 +24,7 @@ import pandas as pd  # noqa: E402
 
 from darkscan import rootio  # noqa: E402
 from darkscan.physics import zprime  # noqa: E402
+from darkscan.physics.models import get_model  # noqa: E402
 
 log = logging.getLogger(__name__)
 DELTA_A_MU = 251e-11
@@ -67,8 +68,9 @@ def plot_xsec(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf) ->
         ax.plot(mass[failed], np.full(failed.sum(), ax.get_ylim()[0]), "rx", label="failed fit")
     ax.set_yscale("log")
     unit = channel["fit"].get("unit", "GeV")
-    ax.set_xlabel(f"$M_{{Z'}}$ [{unit}]")
-    ax.set_ylabel(rf"{100 * channel['cl']:.0f}% CL upper limit on $\sigma\times$BF(Z'$\to$inv.) [fb]")
+    model = get_model(channel["model"])
+    ax.set_xlabel(f"{model.mass_label} [{unit}]")
+    ax.set_ylabel(f"{100 * channel['cl']:.0f}% CL upper limit on {model.xsec_label} [fb]", fontsize=20)
     ax.legend(loc="upper left", fontsize=16, frameon=False, bbox_to_anchor=(0.0, 0.93))
     ax.set_ylim(top=ax.get_ylim()[1] * 10)
     _label(ax, channel, experiment)
@@ -87,14 +89,15 @@ def plot_coupling(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf
     for (name, other), style in zip(scenarios[1:], ("b-", "m-", "c-")):
         ax.plot(mass, frame[f"coupling_{name}_obs"], style, lw=2, label=f"Observed, {other.get('label', name)}")
         ax.plot(mass, frame[f"coupling_{name}_exp"], style[0] + ":", lw=1.5, label=f"Expected, {other.get('label', name)}")
-    if gm2_band:
+    model = get_model(channel["model"])
+    if gm2_band and model.name == "lmu_ltau_zprime":
         grid = np.geomspace(mass.min(), mass.max(), 60)
         lo = zprime.coupling_for_delta_a_mu(DELTA_A_MU - 2 * DELTA_A_MU_ERR, grid)
         hi = zprime.coupling_for_delta_a_mu(DELTA_A_MU + 2 * DELTA_A_MU_ERR, grid)
         ax.fill_between(grid, lo, hi, color="tab:red", alpha=0.3, lw=0, label=r"$(g-2)_\mu$ $\pm 2\sigma$ (2021)")
     ax.set_yscale("log")
-    ax.set_xlabel(f"$M_{{Z'}}$ [{channel['fit'].get('unit', 'GeV')}]")
-    ax.set_ylabel(f"{channel['coupling'].get('name', 'coupling')}, {100 * channel['cl']:.0f}% CL upper limit")
+    ax.set_xlabel(f"{model.mass_label} [{channel['fit'].get('unit', 'GeV')}]")
+    ax.set_ylabel(f"{model.coupling_label}, {100 * channel['cl']:.0f}% CL upper limit")
     ax.legend(loc="upper left", fontsize=14, frameon=False, bbox_to_anchor=(0.0, 0.93))
     ax.set_ylim(top=ax.get_ylim()[1] * 30)
     _label(ax, channel, experiment)
@@ -110,7 +113,7 @@ def plot_significance(frame: pd.DataFrame, channel: dict, experiment: dict, png,
         ax.plot([significance["mass_at_max"]], [significance["z_local_max"]], "rv", ms=10, label=f"largest excess: global Z = {significance['z_global']:.1f} ({significance['toys']} toys)")
     for z in (1, 2, 3):
         ax.axhline(z, color="grey", lw=0.8, ls=":")
-    ax.set_xlabel(f"$M_{{Z'}}$ [{channel['fit'].get('unit', 'GeV')}]")
+    ax.set_xlabel(f"{get_model(channel['model']).mass_label} [{channel['fit'].get('unit', 'GeV')}]")
     ax.set_ylabel(r"Local significance $Z_{\mathrm{local}}$ [$\sigma$]")
     ax.set_ylim(0, max(4.0, float(np.nanmax(frame["z_local"])) * 1.3))
     ax.legend(loc="upper right", frameon=False)

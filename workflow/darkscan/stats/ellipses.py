@@ -28,8 +28,8 @@ statistic, the Asimov dataset and the CLs limits (CCGV, EPJ C 71 (2011) 1554, wi
 conventions as :class:`darkscan.stats.cls.FastAsymptoticCLs`) are vectorised over all hypotheses:
 a scan of 10^4 ellipses takes about a second instead of an hour of pyhf fits. Agreement with
 pyhf on the same model is tested (tests/stats/test_ellipses.py). The signal-normalisation
-systematics are not in the closed form; for every ``fit.pyhf_every``-th hypothesis the full pyhf
-model (signal ``normsys`` from systematics.csv, background ``histosys``) is written to
+systematics are not in the closed form; for every ``fit.pyhf_every``-th hypothesis (of those
+whose background has MC events) the full pyhf model (signal ``normsys`` from systematics.csv, background ``histosys``) is written to
 ``workspaces/`` and its limits are computed with FastAsymptoticCLs and stored in the columns
 ``xsec_obs_pyhf`` / ``xsec_exp_pyhf`` (empty elsewhere) so the effect is visible.
 
@@ -450,10 +450,11 @@ def scan_part(*, channel: dict, signal_files: list[str], histograms_path: str, s
         "n_bins": 1, "background": b0, "background_err": sigma_b, "data": n,
         "xsec_obs_pyhf": np.nan, "xsec_exp_pyhf": np.nan,
     })
-    for row, global_index in enumerate(index):
-        # cross-check every n-th hypothesis with a background measured by at least ~one MC event
-        if global_index % every or b0[row] < sigma_b[row]:
-            continue
+    # cross-check every n-th hypothesis whose background is measured by at least ~one MC event
+    # (b0 >= sigma_b); every n-th of all where there is none
+    measured = np.nonzero(b0 >= sigma_b)[0]
+    checked = measured[::every] if len(measured) else np.arange(len(grid))[::every]
+    for row in checked:
         scale = float((2.0 * np.sqrt(b0[row] + sigma_b[row] ** 2 + 1.0) + 3.0) / s[row])
         spec = pyhf_spec(n=n[row], s=s[row], b0=b0[row], sigma_b=sigma_b[row], signal_norm=signal_norm, scale=scale)
         (workspace_dir / f"mass_{grid[row, 0]:.4f}_mass2_{grid[row, 1]:.4f}.json").write_text(json.dumps(spec, indent=1, sort_keys=True))

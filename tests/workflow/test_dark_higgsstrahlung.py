@@ -1,0 +1,50 @@
+"""The dark_higgsstrahlung channel end to end on a tiny overlay: 2D limits, significance, maps."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from workflow_helpers import ROOT, copy_repo, run_snakemake
+
+OVERLAY = ROOT / "tests" / "configs" / "tiny_dark_higgs.yaml"
+
+
+@pytest.mark.workflow
+def test_dark_higgsstrahlung_tiny(tmp_path):
+    repo = copy_repo(tmp_path / "repo")
+    overlay = yaml.safe_load(OVERLAY.read_text())
+    # only this channel, whatever else config.yaml enables
+    for name in yaml.safe_load((repo / "config/config.yaml").read_text())["channels"]:
+        if name != "dark_higgsstrahlung":
+            overlay["channels"].setdefault(name, {})["enabled"] = False
+    path = tmp_path / "overlay.yaml"
+    path.write_text(yaml.safe_dump(overlay))
+    run_snakemake(repo, "dark_higgsstrahlung", "--cores", "2", "--configfile", str(path))
+
+    results = repo / "results" / "dark_higgsstrahlung"
+    limits = pd.read_csv(results / "limits.csv")
+    contract = ["mass", "mass2", "status", "xsec_obs", "xsec_exp_m2", "xsec_exp_m1", "xsec_exp", "xsec_exp_p1", "xsec_exp_p2", "coupling_obs", "coupling_exp", "p0_local", "z_local"]
+    assert set(contract) <= set(limits.columns)
+    assert len(limits) > 20 and len(limits[["mass", "mass2"]].drop_duplicates()) == len(limits)
+    assert np.all(limits["mass"] + limits["mass2"] <= 8.5 + 1e-9)
+    assert (limits["status"] == "ok").mean() > 0.95
+    ok = limits[limits["status"] == "ok"]
+    for column in ("xsec_obs", "xsec_exp", "coupling_obs", "coupling_exp"):
+        assert np.all(np.isfinite(ok[column])) and np.all(ok[column] > 0), column
+    bands = ok[["xsec_exp_m2", "xsec_exp_m1", "xsec_exp", "xsec_exp_p1", "xsec_exp_p2"]].to_numpy()
+    assert np.all(np.diff(bands, axis=1) >= -1e-9 * bands[:, 1:])
+    # sane scale: a limit of a few events over L x efficiency (0.3 fb^-1, efficiency ~ 0.4)
+    assert 1.0 < ok["xsec_exp"].median() < 1e3
+    # eps^2 alpha_D = sigma_lim / (sigma(1) BF): coupling limits well below one
+    assert ok["coupling_exp"].median() < 1e-3
+    assert ok["xsec_obs_pyhf"].notna().any()
+    significance = json.loads((results / "significance.json").read_text())
+    for key in ("z_local_max", "mass_at_max", "mass2_at_max", "z_global", "p_global", "method"):
+        assert key in significance
+    assert 0.0 < significance["p_global"] <= 1.0
+    for stem in ("limits_xsec", "limits_coupling", "local_significance"):
+        for ext in ("png", "pdf"):
+            assert (results / "plots" / f"{stem}.{ext}").stat().st_size > 1000
+    assert sorted((results / "workspaces").glob("part*/mass_*_mass2_*.json"))
