@@ -50,3 +50,22 @@ def test_expected_band_is_ordered_and_positive():
     model = workspace.model()
     limits = FastAsymptoticCLs(model, workspace.data(model)).upper_limits(0.05, scale=5.0)
     assert np.all(np.diff(limits.expected) > 0) and limits.expected[0] > 0
+
+
+def test_expected_limit_scales_as_one_over_sqrt_luminosity():
+    """Background-dominated window, no MC-statistics term: 10x luminosity -> limit / sqrt(10)."""
+    medians = []
+    for k in (1.0, 10.0):
+        inputs = WindowInputs(
+            edges=np.array([0.0, 1.0, 2.0, 3.0]),
+            data=np.array([1470.0, 2120.0, 2440.0]) * k,
+            background=np.array([1470.0, 2120.0, 2440.0]) * k,
+            background_sumw2=np.zeros(3),
+            signal=np.array([1.2, 25.5, 1.0]) * k,
+            signal_up=np.array([1.2, 25.5, 1.0]) * k,
+            signal_down=np.array([1.2, 25.5, 1.0]) * k,
+        )
+        workspace = pyhf.Workspace(build_spec(inputs, [], scale_fb=signal_scale(inputs), background_floor=1e-3))
+        model = workspace.model()
+        medians.append(FastAsymptoticCLs(model, workspace.data(model)).upper_limits(0.10, scale=signal_scale(inputs)).expected[2])
+    assert medians[1] / medians[0] == pytest.approx(10**-0.5, rel=0.02)
