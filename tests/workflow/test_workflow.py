@@ -7,6 +7,7 @@ and once with --cores 1 (in separate copies of the repository) and compares the 
 from __future__ import annotations
 
 import json
+import re
 import pathlib
 import subprocess
 import sys
@@ -86,6 +87,7 @@ def test_changing_a_cut_reruns_only_selection_and_after(built, tmp_path):
     text = result.stdout + result.stderr
     assert "select_sample" in text and "scan_part" in text and "plot_limits" in text
     assert "generate_sample" not in text and "pseudo_data" not in text
+    assert not re.search(r"^data\s+\d+$", text, re.M)  # the data rule is not rerun either
 
 
 def test_bad_config_fails_before_any_job(built, tmp_path):

@@ -63,6 +63,15 @@ def data_components(channel):
     return names
 
 
+def data_inputs(wildcards):
+    """The pseudo-data chunks, or the channel's own ROOT files (data.source: files)."""
+    channel = channel_cfg(wildcards.channel)
+    if channel["data"]["source"] == "files":
+        return channel["data"]["files"]
+    chunks = range(dsconfig.data_chunks(CONFIG, channel))
+    return expand("results/{channel}/samples/data/{component}_{chunk}.root", channel=wildcards.channel, component=data_components(wildcards.channel), chunk=chunks)
+
+
 def all_samples(channel):
     return mc_samples(channel) + ["data"]
 

@@ -1,5 +1,5 @@
-# data.root is the pseudo-dataset, never an MC sample.
-ruleorder: pseudo_data > generate_sample
+# data.root is the (pseudo-)data, never an MC sample.
+ruleorder: data > generate_sample
 
 
 rule generate_sample:
@@ -47,9 +47,9 @@ rule pseudo_data_chunk:
         "../scripts/pseudo_data_chunk.py"
 
 
-rule pseudo_data:
+rule data:
     input:
-        chunks=lambda w: expand("results/{channel}/samples/data/{component}_{chunk}.root", channel=w.channel, component=data_components(w.channel), chunk=range(dsconfig.data_chunks(CONFIG, channel_cfg(w.channel)))),
+        chunks=data_inputs,
     output:
         data="results/{channel}/samples/data.root",
     log:
@@ -63,4 +63,4 @@ rule pseudo_data:
     conda:
         "../../envs/darkscan.yaml"
     script:
-        "../scripts/pseudo_data.py"
+        "../scripts/data.py"

@@ -105,12 +105,16 @@ def select_sample(in_path: str | os.PathLike, out_path: str | os.PathLike, cutfl
     lumi = channel["luminosity_fb"]
     keep_after = _preselection_index(channel)
     flow = CutFlow.empty([c["name"] for c in cuts])
+    # real data imported with precomputed variables (darkscan.generate.realdata) skip the
+    # variable function; simulated samples hold reconstructed objects
+    precomputed = metadata.get("precomputed_variables")
+    read = [*precomputed, "weight"] if precomputed else [*branches, "weight"]
     with rootio.open_checked(in_path) as file, rootio.recreate(out_path, compression=compression) as out:
-        tree = rootio.tree_of(file, in_path, branches=[*branches, "weight"])
+        tree = rootio.tree_of(file, in_path, branches=read)
         written = False
-        for chunk in tree.iterate([*branches, "weight"], step_size=step_size, library="ak"):
+        for chunk in tree.iterate(read, step_size=step_size, library="ak"):
             try:
-                columns = _columns_of_chunk(chunk, channel, experiment)
+                columns = {name: ak.to_numpy(chunk[name]) for name in precomputed} if precomputed else _columns_of_chunk(chunk, channel, experiment)
             except ValueError as err:
                 raise ValueError(f"{in_path}: {err}") from None
             if not written:

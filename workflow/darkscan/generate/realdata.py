@@ -1,0 +1,77 @@
+"""Real data: import a channel's own ROOT ntuples as ``samples/data.root``.
+
+With ``data.source: files`` a channel names ROOT files (``data.files``), their tree
+(``data.tree``) and a mapping from the variables its cuts and fit use to branches of those files
+(``data.branches``, e.g. ``recoil_mass: Mrecoil``). The branches are copied under darkscan's names
+with ``weight`` = 1, and the selection evaluates the cuts on them directly (the variable function
+that builds these columns from simulated objects is skipped). Everything downstream is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pathlib
+
+import numpy as np
+
+from darkscan import rootio
+from darkscan.select.expressions import ExpressionError, check_expression
+
+log = logging.getLogger(__name__)
+
+
+def required_variables(channel: dict, mapping: dict[str, str]) -> list[str]:
+    """Variables the cuts and the fit use; the error names any the mapping lacks."""
+    needed = {channel["fit"]["variable"], *channel["fit"].get("columns", [])}
+    for cut in channel["selection"]["cuts"]:
+        try:
+            needed.update(check_expression(cut["expr"], frozenset(mapping)))
+        except ExpressionError as err:
+            raise ValueError(f"channel {channel['name']}: data.branches must map every variable of cut {cut['name']!r}: {err}") from None
+    missing = sorted(needed - set(mapping))
+    if missing:
+        raise ValueError(f"channel {channel['name']}: data.branches lacks the fit variable(s) {missing}")
+    return sorted(needed)
+
+
+def _sha256(path: pathlib.Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def import_data(files: list[str | os.PathLike], out_path: str | os.PathLike, *, channel: dict, compression: str = "lz4", step_size: int = 1_000_000) -> dict:
+    """Copy the mapped branches of real ntuples into ``data.root``; returns its metadata."""
+    data = channel["data"]
+    mapping = dict(data.get("branches", {}))
+    required_variables(channel, mapping)
+    tree_name = data.get("tree", "events")
+    written, sources = 0, []
+    with rootio.recreate(out_path, compression=compression) as out:
+        for path in map(pathlib.Path, files):
+            with rootio.open_checked(path) as file:
+                tree = rootio.tree_of(file, path, tree=tree_name, branches=list(mapping.values()))
+                for arrays in tree.iterate(list(mapping.values()), step_size=step_size, library="np"):
+                    payload = {}
+                    for variable, branch in mapping.items():
+                        values = np.asarray(arrays[branch])
+                        if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
+                            raise ValueError(f"{path}: branch {branch!r} (variable {variable!r}) has {np.count_nonzero(~np.isfinite(values))} non-finite values")
+                        payload[variable] = values
+                    payload["weight"] = np.ones(len(next(iter(payload.values()))))
+                    if written:
+                        out[rootio.TREE].extend(payload)
+                    else:
+                        out[rootio.TREE] = payload
+                    written += len(payload["weight"])
+            sources.append({"file": str(path), "sha256": _sha256(path)})
+        if not written:
+            raise ValueError(f"channel {channel['name']}: the data files {[str(f) for f in files]} hold no events")
+        metadata = {"channel": channel["name"], "sample": "data", "is_data": True, "source": "files", "files": sources, "tree": tree_name, "precomputed_variables": sorted(mapping), "branches": mapping, "events": written, "luminosity_fb": channel["luminosity_fb"], "versions": rootio.package_versions()}
+        rootio.write_metadata(out, metadata)
+    log.info("imported %d data events from %d file(s)", written, len(sources))
+    return metadata
