@@ -147,7 +147,8 @@ def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment
     written = 0
     with rootio.recreate(out_path, compression=compression) as out:
         # Generate in sub-chunks of at most chunk_events so that memory stays flat.
-        for sub, n in enumerate(chunk_sizes(n_generate, chunk_events) if n_generate else []):
+        sizes = chunk_sizes(n_generate, chunk_events) if n_generate else []
+        for sub, n in enumerate(tqdm(sizes, desc=f"{channel['name']}/data/{component}/{chunk}", unit="chunk", disable=len(sizes) < 2)):
             sub_names = (*names, sub)
             events = _generate_chunk(process_name, n, seed, sub_names, sqrt_s=sqrt_s, options=options)
             if process.unweighted:
