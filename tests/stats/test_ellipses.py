@@ -38,6 +38,18 @@ def test_empty_ellipse_background_gets_one_event_uncertainty():
     np.testing.assert_allclose(sigma, [np.sqrt(0.25 + 2.25), 1.14 * (0.25 + 2.25) / 2.0])
 
 
+def test_sample_without_mc_events_in_an_ellipse_adds_its_one_event_uncertainty():
+    light = el.Events(np.array([1.0, 3.0]), np.array([1.0, 3.0]), np.array([0.1, 0.1]))
+    heavy = el.Events(np.array([3.0, 3.05]), np.array([3.0, 3.0]), np.array([2.0, 2.0]))
+    events = el.concatenate([light, heavy])
+    assert events.sample.tolist() == [0, 0, 1, 1]
+    member = el.membership(events, np.array([[1.0, 1.0], [3.0, 3.0]]), np.array([[0.2, 0.2], [0.2, 0.2]]))
+    b0, sigma = el.ellipse_background(events, member, floor=1e-3)
+    np.testing.assert_allclose(b0, [0.1, 4.1])
+    # at (1, 1): one light event (0.1) and no heavy event: + (1.14 x 2)^2
+    np.testing.assert_allclose(sigma, [np.sqrt(0.01 + (1.14 * 2.0) ** 2), np.sqrt(0.01 + 8.0)])
+
+
 # ----------------------------------------------------------------------------- limits
 def _spec(n, s, b0, sigma):
     return el.pyhf_spec(n=n, s=s, b0=b0, sigma_b=sigma, signal_norm=0.0, scale=(2 * np.sqrt(b0 + 1) + 3) / s)
@@ -54,6 +66,18 @@ def test_closed_form_cls_matches_pyhf_fits(n, s, b0, sigma):
     obs, exp = el.pyhf_limits(_spec(n, s, b0, sigma), 0.1)
     np.testing.assert_allclose(limits.observed[0], obs, rtol=2e-3)
     np.testing.assert_allclose(limits.expected[:, 0], exp, rtol=2e-3)
+
+
+@pytest.mark.parametrize("n, s, b0, sigma", CASES[:3])
+def test_closed_form_with_signal_normalisation_matches_pyhf(n, s, b0, sigma):
+    """Signal normsys of 25% profiled (golden section) vs the full pyhf model with that normsys."""
+    spec = el.pyhf_spec(n=n, s=s, b0=b0, sigma_b=sigma, signal_norm=0.25, scale=(2 * np.sqrt(b0 + 1) + 3) / s)
+    obs, exp = el.pyhf_limits(spec, 0.1)
+    limits = el.counting_cls_limits(np.array([n]), np.array([s]), np.array([b0]), np.array([sigma]), level=0.1, signal_norm=0.25)
+    np.testing.assert_allclose(limits.observed[0], obs, rtol=5e-3)
+    np.testing.assert_allclose(limits.expected[:, 0], exp, rtol=1e-2)  # pyhf's fits: ~0.5% at small mu
+    without = el.counting_cls_limits(np.array([n]), np.array([s]), np.array([b0]), np.array([sigma]), level=0.1)
+    assert limits.observed[0] > without.observed[0]
 
 
 @pytest.mark.parametrize("n, s, b0, sigma", CASES[:2])

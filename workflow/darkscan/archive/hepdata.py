@@ -111,6 +111,13 @@ class _ChannelTables:
     def _mass(self) -> Variable:
         return Variable(self.mass_label, is_independent=True, is_binned=False, units="GeV", values=[float(m) for m in self.limits["mass"]])
 
+    def _add_masses(self, table: Table) -> None:
+        """The mass column, and for two-mass scans (limits.csv with ``mass2``) the second one."""
+        table.add_variable(self._mass())
+        if "mass2" in self.limits:
+            label = (self.channel.get("hepdata") or {}).get("mass2_label", "Mass 2")
+            table.add_variable(Variable(label, is_independent=True, is_binned=False, units="GeV", values=[float(m) for m in self.limits["mass2"]]))
+
     def _status(self) -> Variable | None:
         status = self.limits["status"].astype(str)
         if (status == "ok").all():
@@ -161,7 +168,7 @@ class _ChannelTables:
         )
         table.location = f"Figure limits_xsec of channel {self.name}"
         self._keywords(table, ["SIG", "CLS"], ["Cross section", "Upper limit"])
-        table.add_variable(self._mass())
+        self._add_masses(table)
         self._limit_variables(table, "xsec", self.xsec_label, "fb")
         self._figure(table, "limits_xsec")
         return table
@@ -180,7 +187,7 @@ class _ChannelTables:
             )
             table.location = f"Figure limits_coupling of channel {self.name}"
             self._keywords(table, ["CLS"], ["Coupling", "Upper limit"])
-            table.add_variable(self._mass())
+            self._add_masses(table)
             self._limit_variables(table, f"coupling_{scenario}", symbol, "")
             bf_column = f"bf_{scenario}"
             if bf_column in self.limits:
@@ -195,7 +202,7 @@ class _ChannelTables:
         table.description = f"{self._context()} Local p-value $p_0$ of the background-only hypothesis and local significance $Z$ versus the mass hypothesis (no look-elsewhere correction). {self._status_note()}"
         table.location = f"Figure local_significance of channel {self.name}"
         self._keywords(table, ["P0", "SIGNIFICANCE"], ["Local significance", "p-value"])
-        table.add_variable(self._mass())
+        self._add_masses(table)
         for column, name in (("p0_local", "Local $p_0$"), ("z_local", "Local significance $Z$")):
             variable = Variable(name, is_independent=False, is_binned=False, values=[_value(x) for x in self.limits[column]])
             self._qualify(variable)

@@ -35,8 +35,9 @@ def _map(frame: pd.DataFrame, column: str, channel: dict, experiment: dict, png,
         if contours and frame[contours].notna().sum() >= 3:
             c = frame[frame[contours].notna() & (frame[contours] > 0)]
             levels = np.geomspace(c[contours].min(), c[contours].max(), 6)[1:-1] if log else None
-            cs = ax.tricontour(mtri.Triangulation(c["mass"], c["mass2"]), c[contours], levels=levels, colors="white", linewidths=1.0, linestyles="--")
-            ax.clabel(cs, fmt="%.2g", fontsize=10)
+            ax.tricontour(mtri.Triangulation(c["mass"], c["mass2"]), c[contours], levels=levels, colors="white", linewidths=0.8, linestyles="--")
+            ax.plot([], [], "w--", lw=0.8, label=f"expected (median): {', '.join(f'{v:.2g}' for v in levels)}")
+            ax.legend(loc="upper right", frameon=True, fontsize=12)
     else:
         art = ax.scatter(x, y, c=z, norm=norm, cmap="viridis", s=40)
     fig.colorbar(art, ax=ax, label=colour_label)

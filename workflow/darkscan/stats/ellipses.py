@@ -26,12 +26,14 @@ b ~ Gauss(b0, sigma_b) (the pyhf ``histosys`` parametrisation b = b0 + alpha sig
 whose conditional maximum-likelihood b has a closed form (root of a quadratic), so the qtilde test
 statistic, the Asimov dataset and the CLs limits (CCGV, EPJ C 71 (2011) 1554, with the same
 conventions as :class:`darkscan.stats.cls.FastAsymptoticCLs`) are vectorised over all hypotheses:
-a scan of 10^4 ellipses takes about a second instead of an hour of pyhf fits. Agreement with
-pyhf on the same model is tested (tests/stats/test_ellipses.py). The signal-normalisation
-systematics are not in the closed form; for every ``fit.pyhf_every``-th hypothesis (of those
-whose background has MC events) the full pyhf model (signal ``normsys`` from systematics.csv, background ``histosys``) is written to
-``workspaces/`` and its limits are computed with FastAsymptoticCLs and stored in the columns
-``xsec_obs_pyhf`` / ``xsec_exp_pyhf`` (empty elsewhere) so the effect is visible.
+the signal-normalisation nuisance (pyhf ``normsys`` of the quadrature sum of the signal
+sources in systematics.csv) is profiled by a vectorised golden-section search. Measured on this
+machine (2 cores): 35 500 hypotheses per scan job in 6.5 s of limit computation (0.55 s
+without the signal nuisance), whereas pyhf with FastAsymptoticCLs takes 0.05-0.08 s per
+hypothesis (~70 min for the default 7.1e4 hypotheses). Agreement with pyhf on the same model is
+tested (tests/stats/test_ellipses.py: 0.1-0.5%). For every ``fit.pyhf_every``-th hypothesis (of
+those whose background has MC events) the pyhf workspace is written to ``workspaces/`` and its
+limits (FastAsymptoticCLs) are stored in ``xsec_obs_pyhf`` / ``xsec_exp_pyhf`` (empty elsewhere).
 
 Local significance: Cowan (2012) counting formula with background uncertainty
 (:func:`darkscan.stats.lookelsewhere.counting_significance`), p0 = Phi(-Z).
@@ -59,7 +61,7 @@ from scipy.interpolate import LinearNDInterpolator
 
 from darkscan import rootio
 from darkscan.seeds import rng_for
-from darkscan.stats.lookelsewhere import counting_significance, upcrossings
+from darkscan.stats.lookelsewhere import counting_significance
 from darkscan.stats.methods import FitMethod, register_method
 from darkscan.stats.signal_model import weighted_quantile
 
@@ -218,11 +220,12 @@ def load_signal_model(signal_files: list[str | os.PathLike], *, channel: dict) -
 # ----------------------------------------------------------------------------- counting in ellipses
 @dataclasses.dataclass
 class Events:
-    """Selected events (x, y, expected events per event)."""
+    """Selected events (x, y, expected events per event, index of the MC sample they come from)."""
 
     x: np.ndarray
     y: np.ndarray
     w: np.ndarray
+    sample: np.ndarray | None = None
 
 
 def read_events(path: str | os.PathLike, variables: tuple[str, str], *, scale: float = 1.0) -> Events:
@@ -235,7 +238,11 @@ def read_events(path: str | os.PathLike, variables: tuple[str, str], *, scale: f
 
 
 def concatenate(events: list[Events]) -> Events:
-    return Events(*(np.concatenate([getattr(e, f) for e in events]) if events else np.zeros(0) for f in ("x", "y", "w")))
+    """One event list from several samples; ``sample`` numbers them in order."""
+    if not events:
+        return Events(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0, int))
+    x, y, w = (np.concatenate([getattr(e, f) for e in events]) for f in ("x", "y", "w"))
+    return Events(x, y, w, np.concatenate([np.full(len(e.w), i) for i, e in enumerate(events)]))
 
 
 def membership(events: Events, centres: np.ndarray, axes: np.ndarray) -> sparse.csr_matrix:
@@ -272,9 +279,44 @@ def profiled_background(mu, n, s, b0, sigma, *, floor: float = 1e-9):
     return np.maximum(t - mu * s, floor)
 
 
-def _qtilde(mu, n, s, b0, sigma, mu_hat, nll_free):
-    b = profiled_background(mu, n, s, b0, sigma)
-    q = np.maximum(_nll(mu, n, s, b, b0, sigma) - nll_free, 0.0)
+def normsys_factor(alpha, delta):
+    """pyhf ``normsys`` (exponential interpolation, code 1): (1 + delta)^alpha, (1 - delta)^-alpha."""
+    alpha = np.asarray(alpha, float)
+    return np.where(alpha >= 0, (1.0 + delta) ** alpha, np.maximum(1.0 - delta, 1e-3) ** (-alpha))
+
+
+_GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
+
+
+def profiled_nll(mu, n, s, b0, sigma, signal_norm: float = 0.0, *, iterations: int = 32):
+    """-2 ln L at fixed mu, profiled over b (closed form) and, if ``signal_norm`` > 0, over the signal
+    normalisation nuisance alpha_s (unit Gaussian constraint, pyhf normsys) by a vectorised
+    golden-section search on [-5, 5]."""
+    if signal_norm <= 0:
+        b = profiled_background(mu, n, s, b0, sigma)
+        return _nll(mu, n, s, b, b0, sigma)
+
+    def g(alpha):
+        s_alpha = s * normsys_factor(alpha, signal_norm)
+        return _nll(mu, n, s_alpha, profiled_background(mu, n, s_alpha, b0, sigma), b0, sigma) + alpha * alpha
+
+    shape = np.broadcast(mu, n, s, b0, sigma).shape
+    lo, hi = np.full(shape, -5.0), np.full(shape, 5.0)
+    c, d = hi - _GOLDEN * (hi - lo), lo + _GOLDEN * (hi - lo)
+    gc, gd = g(c), g(d)
+    for _ in range(iterations):
+        left = gc < gd  # minimum in [lo, d]: d <- c; else in [c, hi]: c <- d
+        hi, lo = np.where(left, d, hi), np.where(left, lo, c)
+        keep_x, keep_g = np.where(left, c, d), np.where(left, gc, gd)
+        new_x = np.where(left, hi - _GOLDEN * (hi - lo), lo + _GOLDEN * (hi - lo))
+        new_g = g(new_x)
+        c, gc = np.where(left, new_x, keep_x), np.where(left, new_g, keep_g)
+        d, gd = np.where(left, keep_x, new_x), np.where(left, keep_g, new_g)
+    return np.minimum(np.minimum(gc, gd), g(np.zeros(shape)))
+
+
+def _qtilde(mu, n, s, b0, sigma, mu_hat, nll_free, signal_norm: float = 0.0):
+    q = np.maximum(profiled_nll(mu, n, s, b0, sigma, signal_norm) - nll_free, 0.0)
     return np.where(mu_hat > mu, 0.0, q)
 
 
@@ -285,7 +327,7 @@ class CountingLimits:
     converged: np.ndarray
 
 
-def counting_cls_limits(n, s, b0, sigma, *, level: float, iterations: int = 80) -> CountingLimits:
+def counting_cls_limits(n, s, b0, sigma, *, level: float, signal_norm: float = 0.0, iterations: int = 60) -> CountingLimits:
     """Observed and expected CLs upper limits on mu for one-bin counting experiments (vectorised).
 
     n ~ Pois(mu s + b), b constrained by Gauss(b0, sigma); qtilde, asymptotic formulae (CCGV),
@@ -296,6 +338,8 @@ def counting_cls_limits(n, s, b0, sigma, *, level: float, iterations: int = 80) 
         n: observed counts; s: signal events per unit mu; b0: background estimate; sigma: its
             uncertainty (all arrays of one shape).
         level: CLs threshold (0.10 for 90% CL).
+        signal_norm: relative signal-normalisation uncertainty (a pyhf normsys, profiled); in the
+            free fits it is absorbed by mu (alpha_s = 0), so only the conditional fits profile it.
     """
     n, s, b0, sigma = (np.asarray(a, float).copy() for a in np.broadcast_arrays(n, s, b0, sigma))
     sigma = np.maximum(sigma, 1e-9 * np.maximum(b0, 1.0))
@@ -308,7 +352,7 @@ def counting_cls_limits(n, s, b0, sigma, *, level: float, iterations: int = 80) 
     nll_free_a = _nll(0.0, b_asimov, s, b_asimov, b_asimov, sigma)
 
     def sigma_a(mu):
-        q_a = _qtilde(mu, b_asimov, s, b_asimov, sigma, 0.0, nll_free_a)
+        q_a = _qtilde(mu, b_asimov, s, b_asimov, sigma, 0.0, nll_free_a, signal_norm)
         return mu / np.sqrt(np.maximum(q_a, 1e-300))
 
     def expected(sig_a):
@@ -325,7 +369,7 @@ def counting_cls_limits(n, s, b0, sigma, *, level: float, iterations: int = 80) 
     exp = np.where(crossing, first, exp)
 
     def log_cls_minus_level(mu):
-        sqrt_q = np.sqrt(_qtilde(mu, n, s, b0, sigma, mu_hat, nll_free))
+        sqrt_q = np.sqrt(_qtilde(mu, n, s, b0, sigma, mu_hat, nll_free, signal_norm))
         sqrt_qa = mu / sig_a
         t = np.where(sqrt_q <= sqrt_qa, sqrt_q - sqrt_qa, (sqrt_q**2 - sqrt_qa**2) / (2.0 * sqrt_qa))
         with np.errstate(divide="ignore"):
@@ -395,17 +439,27 @@ def data_events(histograms_path, channel: dict) -> Events:
 
 
 def ellipse_background(bkg: Events, member: sparse.csr_matrix, *, floor: float) -> tuple[np.ndarray, np.ndarray]:
-    """Background b0 (expected events) and its MC-statistics uncertainty per ellipse.
+    """Background b0 (expected events, at least ``floor``) and its MC-statistics uncertainty per ellipse.
 
-    sigma_b = sqrt(sum w^2) of the MC events inside. An ellipse without MC events gets b0 =
-    ``floor`` and sigma_b = 1.14 w_eff, the 68% CL Poisson upper limit on zero MC events (1.14)
-    times the effective weight of one background MC event, w_eff = sum w^2 / sum w over the sample.
+    sigma_b^2 = sum w^2 of the MC events inside, plus, for every background sample with no MC event
+    inside, (1.14 w_eff)^2: the 68% CL Poisson upper limit on zero MC events (1.14) times the
+    effective weight of one event of that sample, w_eff = sum w^2 / sum w. Without the second term a
+    region where a sample of large weights happens to have no MC event would look background-free.
     """
     b = member @ bkg.w
     var = member @ (bkg.w**2)
-    w_eff = float((bkg.w**2).sum() / bkg.w.sum()) if len(bkg.w) and bkg.w.sum() > 0 else 1.0
-    sigma = np.where(var > 0, np.sqrt(var), 1.14 * w_eff)
-    return np.maximum(b, floor), sigma
+    samples = np.zeros(len(bkg.w), int) if bkg.sample is None else bkg.sample
+    for k in np.unique(samples):
+        mine = samples == k
+        w = bkg.w[mine]
+        if w.sum() <= 0:
+            continue
+        w_eff = float((w**2).sum() / w.sum())
+        empty = (member @ mine.astype(float)) == 0
+        var = var + np.where(empty, (1.14 * w_eff) ** 2, 0.0)
+    if len(bkg.w) == 0:
+        var = np.ones(member.shape[0])
+    return np.maximum(b, floor), np.sqrt(var)
 
 
 def _signal_norm(systematics_path) -> float:
@@ -429,16 +483,17 @@ def scan_part(*, channel: dict, signal_files: list[str], histograms_path: str, s
     k = fit["signal_sigmas"]
     axes = np.column_stack([k * res1, k * res2])
     bkg, data = background_events(histograms_path, channel), data_events(histograms_path, channel)
+    log.info("%d hypotheses in this part, %d selected background MC events, %d data events", len(grid), len(bkg.w), len(data.w))
     b0, sigma_b = ellipse_background(bkg, membership(bkg, grid, axes), floor=fit["background_floor"])
     n = membership(data, grid, axes) @ data.w
     s = channel["luminosity_fb"] * eff * cont  # events per fb of signal cross section
     level = 1.0 - channel["cl"]
-    limits = counting_cls_limits(n, s, b0, sigma_b, level=level)
+    signal_norm = _signal_norm(systematics_path)
+    limits = counting_cls_limits(n, s, b0, sigma_b, level=level, signal_norm=signal_norm)
     z = counting_significance(n, b0, sigma_b**2)
     workspace_dir = pathlib.Path(workspace_dir)
     workspace_dir.mkdir(parents=True, exist_ok=True)
     every = int(fit.get("pyhf_every", 200))
-    signal_norm = _signal_norm(systematics_path)
     frame = pd.DataFrame({
         "mass": grid[:, 0], "mass2": grid[:, 1],
         "status": np.where(limits.converged, "ok", "failed"),
@@ -478,25 +533,26 @@ METHOD = (
     "yields Poisson(w L) events, counted in every ellipse at once (sparse membership matrix); local "
     "significance of each ellipse against its MC background with its MC-statistics uncertainty (Cowan 2012 "
     "counting formula, the z_local of limits.csv); p_global = fraction of pseudo-experiments whose largest "
-    "local significance reaches the observed one (+1 in numerator and denominator). Gross-Vitells-style "
-    "estimate from the mean number of ellipses above the reference level reported as a cross-check."
+    "local significance reaches the observed one (+1 in numerator and denominator). The toys do not "
+    "fluctuate the MC itself (its statistical uncertainty enters through the background uncertainty "
+    "of each ellipse)."
 )
 
 
-def global_significance_2d(z_obs_max: float, member: sparse.csr_matrix, bkg: Events, b0, sigma_b, *, n_toys: int, rng: np.random.Generator, reference_level: float = 1.0, batch: int = 100) -> dict:
-    maxima, above = [], []
+def global_significance_2d(z_obs_max: float, member: sparse.csr_matrix, bkg: Events, b0, sigma_b, *, n_toys: int, rng: np.random.Generator, batch: int = 100) -> dict:
+    """p-value of the largest local significance over all ellipses from background-only toys."""
+    maxima = []
     for start in range(0, n_toys, batch):
         size = min(batch, n_toys - start)
         counts = rng.poisson(np.broadcast_to(bkg.w[:, None], (len(bkg.w), size))).astype(float)
         n = np.asarray(member @ counts)  # (hypotheses, toys)
         z = counting_significance(n, b0[:, None], (sigma_b**2)[:, None])
         maxima.append(z.max(axis=0))
-        above.append(upcrossings(z.T, reference_level))
     maxima = np.concatenate(maxima)
     n_above = int(np.count_nonzero(maxima >= z_obs_max - 1e-12))
     p_global = (n_above + 1) / (n_toys + 1)
     return {"p_global": float(p_global), "z_global": float(max(stats.norm.isf(p_global), 0.0)), "toys": int(n_toys), "toys_above": n_above,
-            "mean_z_max_toys": float(maxima.mean()), "mean_upcrossings_in_scan_order": float(np.mean(np.concatenate(above)))}
+            "mean_z_max_toys": float(maxima.mean())}
 
 
 def write_significance(limits_csv, histograms_path, out_json, *, channel: dict, seed: int) -> dict:
@@ -514,7 +570,7 @@ def write_significance(limits_csv, histograms_path, out_json, *, channel: dict, 
     best = usable.loc[usable["z_local"].idxmax()]
     seed_names = (channel["name"], "lookelsewhere")
     n_toys = int(settings.get("toys", 2000))
-    result = global_significance_2d(float(best["z_local"]), member, bkg, b0, sigma_b, n_toys=n_toys, rng=rng_for(seed, *seed_names), reference_level=float(settings.get("reference_level", 1.0)))
+    result = global_significance_2d(float(best["z_local"]), member, bkg, b0, sigma_b, n_toys=n_toys, rng=rng_for(seed, *seed_names))
     payload = {
         "channel": channel["name"],
         "z_local_max": float(best["z_local"]),
