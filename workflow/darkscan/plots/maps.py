@@ -1,7 +1,7 @@
 """Limit maps of two-mass scans (limits.csv with ``mass`` and ``mass2``), e.g. dark Higgsstrahlung.
 
 Each hypothesis is drawn as a point coloured by its value (log colour scale) on a triangulation of
-the scanned (mass, mass2) points (``tripcolor``), with the median expected limit as contours; the
+the scanned (mass, mass2) points (``tripcolor``), with contours of the median expected limit (its median in a coarse grid, so MC noise does not draw them); the
 coupling map uses the first coupling scenario. Same outputs as the 1D plots (PNG and PDF).
 """
 
@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.tri as mtri  # noqa: E402
 import numpy as np  # noqa: E402
+from scipy import stats  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
@@ -33,9 +34,7 @@ def _map(frame: pd.DataFrame, column: str, channel: dict, experiment: dict, png,
         triangulation = mtri.Triangulation(x, y)
         art = ax.tripcolor(triangulation, z, norm=norm, cmap="viridis", shading="gouraud" if not log else "flat")
         if contours and frame[contours].notna().sum() >= 3:
-            c = frame[frame[contours].notna() & (frame[contours] > 0)]
-            levels = np.geomspace(c[contours].min(), c[contours].max(), 6)[1:-1] if log else None
-            ax.tricontour(mtri.Triangulation(c["mass"], c["mass2"]), c[contours], levels=levels, colors="white", linewidths=0.8, linestyles="--")
+            levels = _smooth_contours(ax, frame, contours, log=log)
             ax.plot([], [], "w--", lw=0.8, label=f"expected (median): {', '.join(f'{v:.2g}' for v in levels)}")
             ax.legend(loc="upper right", frameon=True, fontsize=12)
     else:
@@ -52,6 +51,21 @@ def _map(frame: pd.DataFrame, column: str, channel: dict, experiment: dict, png,
     ax.set_ylabel(f"{LABELS['mass2']} [{unit}]")
     _label(ax, channel, experiment)
     _save(fig, png, pdf)
+
+
+def _smooth_contours(ax, frame: pd.DataFrame, column: str, *, log: bool, bins: int = 30) -> list[float]:
+    """Contours of ``column`` after taking its median in a coarse 2D grid (MC noise averaged out)."""
+    c = frame[frame[column].notna() & (frame[column] > 0)]
+    values = np.log10(c[column]) if log else c[column]
+    grid, x_edges, y_edges, _ = stats.binned_statistic_2d(c["mass"], c["mass2"], values, statistic="median", bins=bins)
+    if np.count_nonzero(np.isfinite(grid)) < 4:
+        return []
+    centres = (0.5 * (x_edges[1:] + x_edges[:-1]), 0.5 * (y_edges[1:] + y_edges[:-1]))
+    finite = grid[np.isfinite(grid)]
+    levels = np.linspace(np.percentile(finite, 10), np.percentile(finite, 90), 4)
+    lines = ax.contour(*centres, np.ma.masked_invalid(grid).T, levels=levels, colors="white", linewidths=1.2, linestyles="--")
+    ax.clabel(lines, fmt=(lambda v: f"{10**v:.1e}") if log else "%.3g", fontsize=9)
+    return list(10**levels) if log else list(levels)
 
 
 def plot_channel_2d(frame: pd.DataFrame, *, channel: dict, experiment: dict, outputs: dict, significance: dict | None = None) -> None:
