@@ -9,6 +9,7 @@ rule systematics:
     params:
         systematics=lambda w: channel_cfg(w.channel)["systematics"],
         experiment=lambda w: experiment_cfg(w.channel).get("systematics", {}),
+        fit=fit_params,  # derived sources depend on the signal model of the fit method
     localrule: True
     conda:
         "../../envs/darkscan.yaml"

@@ -254,17 +254,24 @@ class _ChannelTables:
         return table
 
     def workspaces(self) -> list[tuple[str, pathlib.Path]]:
-        """(description, staged file) of every pyhf workspace, sorted by mass."""
+        """(description, staged file) of every pyhf workspace, sorted by mass (and mass2).
+
+        1D scans keep one workspace per hypothesis; 2D scans a representative subset
+        (``fit.pyhf_every``), so only there may there be fewer workspaces than rows.
+        """
         found = []
         for path in (self.results / "workspaces").glob("part*/mass_*.json"):
-            found.append((float(path.stem.removeprefix("mass_")), path))
-        if len(found) != len(self.limits):
+            masses = path.stem.removeprefix("mass_").split("_mass2_")
+            found.append((tuple(float(m) for m in masses), path))
+        two_masses = "mass2" in self.limits
+        if (not two_masses and len(found) != len(self.limits)) or not found:
             raise FileNotFoundError(f"channel {self.name}: {len(found)} workspaces in {self.results / 'workspaces'} for {len(self.limits)} mass points in limits.csv")
         out = []
-        for mass, path in sorted(found):
+        for masses, path in sorted(found):
             staged = self.staging / f"{self.name}_{path.name}"
             shutil.copyfile(path, staged)
-            out.append((f"HistFactory workspace (pyhf JSON) for mass {path.stem.removeprefix('mass_')} GeV, channel {self.name}", staged))
+            where = f"mass {masses[0]:g} GeV" + (f", mass2 {masses[1]:g} GeV" if len(masses) > 1 else "")
+            out.append((f"HistFactory workspace (pyhf JSON) for {where}, channel {self.name}", staged))
         return out
 
 
