@@ -267,10 +267,11 @@ class _ChannelTables:
         if (not two_masses and len(found) != len(self.limits)) or not found:
             raise FileNotFoundError(f"channel {self.name}: {len(found)} workspaces in {self.results / 'workspaces'} for {len(self.limits)} mass points in limits.csv")
         out = []
-        for masses, path in sorted(found):
+        for _, path in sorted(found):
             staged = self.staging / f"{self.name}_{path.name}"
             shutil.copyfile(path, staged)
-            where = f"mass {masses[0]:g} GeV" + (f", mass2 {masses[1]:g} GeV" if len(masses) > 1 else "")
+            labels = path.stem.removeprefix("mass_").split("_mass2_")
+            where = f"mass {labels[0]} GeV" + (f", mass2 {labels[1]} GeV" if len(labels) > 1 else "")
             out.append((f"HistFactory workspace (pyhf JSON) for {where}, channel {self.name}", staged))
         return out
 
