@@ -45,7 +45,7 @@ def _bhabha_me2(c: float) -> float:
     p1, p2 = np.array([[e, 0, 0, pz]]), np.array([[e, 0, 0, -pz]])
     p3 = np.array([[e, pz * sn, 0, pz * c]])
     p4 = np.array([[e, -pz * sn, 0, -pz * c]])
-    u1, v2 = spinors_u(p1, ELECTRON_MASS)[0], spinors_v(p2, ELECTRON_MASS)[0]
+    u1 = spinors_u(p1, ELECTRON_MASS)[0]
     u3b, v4 = bar(spinors_u(p3, ELECTRON_MASS))[0], spinors_v(p4, ELECTRON_MASS)[0]
     v2b = bar(spinors_v(p2, ELECTRON_MASS))[0]
     cur = lambda rb, col: np.einsum("ai,mij,bj->abm", rb, GAMMA, col)  # noqa: E731
