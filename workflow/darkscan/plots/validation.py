@@ -39,43 +39,53 @@ def validation_variables(channel: dict) -> dict[str, str | None]:
     return dict(channel.get("plots", {}).get("validation_variables") or DEFAULT_VALIDATION_VARIABLES)
 
 
-def read_selected(path: str | os.PathLike, columns: list[str]) -> dict[str, np.ndarray]:
-    """Columns of a selected-events file (with ``weight``, ``passed`` and all ``cut_*`` flags)."""
+def _axis(variable: str, values: np.ndarray) -> hist.axis.Regular:
+    """The axis of a variable: from VARIABLE_AXES, else spanning the first values seen."""
+    if variable in VARIABLE_AXES:
+        bins, low, high, label = VARIABLE_AXES[variable]
+    else:
+        finite = values[np.isfinite(values)]
+        low, high = (float(finite.min()), float(finite.max()) + 1e-9) if len(finite) else (0.0, 1.0)
+        bins, label = 50, variable
+    return hist.axis.Regular(bins, low, high, name=variable, label=label)
+
+
+def nminus1_histograms(path: str | os.PathLike, variables: dict[str, str | None], *, scale: float, axes: dict[str, hist.axis.Regular], step_size: int = 1_000_000) -> dict[str, hist.Hist]:
+    """Histogram of each variable after all cuts but its own ("N-1"; None: all cuts).
+
+    The selected-events file is read in steps, so memory stays flat whatever its size. Weights
+    are multiplied by ``scale`` (the luminosity for MC, 1 for data). ``axes`` is shared between
+    the samples of one plot and filled in on first use.
+    """
     with rootio.open_checked(path) as file:
         tree = rootio.tree_of(file, path)
-        wanted = [c for c in tree.keys() if c in columns or c.startswith("cut_") or c in ("weight", "passed")]
-        return tree.arrays(wanted, library="np")
+        wanted = [c for c in tree.keys() if c in variables or c.startswith("cut_") or c in ("weight", "passed")]
+        result: dict[str, hist.Hist] = {}
+        for chunk in tree.iterate(wanted, step_size=step_size, library="np"):
+            flags = {k: v for k, v in chunk.items() if k.startswith("cut_")}
+            for variable, cut in variables.items():
+                if variable not in chunk:
+                    continue
+                axes.setdefault(variable, _axis(variable, chunk[variable]))
+                h = result.setdefault(variable, hist.Hist(axes[variable], storage=hist.storage.Weight()))
+                others = [v for k, v in flags.items() if k != f"cut_{cut}"]
+                mask = chunk["passed"] if cut is None else (np.logical_and.reduce(others) if others else np.ones(len(chunk["weight"]), dtype=bool))
+                h.fill(chunk[variable][mask], weight=chunk["weight"][mask] * scale)
+    return result
 
 
-def n_minus_one(arrays: dict[str, np.ndarray], cut: str) -> np.ndarray:
-    """Events passing every cut but ``cut`` (the "N-1" selection)."""
-    flags = [v for k, v in arrays.items() if k.startswith("cut_") and k != f"cut_{cut}"]
-    return np.logical_and.reduce(flags) if flags else np.ones(len(arrays["weight"]), dtype=bool)
-
-
-def data_mc(ax, variable: str, samples: dict[str, dict[str, np.ndarray]], *, masks: dict[str, np.ndarray], luminosity_fb: float, labels: dict[str, str]) -> None:
-    """Stacked MC backgrounds vs. data for one variable (MC scaled to the luminosity)."""
-    bins, low, high, label = VARIABLE_AXES.get(variable, (50, None, None, variable))
-    if low is None:
-        values = np.concatenate([a[variable] for a in samples.values()])
-        low, high = float(np.min(values)), float(np.max(values)) + 1e-9
-    axis = hist.axis.Regular(bins, low, high, name=variable, label=label)
-    stack, names = [], []
-    for name, arrays in samples.items():
-        if name == "data":
-            continue
-        h = hist.Hist(axis, storage=hist.storage.Weight())
-        h.fill(arrays[variable][masks[name]], weight=arrays["weight"][masks[name]] * luminosity_fb)
-        stack.append(h)
-        names.append(labels.get(name, name))
+def data_mc(ax, histograms: dict[str, hist.Hist], *, labels: dict[str, str]) -> None:
+    """Stacked MC histograms vs. the data histogram (sample ``data``) of one variable."""
+    stack = [(labels.get(name, name), h) for name, h in histograms.items() if name != "data"]
     if stack:
-        mplhep.histplot(stack, stack=True, histtype="fill", label=names, ax=ax)
-    if "data" in samples:
-        h = hist.Hist(axis)
-        h.fill(samples["data"][variable][masks["data"]])
-        mplhep.histplot(h, histtype="errorbar", yerr=True, color="black", label="Pseudo-data", ax=ax)
-    ax.set_xlabel(label)
-    ax.set_ylabel(f"Events / {(high - low) / bins:.3g}")
+        mplhep.histplot([h for _, h in stack], stack=True, histtype="fill", label=[n for n, _ in stack], ax=ax)
+    any_hist = next(iter(histograms.values()))
+    if "data" in histograms:
+        data = histograms["data"]
+        mplhep.histplot(data.values(), data.axes[0].edges, histtype="errorbar", yerr=np.sqrt(data.values()), color="black", label="Pseudo-data", ax=ax)
+    axis = any_hist.axes[0]
+    ax.set_xlabel(axis.label)
+    ax.set_ylabel(f"Events / {axis.widths[0]:.3g}")
     ax.legend(frameon=False, fontsize="small")
 
 

@@ -38,7 +38,7 @@ def empty_histogram(channel: dict) -> hist.Hist:
     return hist.Hist(hist.axis.Regular(binning["bins"], binning["low"], binning["high"], name=fit["variable"], label=label), storage=hist.storage.Weight())
 
 
-def fill_histograms(selected: dict[str, str | os.PathLike], out_path: str | os.PathLike, *, channel: dict, compression: str = "lz4") -> dict[str, hist.Hist]:
+def fill_histograms(selected: dict[str, str | os.PathLike], out_path: str | os.PathLike, *, channel: dict, compression: str = "lz4", step_size: int = 1_000_000) -> dict[str, hist.Hist]:
     """Fill the signal-region and preselection histograms of every sample and write them.
 
     Args:
@@ -46,19 +46,23 @@ def fill_histograms(selected: dict[str, str | os.PathLike], out_path: str | os.P
         out_path: ``histograms.root``.
         channel: validated channel config.
         compression: ROOT compression.
+        step_size: events read at once.
     """
     variable = channel["fit"]["variable"]
     columns = fit_columns(channel)
     lumi = channel["luminosity_fb"]
     result = {}
     for sample, path in selected.items():
-        with rootio.open_checked(path) as file:
-            arrays = rootio.tree_of(file, path, branches=[*columns, "weight", "passed"]).arrays([*columns, "weight", "passed"], library="np")
         scale = 1.0 if sample == "data" else lumi
-        for region, mask in ((SIGNAL_REGION, arrays["passed"]), (PRESELECTION, np.ones(len(arrays["passed"]), dtype=bool))):
-            h = empty_histogram(channel)
-            for column in columns:
-                h.fill(arrays[column][mask], weight=arrays["weight"][mask] * scale)
+        histograms = {region: empty_histogram(channel) for region in (SIGNAL_REGION, PRESELECTION)}
+        with rootio.open_checked(path) as file:
+            tree = rootio.tree_of(file, path, branches=[*columns, "weight", "passed"])
+            # read in steps: memory stays flat whatever the luminosity
+            for arrays in tree.iterate([*columns, "weight", "passed"], step_size=step_size, library="np"):
+                for region, mask in ((SIGNAL_REGION, arrays["passed"]), (PRESELECTION, np.ones(len(arrays["passed"]), dtype=bool))):
+                    for column in columns:
+                        histograms[region].fill(arrays[column][mask], weight=arrays["weight"][mask] * scale)
+        for region, h in histograms.items():
             result[histogram_key(region, sample)] = h
     with rootio.recreate(out_path, compression=compression) as out:
         for key, h in result.items():
