@@ -48,6 +48,7 @@ def _with(global_config, **override):
         ({"masses": {"min": 0.1, "max": 8.0}}, "outside the generated signal masses"),
         ({"selection": {"variables": "dimuon_recoil", "cuts": [{"name": "a", "expr": "x > 1"}, {"name": "a", "expr": "x > 2"}]}}, "duplicate cut names"),
         ({"experiment": "nonexistent"}, "experiment 'nonexistent'"),
+        ({"data": {"source": "pseudo", "inject_signal": {"mass": 2.5, "coupling": 0.01}}}, "inject_signal.mass 2.5 must be one of"),
     ],
 )
 def test_bad_channel_config_names_the_key(global_config, override, message):

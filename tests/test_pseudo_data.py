@@ -35,3 +35,13 @@ def test_poisson_thinning_of_weighted_events_is_unbiased():
 def test_weighted_generators_oversample():
     rng = np.random.default_rng(3)
     assert data_chunk_events(xsec_fb=100.0, luminosity_fb=1.0, n_chunks=4, unweighted=False, oversample=2.0, rng=rng) == 50
+
+
+def test_injected_signal_component_scales_with_the_model_power(channel):
+    from darkscan.generate.sample import data_component
+
+    injected = {**channel, "data": {**channel["data"], "inject_signal": {"mass": 2.0, "coupling": 0.01}}}
+    assert data_component(injected, "tautau", 27.8e3) == ("tautau", 27.8e3)
+    # L_mu - L_tau Z': sigma ~ g'^2, MC generated at g' = 1
+    name, xsec = data_component(injected, "signal_m2p000", 34670.0)
+    assert name == "injected_signal" and xsec == pytest.approx(3.467)

@@ -186,6 +186,9 @@ def check_channel(channel: dict, experiment: dict, *, where: str) -> None:
         raise ConfigError(f"{where}: fit.histogram: high ({hist['high']}) must exceed low ({hist['low']})")
     if "data" in channel["backgrounds"] or "data" == channel["signal"].get("process"):
         raise ConfigError(f"{where}: backgrounds: the sample name 'data' is reserved")
+    inject = channel["data"].get("inject_signal")
+    if inject and inject["mass"] not in [m for m in channel["signal"]["masses"] if not isinstance(m, list)]:
+        raise ConfigError(f"{where}: data.inject_signal.mass {inject['mass']} must be one of the generated signal.masses")
     if channel["data"]["source"] == "files" and not channel["data"].get("files"):
         raise ConfigError(f"{where}: data.source is 'files' but data.files is empty")
     for syst in channel["systematics"]:

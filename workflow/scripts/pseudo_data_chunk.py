@@ -1,18 +1,12 @@
 """One chunk of the pseudo-data from one component (darkscan.generate.sample.produce_data_chunk)."""
 
-from darkscan import config as cfg
 from darkscan import rootio
-from darkscan.generate.sample import produce_data_chunk
+from darkscan.generate.sample import data_component, produce_data_chunk
 from darkscan.snakemake_support import channel_and_experiment, setup_logging
 
 setup_logging(snakemake.log[0])
 channel, experiment = channel_and_experiment(snakemake.config, snakemake.wildcards.channel)
-component = snakemake.wildcards.component
-inject = channel["data"].get("inject_signal")
-xsec = rootio.read_metadata(snakemake.input.mc)["xsec_fb"]
-if inject and component == cfg.signal_sample_name(inject["mass"]):
-    # The MC sample at the injected mass has coupling 1: scale sigma by coupling^2.
-    component, xsec = "injected_signal", xsec * inject["coupling"] ** 2
+component, xsec = data_component(channel, snakemake.wildcards.component, rootio.read_metadata(snakemake.input.mc)["xsec_fb"])
 produce_data_chunk(
     snakemake.output.chunk,
     channel=channel,

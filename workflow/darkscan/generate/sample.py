@@ -92,6 +92,23 @@ def produce_sample(out_path: str | os.PathLike, *, channel: dict, experiment: di
     return metadata
 
 
+def data_component(channel: dict, component: str, mc_xsec_fb: float) -> tuple[str, float]:
+    """Name and cross section (fb) of one pseudo-data component.
+
+    A background uses its MC sample's cross section. The MC sample at the mass of
+    ``data.inject_signal`` becomes ``injected_signal``, its cross section scaled from the
+    generated coupling to the injected one with the model's power (sigma ~ c^p).
+    """
+    inject = channel["data"].get("inject_signal")
+    if not inject or component != cfg.signal_sample_name(inject["mass"]):
+        return component, mc_xsec_fb
+    from darkscan.physics.models import get_model
+
+    power = get_model(channel["model"]).power
+    generated = channel["signal"].get("options", {}).get("coupling", 1.0)
+    return "injected_signal", mc_xsec_fb * (inject["coupling"] / generated) ** power
+
+
 def data_chunk_events(*, xsec_fb: float, luminosity_fb: float, n_chunks: int, unweighted: bool, oversample: float, rng: np.random.Generator) -> int:
     """Events to generate for one data chunk.
 
