@@ -127,3 +127,17 @@ def two_body_decay(
     p2[:, 1:] = -p1[:, 1:]
     beta = parent[:, 1:] / parent[:, :1]
     return boost(p1, beta), boost(p2, beta)
+
+
+def check_radiated_mass(mass: float | None, sqrt_s: float, *, process: str, particle: str) -> float:
+    """``mass`` as float if a boson of that mass can be radiated in e+e- -> mu+ mu- X (0 < m < sqrt_s - 2 m_mu).
+
+    Raises:
+        ValueError: naming the process, the particle, the mass and the allowed range.
+    """
+    from darkscan.physics.constants import MUON_MASS
+
+    upper = sqrt_s - 2.0 * MUON_MASS
+    if mass is None or not 0.0 < float(mass) < upper:
+        raise ValueError(f"{process}: {particle} mass {mass} GeV is outside the allowed range (0, {upper:.4f}) GeV at sqrt_s = {sqrt_s} GeV")
+    return float(mass)

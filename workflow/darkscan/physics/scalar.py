@@ -24,7 +24,7 @@ import numpy as np
 
 from darkscan.generate.events import CrossSection
 from darkscan.physics.constants import ALPHA_EM, ELECTRON_MASS, MUON_MASS
-from darkscan.physics.kinematics import METRIC, mdot
+from darkscan.physics.kinematics import METRIC, check_radiated_mass, mdot
 from darkscan.physics.matrix_elements import GAMMA, bar, slash, spinors_u, spinors_v
 from darkscan.physics.xsec import MuMuVEvents, cross_section, sample_mumu_v
 
@@ -88,10 +88,7 @@ def weighted_mumu_s(n: int, rng: np.random.Generator, *, sqrt_s: float, mass: fl
 
 def check_mass(mass, sqrt_s: float) -> float:
     """Return ``mass`` as float if 0 < mass < sqrt_s - 2 m_mu, else raise naming the range."""
-    upper = sqrt_s - 2.0 * MUON_MASS
-    if mass is None or not 0.0 < float(mass) < upper:
-        raise ValueError(f"mumu_scalar: scalar mass {mass} GeV is outside the allowed range (0, {upper:.4f}) GeV at sqrt_s = {sqrt_s} GeV")
-    return float(mass)
+    return check_radiated_mass(mass, sqrt_s, process="mumu_scalar", particle="scalar")
 
 
 def sigma_mumu_scalar(mass: float, *, sqrt_s: float, rng: np.random.Generator, y: float = 1.0, n_events: int = 100_000) -> CrossSection:

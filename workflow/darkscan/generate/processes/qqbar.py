@@ -35,7 +35,7 @@ import time
 import numpy as np
 
 from darkscan.generate.events import CrossSection, TruthEvents
-from darkscan.generate.processes.tautau import _final_state, _make_pythia, _pack
+from darkscan.generate.processes.tautau import _final_state, _make_pythia, _pack, ee_to_fermion_pair_settings
 from darkscan.generate.registry import register_process
 
 log = logging.getLogger(__name__)
@@ -94,25 +94,7 @@ def pythia_settings(*, sqrt_s: float, flavour: str, seed: int, mhat_min: float) 
     Returns:
         The settings strings, in the order they are read.
     """
-    return [
-        "Print:quiet = on",
-        "Next:numberCount = 0",
-        "Next:numberShowEvent = 0",
-        "Beams:idA = 11",  # e- along +z
-        "Beams:idB = -11",
-        "Beams:frameType = 1",
-        f"Beams:eCM = {sqrt_s!r}",
-        "PDF:lepton = on",  # electron structure function: ISR photons in the event record
-        "PartonLevel:ISR = on",
-        "PartonLevel:FSR = on",
-        "HadronLevel:all = on",
-        "WeakSingleBoson:ffbar2ffbar(s:gmZ) = on",
-        "23:onMode = off",
-        f"23:onIfAny = {_PDG_QUARK[flavour]}",
-        f"PhaseSpace:mHatMin = {mhat_min!r}",
-        "Random:setSeed = on",
-        f"Random:seed = {int(seed)}",
-    ]
+    return [*ee_to_fermion_pair_settings(sqrt_s=sqrt_s, fermion=_PDG_QUARK[flavour], seed=seed, mhat_min=mhat_min), "HadronLevel:all = on"]
 
 
 def _run(pythia, n_events: int, flavour: str) -> tuple[list[list[tuple]], list[list[float]]]:

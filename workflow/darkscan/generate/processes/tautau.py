@@ -54,6 +54,32 @@ _NEUTRINOS = (12, 14, 16)
 _MAX_FAILURES = 100
 
 
+def ee_to_fermion_pair_settings(*, sqrt_s: float, fermion: int, seed: int, mhat_min: float) -> list[str]:
+    """Pythia settings shared by every e+e- -> gamma*/Z -> f fbar process (tau tau, q qbar).
+
+    e- along +z in the CM frame, lepton ISR from the electron structure function (ISR photons in
+    the event record), parton showers on, Z/gamma* forced to ``fermion`` (PDG id) above ``mhat_min``.
+    """
+    return [
+        "Print:quiet = on",
+        "Next:numberCount = 0",
+        "Next:numberShowEvent = 0",
+        "Beams:idA = 11",  # e- along +z
+        "Beams:idB = -11",
+        "Beams:frameType = 1",
+        f"Beams:eCM = {sqrt_s!r}",
+        "PDF:lepton = on",
+        "PartonLevel:ISR = on",
+        "PartonLevel:FSR = on",
+        "WeakSingleBoson:ffbar2ffbar(s:gmZ) = on",
+        "23:onMode = off",
+        f"23:onIfAny = {int(fermion)}",
+        f"PhaseSpace:mHatMin = {mhat_min!r}",
+        "Random:setSeed = on",
+        f"Random:seed = {int(seed)}",
+    ]
+
+
 def pythia_settings(*, sqrt_s: float, tau_decays: str, spin_correlations: bool, seed: int, mhat_min: float) -> list[str]:
     """Return the Pythia 8 settings for e+e- -> tau+ tau- (gamma).
 
@@ -70,25 +96,8 @@ def pythia_settings(*, sqrt_s: float, tau_decays: str, spin_correlations: bool, 
     """
     if tau_decays not in ("mumu", "all"):
         raise ValueError(f"tau_decays must be 'mumu' or 'all', got {tau_decays!r}")
-    settings = [
-        "Print:quiet = on",
-        "Next:numberCount = 0",
-        "Next:numberShowEvent = 0",
-        "Beams:idA = 11",  # e- along +z
-        "Beams:idB = -11",
-        "Beams:frameType = 1",
-        f"Beams:eCM = {sqrt_s!r}",
-        "PDF:lepton = on",  # electron structure function: ISR photons in the event record
-        "PartonLevel:ISR = on",
-        "PartonLevel:FSR = on",
-        "TimeShower:QEDshowerByL = on",  # QED FSR off the taus
-        "WeakSingleBoson:ffbar2ffbar(s:gmZ) = on",
-        "23:onMode = off",
-        "23:onIfAny = 15",
-        f"PhaseSpace:mHatMin = {mhat_min!r}",
-        "Random:setSeed = on",
-        f"Random:seed = {int(seed)}",
-    ]
+    settings = ee_to_fermion_pair_settings(sqrt_s=sqrt_s, fermion=15, seed=seed, mhat_min=mhat_min)
+    settings.append("TimeShower:QEDshowerByL = on")  # QED FSR off the taus
     if spin_correlations:
         settings += ["TauDecays:mode = 1", "WeakZ0:gmZmode = 1"]
     else:

@@ -14,7 +14,7 @@ import numpy as np
 from darkscan.generate.events import PDG_MUON, TruthEvents
 from darkscan.generate.registry import register_process
 from darkscan.physics.constants import MUON_MASS
-from darkscan.physics.kinematics import two_body_decay
+from darkscan.physics.kinematics import check_radiated_mass, two_body_decay
 from darkscan.physics.xsec import weighted_mumu_v
 from darkscan.physics.zprime import branching_fraction
 
@@ -26,10 +26,7 @@ DECAYS = ("invisible", "mumu")
 
 def check_mass(mass: float, sqrt_s: float) -> float:
     """Return ``mass`` as float if 0 < mass < sqrt_s - 2 m_mu, else raise naming the range."""
-    upper = sqrt_s - 2.0 * MUON_MASS
-    if mass is None or not 0.0 < float(mass) < upper:
-        raise ValueError(f"mumu_zprime: Z' mass {mass} GeV is outside the allowed range (0, {upper:.4f}) GeV at sqrt_s = {sqrt_s} GeV")
-    return float(mass)
+    return check_radiated_mass(mass, sqrt_s, process="mumu_zprime", particle="Z'")
 
 
 @register_process("mumu_zprime", description="e+e- -> mu+ mu- Z' (L_mu - L_tau), Z' from the muon line, tree level")
