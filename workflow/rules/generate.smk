@@ -12,6 +12,8 @@ rule generate_sample:
     params:
         generation=generation_params,
         compression=CONFIG["compression"],
+    group:
+        "sample"
     threads: 1
     resources:
         mem_mb=2000,
@@ -56,6 +58,8 @@ rule data:
         "logs/{channel}/generate/data.log",
     params:
         compression=CONFIG["compression"],
+    group:
+        "sample"
     threads: 1
     resources:
         mem_mb=2000,

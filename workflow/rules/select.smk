@@ -10,7 +10,7 @@ rule select_sample:
         selection=selection_params,
         compression=CONFIG["compression"],
     group:
-        "selection"
+        "sample"
     threads: 1
     resources:
         mem_mb=2000,
