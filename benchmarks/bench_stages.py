@@ -134,6 +134,24 @@ def bench_detector(bench: Bench, events, experiment: dict, label: str) -> None:
     bench.add(f"detector simulate ({label})", len(events), best_time(lambda: simulate(events, experiment, rng), bench.repeats))
 
 
+def bench_two_body(bench: Bench, experiment: dict, n_events: int) -> None:
+    """Time a complete 2-body sample: ``mumu`` generation plus the full detector simulation.
+
+    Both muons are tracked in most events, so every step of :func:`simulate` (boost with beam
+    spread, acceptance, efficiencies, pT and angle smearing, muon ID, jagged output) runs on two
+    particles per event; the figure is events per second per core for a 2-body process with smearing.
+    """
+    from darkscan.experiments.detector import simulate
+    from darkscan.generate.registry import get_process
+
+    process = get_process("mumu")
+    warm = np.random.default_rng(0)
+    simulate(process.generate(1000, warm, sqrt_s=SQRT_S), experiment, warm)
+    rng = np.random.default_rng(bench.seed)
+    bench.add("generate + detector mumu (2-body with smearing)", n_events,
+              best_time(lambda: simulate(process.generate(n_events, rng, sqrt_s=SQRT_S), experiment, rng), bench.repeats))
+
+
 def bench_selection(bench: Bench, channel: dict, experiment: dict, n_events: int) -> None:
     """Write an eemumu sample with ``produce_sample`` (timed too) and time ``select_sample`` on it."""
     from darkscan.generate.sample import produce_sample
@@ -206,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fits", type=int, default=10, help="number of fits to time")
     parser.add_argument("--repeats", type=int, default=3, help="repeats per stage; the fastest counts")
     parser.add_argument("--seed", type=int, default=12345)
-    parser.add_argument("--stages", default="generate,detector,select,fit", help="comma-separated subset")
+    parser.add_argument("--two-body-events", type=int, default=1_000_000, help="events for the 2-body generation + detector stage")
+    parser.add_argument("--stages", default="generate,detector,twobody,select,fit", help="comma-separated subset")
     parser.add_argument("--output", type=pathlib.Path, default=ROOT / "benchmarks" / "results.json")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -225,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         if "detector" in stages:
             bench_detector(bench, events["eemumu"], experiment, "eemumu")
             bench_detector(bench, events["mumu_gamma"], experiment, "mumu_gamma")
+    if "twobody" in stages:
+        bench_two_body(bench, experiment, args.two_body_events)
     if "select" in stages:
         bench_selection(bench, channel, experiment, args.select_events)
     if "fit" in stages:

@@ -17,7 +17,9 @@ from __future__ import annotations
 import functools
 
 import awkward as ak
+import numexpr as ne
 import numpy as np
+import pandas as pd
 from particle import PDGID
 
 from darkscan.config import Beams
@@ -43,10 +45,10 @@ def beams_of(experiment: dict) -> Beams:
 
 
 def _charge(pdg: np.ndarray) -> np.ndarray:
-    """Charges of an array of PDG ids (one look-up per distinct id)."""
-    codes, inverse = np.unique(pdg, return_inverse=True)
+    """Charges of an array of PDG ids (one look-up per distinct id; hash-based, no sort of the array)."""
+    codes = np.sort(pd.unique(pdg.ravel()))
     table = np.array([charge_of(int(c)) for c in codes], dtype=np.int8)
-    return table[inverse].reshape(pdg.shape)
+    return table[np.searchsorted(codes, pdg)]
 
 
 def _polar_deg(p4: np.ndarray) -> np.ndarray:
@@ -54,33 +56,74 @@ def _polar_deg(p4: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(pt, p4[..., 3]))
 
 
-def _from_angles(p: np.ndarray, theta: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    return np.stack([p * np.sin(theta) * np.cos(phi), p * np.sin(theta) * np.sin(phi), p * np.cos(theta)], axis=-1)
+def _sin_cos(angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """sin and cos of small (resolution-sized) angles: Taylor series to 5th/6th order below 0.01 rad
+    (error < 1e-12), exact functions otherwise."""
+    if angle.size and np.max(np.abs(angle)) > 0.01:
+        return np.sin(angle), np.cos(angle)
+    env = {"x": angle}
+    return ne.evaluate("x * (1 - x * x / 6 * (1 - x * x / 20))", env), ne.evaluate("1 - x * x / 2 * (1 - x * x / 12)", env)
+
+
+def _smeared_momentum(p4: np.ndarray, pt_new: np.ndarray, d_theta: np.ndarray, d_phi: np.ndarray) -> np.ndarray:
+    """Momenta (..., 3) with transverse momentum ``pt_new`` along the direction of ``p4`` turned by
+    ``d_theta`` in polar angle and ``d_phi`` in azimuth.
+
+    Built with the angle-addition formulas from the direction cosines (no arctan2, sin or cos of
+    the full angles), evaluated by numexpr in one pass per component; a particle with pT = 0 has
+    azimuth 0, and |sin(theta')| is floored at 1e-9.
+    """
+    env = {"px": p4[..., 1], "py": p4[..., 2], "pz": p4[..., 3], "pt_new": pt_new}
+    env["sdt"], env["cdt"] = _sin_cos(d_theta)
+    env["sdf"], env["cdf"] = _sin_cos(d_phi)
+    env["pt"] = ne.evaluate("sqrt(px * px + py * py)", env)
+    out = np.empty(pt_new.shape + (3,))
+    out[..., 0] = ne.evaluate("pt_new * where(pt > 0, (px * cdf - py * sdf) / pt, cdf)", env)
+    out[..., 1] = ne.evaluate("pt_new * where(pt > 0, (py * cdf + px * sdf) / pt, sdf)", env)
+    # p_z = pT' cot(theta + dt) = pT' (pz cos dt - pt sin dt) / (pt cos dt + pz sin dt)
+    out[..., 2] = ne.evaluate("pt_new * (pz * cdt - pt * sdt) / where(abs(pt * cdt + pz * sdt) > 1e-9 * sqrt(pt * pt + pz * pz), "
+                              "abs(pt * cdt + pz * sdt), 1e-9 * sqrt(pt * pt + pz * pz) + 1e-300)", env)
+    return out
 
 
 def smear_tracks(p4: np.ndarray, mass: np.ndarray, tracking: dict, rng: np.random.Generator) -> np.ndarray:
-    """Smear track momenta: sigma_pT/pT = a pT (+) b/beta, Gaussian angles; returns (..., 3)."""
-    p = np.linalg.norm(p4[..., 1:], axis=-1)
-    pt = np.hypot(p4[..., 1], p4[..., 2])
-    beta = p / np.maximum(np.sqrt(p * p + mass * mass), 1e-300)  # padding slots: p = m = 0
-    rel = np.hypot(tracking["pt_resolution_a"] * pt, tracking["pt_resolution_b"] / np.maximum(beta, 1e-6))
-    theta = np.arctan2(pt, p4[..., 3]) + tracking["theta_resolution"] * rng.standard_normal(p.shape)
-    phi = np.arctan2(p4[..., 2], p4[..., 1]) + tracking["theta_resolution"] * rng.standard_normal(p.shape)
-    pt_smeared = pt * (1.0 + rel * rng.standard_normal(p.shape))
-    p_smeared = pt_smeared / np.maximum(np.sin(theta), 1e-9)
-    return _from_angles(np.abs(p_smeared), theta, phi)
+    """Smear track momenta: sigma_pT/pT = a pT (+) b/beta, Gaussian angles; returns (..., 3).
+
+    The polar angle and the azimuth get Gaussian offsets of ``theta_resolution`` (rad); pT is
+    smeared with the relative resolution and the momentum rebuilt from the smeared pT and angle.
+    """
+    shape = p4.shape[:-1]
+    env = {"e": p4[..., 0], "px": p4[..., 1], "py": p4[..., 2], "pz": p4[..., 3], "m": mass,
+           "a": tracking["pt_resolution_a"], "b": tracking["pt_resolution_b"]}
+    d_theta = tracking["theta_resolution"] * rng.standard_normal(shape)
+    d_phi = tracking["theta_resolution"] * rng.standard_normal(shape)
+    env["g"] = rng.standard_normal(shape)
+    # sigma_pT / pT = a pT (+) b / beta, beta = p / sqrt(p^2 + m^2) (floored at 1e-6; padding p = 0)
+    pt_new = ne.evaluate("abs(sqrt(px**2 + py**2) * (1 + g * sqrt(a**2 * (px**2 + py**2) + b**2 / "
+                         "where(sqrt(px**2 + py**2 + pz**2) > 1e-6 * sqrt(px**2 + py**2 + pz**2 + m**2), "
+                         "(px**2 + py**2 + pz**2) / (px**2 + py**2 + pz**2 + m**2), 1e-12))))", env)
+    return _smeared_momentum(p4, pt_new, d_theta, d_phi)
 
 
 def smear_photons(p4: np.ndarray, calorimeter: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Smear photon energies (a/E (+) b/E^1/4 (+) c (+) d/sqrt(E)) and angles; returns (E, p(...,3))."""
-    e = np.maximum(p4[..., 0], 1e-9)
-    rel = np.sqrt((calorimeter["energy_resolution_a"] / e) ** 2 + (calorimeter["energy_resolution_b"] / e**0.25) ** 2 + calorimeter["energy_resolution_c"] ** 2
-                  + calorimeter.get("energy_resolution_d", 0.0) ** 2 / e)
-    e_smeared = np.maximum(e * (1.0 + rel * rng.standard_normal(e.shape)), 0.0)
-    pt = np.hypot(p4[..., 1], p4[..., 2])
-    theta = np.arctan2(pt, p4[..., 3]) + calorimeter["angular_resolution"] * rng.standard_normal(e.shape)
-    phi = np.arctan2(p4[..., 2], p4[..., 1]) + calorimeter["angular_resolution"] * rng.standard_normal(e.shape)
-    return e_smeared, _from_angles(e_smeared, theta, phi)
+    env = {"e": np.maximum(p4[..., 0], 1e-9), "g": rng.standard_normal(p4.shape[:-1]),
+           "a": calorimeter["energy_resolution_a"], "b": calorimeter["energy_resolution_b"],
+           "c": calorimeter["energy_resolution_c"], "d": calorimeter.get("energy_resolution_d", 0.0)}
+    e_smeared = ne.evaluate("where(e * (1 + g * sqrt((a / e)**2 + b**2 / sqrt(e) + c**2 + d**2 / e)) > 0, "
+                            "e * (1 + g * sqrt((a / e)**2 + b**2 / sqrt(e) + c**2 + d**2 / e)), 0)", env)
+    d_theta = calorimeter["angular_resolution"] * rng.standard_normal(e_smeared.shape)
+    d_phi = calorimeter["angular_resolution"] * rng.standard_normal(e_smeared.shape)
+    pt, p = _pt_p(p4)
+    sin_dt, cos_dt = _sin_cos(d_theta)
+    sin_t = np.abs(pt * cos_dt + p4[..., 3] * sin_dt) / np.maximum(p, 1e-300)
+    return e_smeared, _smeared_momentum(p4, e_smeared * sin_t, d_theta, d_phi)
+
+
+def _pt_p(p4: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Transverse momentum and momentum of four-vectors (..., 4)."""
+    env = {"px": p4[..., 1], "py": p4[..., 2], "pz": p4[..., 3]}
+    return ne.evaluate("sqrt(px * px + py * py)", env), ne.evaluate("sqrt(px * px + py * py + pz * pz)", env)
 
 
 def in_calorimeter(theta_deg: np.ndarray, calorimeter: dict) -> np.ndarray:
@@ -88,6 +131,19 @@ def in_calorimeter(theta_deg: np.ndarray, calorimeter: dict) -> np.ndarray:
     inside = np.zeros(theta_deg.shape, dtype=bool)
     for region in calorimeter["regions"]:
         inside |= (theta_deg >= region["theta_min_deg"]) & (theta_deg <= region["theta_max_deg"])
+    return inside
+
+
+def _in_polar_range(cos_theta: np.ndarray, theta_min_deg: float, theta_max_deg: float) -> np.ndarray:
+    """theta_min <= theta <= theta_max (degrees), tested on cos(theta) (no arccos per particle)."""
+    return (cos_theta <= np.cos(np.radians(theta_min_deg))) & (cos_theta >= np.cos(np.radians(theta_max_deg)))
+
+
+def _in_calorimeter_cos(cos_theta: np.ndarray, calorimeter: dict) -> np.ndarray:
+    """:func:`in_calorimeter` on cos(theta) of the lab direction."""
+    inside = np.zeros(cos_theta.shape, dtype=bool)
+    for region in calorimeter["regions"]:
+        inside |= _in_polar_range(cos_theta, region["theta_min_deg"], region["theta_max_deg"])
     return inside
 
 
@@ -99,9 +155,9 @@ def _muon_id_probability(pdg: np.ndarray, particle_id: dict) -> np.ndarray:
     return prob
 
 
-def _jagged(mask: np.ndarray, fields: dict[str, np.ndarray]) -> ak.Array:
-    counts = mask.sum(axis=1)
-    return ak.zip({name: ak.unflatten(values[mask], counts) for name, values in fields.items()})
+def _jagged(counts: np.ndarray, fields: dict[str, np.ndarray]) -> ak.Array:
+    """Jagged records from flat per-object arrays (event-major order) and objects per event."""
+    return ak.zip({name: ak.unflatten(values, counts) for name, values in fields.items()})
 
 
 def calorimeter_trigger(energy_sum: np.ndarray, experiment: dict, rng: np.random.Generator) -> np.ndarray:
@@ -135,33 +191,44 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
     n = len(events)
     scale = 1.0 + beams.sqrt_s_spread / beams.sqrt_s * rng.standard_normal(n)
     to_lab = cm_to_lab_matrix(beams)
-    p4 = transform(events.p4 * scale[:, None, None], to_lab)
-    invisible = transform(events.invisible * scale[:, None], to_lab)
+    # (n*k, 4) @ (4, 4) is one BLAS call; a (n, k, 4) operand would loop over small matrices.
+    p4 = transform(events.p4.reshape(-1, 4), to_lab).reshape(events.p4.shape)
+    p4 *= scale[:, None, None]
+    invisible = transform(events.invisible, to_lab) * scale[:, None]
     pdg = events.pdg
-    theta = _polar_deg(p4)
+    pt, p = _pt_p(p4)
+    cos_theta = p4[..., 3] / np.maximum(p, 1e-300)
 
     tracking, calorimeter = experiment["tracking"], experiment["calorimeter"]
     charge = _charge(pdg)
-    mass = np.sqrt(np.maximum(p4[..., 0] ** 2 - (p4[..., 1:] ** 2).sum(-1), 0.0))
-    is_track = (charge != 0) & (theta >= tracking["theta_min_deg"]) & (theta <= tracking["theta_max_deg"])
-    is_track &= np.hypot(p4[..., 1], p4[..., 2]) > tracking.get("pt_min", 0.0)
+    is_track = (charge != 0) & _in_polar_range(cos_theta, tracking["theta_min_deg"], tracking["theta_max_deg"])
+    is_track &= pt > tracking.get("pt_min", 0.0)
     is_track &= rng.random(pdg.shape) < tracking.get("efficiency", 1.0)
-    track_p = smear_tracks(p4, mass, tracking, rng)
     muon_id = rng.random(pdg.shape) < _muon_id_probability(pdg, experiment.get("particle_id", {}))
+    # Only the particles that make a track (or an ECL cluster) are smeared: flat arrays, event-major.
+    track_index = np.flatnonzero(is_track)
+    track_p4 = p4.reshape(-1, 4).take(track_index, axis=0)
+    track_p = track_p4[:, 0] ** 2 - p.ravel().take(track_index) ** 2
+    track_p = smear_tracks(track_p4, np.sqrt(np.maximum(track_p, 0.0)), tracking, rng)
 
     # ECL clusters: photons, and charged particles that left no track but hit the calorimeter
     # (e.g. electrons of two-photon events in the endcaps beyond the CDC acceptance).
-    is_photon = ((pdg == PDG_PHOTON) | ((charge != 0) & ~is_track)) & in_calorimeter(theta, calorimeter)
-    photon_e, photon_p = smear_photons(p4, calorimeter, rng)
-    is_photon &= photon_e > calorimeter.get("photon_energy_min", 0.0)
-    is_photon &= rng.random(pdg.shape) < calorimeter.get("photon_efficiency", 1.0)
+    is_photon = ((pdg == PDG_PHOTON) | ((charge != 0) & ~is_track)) & _in_calorimeter_cos(cos_theta, calorimeter)
+    photon_e, photon_p = smear_photons(p4[is_photon], calorimeter, rng)
+    kept = photon_e > calorimeter.get("photon_energy_min", 0.0)
+    kept &= rng.random(pdg.shape)[is_photon] < calorimeter.get("photon_efficiency", 1.0)
+    is_photon[is_photon] = kept
+    photon_e, photon_p = photon_e[kept], photon_p[kept]
 
     n_tracks = is_track.sum(axis=1)
+    n_photons = is_photon.sum(axis=1)
     trigger = (n_tracks >= 2) & (rng.random(n) < experiment.get("trigger", {}).get("two_track_efficiency", 1.0))
-    trigger_ecl = calorimeter_trigger(np.where(is_photon, photon_e, 0.0).sum(axis=1), experiment, rng)
+    energy_sum = np.zeros(n)
+    np.add.at(energy_sum, np.repeat(np.arange(n), n_photons), photon_e)
+    trigger_ecl = calorimeter_trigger(energy_sum, experiment, rng)
     return {
-        "track": _jagged(is_track, {"px": track_p[..., 0], "py": track_p[..., 1], "pz": track_p[..., 2], "charge": charge, "muon_id": muon_id}),
-        "photon": _jagged(is_photon, {"e": photon_e, "px": photon_p[..., 0], "py": photon_p[..., 1], "pz": photon_p[..., 2]}),
+        "track": _jagged(n_tracks, {"px": track_p[:, 0], "py": track_p[:, 1], "pz": track_p[:, 2], "charge": charge.ravel().take(track_index), "muon_id": muon_id.ravel().take(track_index)}),
+        "photon": _jagged(n_photons, {"e": photon_e, "px": photon_p[:, 0], "py": photon_p[:, 1], "pz": photon_p[:, 2]}),
         "trigger": trigger,
         "trigger_ecl": trigger_ecl,
         "weight": events.weight,
