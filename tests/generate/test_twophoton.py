@@ -26,7 +26,7 @@ def test_breit_wheeler_high_energy_limit():
 def test_total_cross_section_matches_physics_book():
     ev = twophoton.generate(100_000, np.random.default_rng(11), sqrt_s=SQRT_S, **NO_CUTS)
     sigma_nb = ev.weight.sum() / 1e6
-    assert sigma_nb == pytest.approx(18.9, rel=0.20)
+    assert sigma_nb == pytest.approx(18.9, rel=0.10)
 
 
 def test_cut_phase_space_and_cross_section():
@@ -111,3 +111,10 @@ def test_recoil_cut_importance_sampling_is_unbiased():
     assert fast.weight.sum() == pytest.approx(w.sum(), abs=4 * err)
     with pytest.raises(ValueError, match="recoil_cos_max"):
         twophoton.generate(10, np.random.default_rng(0), sqrt_s=SQRT_S, recoil_cos_max=1.5)
+
+
+def test_total_cross_section_within_ten_percent_of_physics_book():
+    # Belle II Physics Book (PTEP 2019 123C01): 18.9 nb for W(mu mu) > 0.5 GeV at 10.58 GeV.
+    sigma = twophoton.xsec(sqrt_s=SQRT_S)
+    assert sigma.value_fb / 1e6 == pytest.approx(18.9, rel=0.10)
+    assert sigma.error_fb < 0.01 * sigma.value_fb
