@@ -158,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     configfiles = [str(pathlib.Path(c).resolve()) for c in args.configfile]
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     parent = pathlib.Path(tempfile.mkdtemp(prefix="bench_rebuild_", dir=args.workdir))
     try:
         workdir = copy_repository(parent / "repo")
