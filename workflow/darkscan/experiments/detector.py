@@ -57,12 +57,18 @@ def _polar_deg(p4: np.ndarray) -> np.ndarray:
 
 
 def _sin_cos(angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """sin and cos of small (resolution-sized) angles: Taylor series to 5th/6th order below 0.01 rad
-    (error < 1e-12), exact functions otherwise."""
+    """sin and cos of resolution-sized angles (see :func:`_sin_cos_expressions`)."""
+    sin, cos = _sin_cos_expressions("x", angle)
+    return ne.evaluate(sin, {"x": angle}), ne.evaluate(cos, {"x": angle})
+
+
+def _sin_cos_expressions(name: str, angle: np.ndarray) -> tuple[str, str]:
+    """numexpr expressions for sin and cos of the array called ``name``: their Taylor series to
+    5th/6th order when every |angle| < 0.01 rad (error < 1e-12), the exact functions otherwise."""
     if angle.size and np.max(np.abs(angle)) > 0.01:
-        return np.sin(angle), np.cos(angle)
-    env = {"x": angle}
-    return ne.evaluate("x * (1 - x * x / 6 * (1 - x * x / 20))", env), ne.evaluate("1 - x * x / 2 * (1 - x * x / 12)", env)
+        return f"sin({name})", f"cos({name})"
+    return (f"({name} * (1 - {name} * {name} / 6 * (1 - {name} * {name} / 20)))",
+            f"(1 - {name} * {name} / 2 * (1 - {name} * {name} / 12))")
 
 
 def _smeared_momentum(p4: np.ndarray, pt_new: np.ndarray, d_theta: np.ndarray, d_phi: np.ndarray) -> np.ndarray:
@@ -73,16 +79,17 @@ def _smeared_momentum(p4: np.ndarray, pt_new: np.ndarray, d_theta: np.ndarray, d
     the full angles), evaluated by numexpr in one pass per component; a particle with pT = 0 has
     azimuth 0, and |sin(theta')| is floored at 1e-9.
     """
-    env = {"px": p4[..., 1], "py": p4[..., 2], "pz": p4[..., 3], "pt_new": pt_new}
-    env["sdt"], env["cdt"] = _sin_cos(d_theta)
-    env["sdf"], env["cdf"] = _sin_cos(d_phi)
-    env["pt"] = ne.evaluate("sqrt(px * px + py * py)", env)
+    env = {"px": p4[..., 1], "py": p4[..., 2], "pz": p4[..., 3], "pt_new": pt_new, "dt": d_theta, "df": d_phi}
+    sdt, cdt = _sin_cos_expressions("dt", d_theta)
+    sdf, cdf = _sin_cos_expressions("df", d_phi)
+    pt = "sqrt(px * px + py * py)"
     out = np.empty(pt_new.shape + (3,))
-    out[..., 0] = ne.evaluate("pt_new * where(pt > 0, (px * cdf - py * sdf) / pt, cdf)", env)
-    out[..., 1] = ne.evaluate("pt_new * where(pt > 0, (py * cdf + px * sdf) / pt, sdf)", env)
+    out[..., 0] = ne.evaluate(f"pt_new * where({pt} > 0, (px * {cdf} - py * {sdf}) / {pt}, {cdf})", env)
+    out[..., 1] = ne.evaluate(f"pt_new * where({pt} > 0, (py * {cdf} + px * {sdf}) / {pt}, {sdf})", env)
     # p_z = pT' cot(theta + dt) = pT' (pz cos dt - pt sin dt) / (pt cos dt + pz sin dt)
-    out[..., 2] = ne.evaluate("pt_new * (pz * cdt - pt * sdt) / where(abs(pt * cdt + pz * sdt) > 1e-9 * sqrt(pt * pt + pz * pz), "
-                              "abs(pt * cdt + pz * sdt), 1e-9 * sqrt(pt * pt + pz * pz) + 1e-300)", env)
+    denominator = f"abs({pt} * {cdt} + pz * {sdt})"
+    floor = "1e-9 * sqrt(px * px + py * py + pz * pz)"
+    out[..., 2] = ne.evaluate(f"pt_new * (pz * {cdt} - {pt} * {sdt}) / where({denominator} > {floor}, {denominator}, {floor} + 1e-300)", env)
     return out
 
 
@@ -107,6 +114,8 @@ def smear_tracks(p4: np.ndarray, mass: np.ndarray, tracking: dict, rng: np.rando
 
 def smear_photons(p4: np.ndarray, calorimeter: dict, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Smear photon energies (a/E (+) b/E^1/4 (+) c (+) d/sqrt(E)) and angles; returns (E, p(...,3))."""
+    if p4.size == 0:
+        return np.zeros(p4.shape[:-1]), np.zeros(p4.shape[:-1] + (3,))
     env = {"e": np.maximum(p4[..., 0], 1e-9), "g": rng.standard_normal(p4.shape[:-1]),
            "a": calorimeter["energy_resolution_a"], "b": calorimeter["energy_resolution_b"],
            "c": calorimeter["energy_resolution_c"], "d": calorimeter.get("energy_resolution_d", 0.0)}
@@ -214,9 +223,10 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
     # ECL clusters: photons, and charged particles that left no track but hit the calorimeter
     # (e.g. electrons of two-photon events in the endcaps beyond the CDC acceptance).
     is_photon = ((pdg == PDG_PHOTON) | ((charge != 0) & ~is_track)) & _in_calorimeter_cos(cos_theta, calorimeter)
-    photon_e, photon_p = smear_photons(p4[is_photon], calorimeter, rng)
+    photon_index = np.flatnonzero(is_photon)
+    photon_e, photon_p = smear_photons(p4.reshape(-1, 4).take(photon_index, axis=0), calorimeter, rng)
     kept = photon_e > calorimeter.get("photon_energy_min", 0.0)
-    kept &= rng.random(pdg.shape)[is_photon] < calorimeter.get("photon_efficiency", 1.0)
+    kept &= rng.random(pdg.shape).ravel().take(photon_index) < calorimeter.get("photon_efficiency", 1.0)
     is_photon[is_photon] = kept
     photon_e, photon_p = photon_e[kept], photon_p[kept]
 
