@@ -251,6 +251,17 @@ _CHUNK = 16_384
 _E2 = 4 * np.pi * ALPHA_EM
 
 
+def pair_frame_axes(q1: np.ndarray, pair: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Orthonormal three-vectors (N, 3) each in the rest frame of ``pair``: the direction of ``q1``
+    there, and two unit vectors perpendicular to it (a right-handed set)."""
+    axis = boost(q1, inverse(pair))[:, 1:]
+    axis /= np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-300)
+    helper = np.where(np.abs(axis[:, :1]) < 0.9, np.array([[1.0, 0, 0]]), np.array([[0, 1.0, 0]]))
+    u = np.cross(axis, helper)
+    u /= np.linalg.norm(u, axis=1, keepdims=True)
+    return axis, u, np.cross(axis, u)
+
+
 def _transverse_basis(q1: np.ndarray, q2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Two orthonormal space-like four-vectors (e.e = -1) orthogonal to both q1 and q2, (N, 4) each.
 
@@ -258,12 +269,7 @@ def _transverse_basis(q1: np.ndarray, q2: np.ndarray) -> tuple[np.ndarray, np.nd
     boosted back (then (0, u).(q1 + q2) = 0 and (0, u).q1 = 0, hence also orthogonal to q2).
     """
     pair = q1 + q2
-    axis = boost(q1, inverse(pair))[:, 1:]
-    axis /= np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-300)
-    helper = np.where(np.abs(axis[:, :1]) < 0.9, np.array([[1.0, 0, 0]]), np.array([[0, 1.0, 0]]))
-    u = np.cross(axis, helper)
-    u /= np.linalg.norm(u, axis=1, keepdims=True)
-    v = np.cross(axis, u)
+    _, u, v = pair_frame_axes(q1, pair)
     zero = np.zeros((len(q1), 1))
     return boost(np.concatenate([zero, u], axis=1), pair), boost(np.concatenate([zero, v], axis=1), pair)
 

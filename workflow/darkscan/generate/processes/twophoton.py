@@ -62,8 +62,8 @@ from darkscan.generate.processes._twophoton_phasespace import (
     boost,
     dsigma_gg_ll_dcos,
     dsigma_gg_mumu_dcos,
-    inverse,
     me2_multiperipheral,
+    pair_frame_axes,
     photons_recoil,
     photons_standard,
     sigma_gg_mumu,
@@ -122,12 +122,7 @@ def _trial_batch(rng, n, sqrt_s, w_min, eta_max, pt_min_mu, pair_pt_min, k_recoi
     phi = rng.random(m) * 2 * np.pi
     sin = np.sqrt(np.clip(1 - cos**2, 0.0, 1.0))
     # Photon-1 direction in the pair rest frame defines the axis.
-    axis = boost(q1, inverse(pair))[:, 1:]
-    axis /= np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-300)
-    helper = np.where(np.abs(axis[:, :1]) < 0.9, np.array([[1.0, 0, 0]]), np.array([[0, 1.0, 0]]))
-    u = np.cross(axis, helper)
-    u /= np.linalg.norm(u, axis=1, keepdims=True)
-    v = np.cross(axis, u)
+    axis, u, v = pair_frame_axes(q1, pair)
     direction = (cos[:, None] * axis + (sin * np.cos(phi))[:, None] * u + (sin * np.sin(phi))[:, None] * v)
     mu_minus_rest = np.concatenate([0.5 * w[:, None], p_star[:, None] * direction], axis=1)
     mu_plus_rest = mu_minus_rest * np.array([1.0, -1, -1, -1])
