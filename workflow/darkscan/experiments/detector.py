@@ -51,11 +51,6 @@ def _charge(pdg: np.ndarray) -> np.ndarray:
     return table[np.searchsorted(codes, pdg)]
 
 
-def _polar_deg(p4: np.ndarray) -> np.ndarray:
-    pt = np.hypot(p4[..., 1], p4[..., 2])
-    return np.degrees(np.arctan2(pt, p4[..., 3]))
-
-
 def _sin_cos(angle: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """sin and cos of resolution-sized angles (see :func:`_sin_cos_expressions`)."""
     sin, cos = _sin_cos_expressions("x", angle)
@@ -100,7 +95,7 @@ def smear_tracks(p4: np.ndarray, mass: np.ndarray, tracking: dict, rng: np.rando
     smeared with the relative resolution and the momentum rebuilt from the smeared pT and angle.
     """
     shape = p4.shape[:-1]
-    env = {"e": p4[..., 0], "px": p4[..., 1], "py": p4[..., 2], "pz": p4[..., 3], "m": mass,
+    env = {"px": p4[..., 1], "py": p4[..., 2], "pz": p4[..., 3], "m": mass,
            "a": tracking["pt_resolution_a"], "b": tracking["pt_resolution_b"]}
     d_theta = tracking["theta_resolution"] * rng.standard_normal(shape)
     d_phi = tracking["theta_resolution"] * rng.standard_normal(shape)
@@ -137,10 +132,7 @@ def _pt_p(p4: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def in_calorimeter(theta_deg: np.ndarray, calorimeter: dict) -> np.ndarray:
     """True where the polar angle (deg, lab) lies in one of the ECL regions (gaps excluded)."""
-    inside = np.zeros(theta_deg.shape, dtype=bool)
-    for region in calorimeter["regions"]:
-        inside |= (theta_deg >= region["theta_min_deg"]) & (theta_deg <= region["theta_max_deg"])
-    return inside
+    return _in_calorimeter_cos(np.cos(np.radians(theta_deg)), calorimeter)
 
 
 def _in_polar_range(cos_theta: np.ndarray, theta_min_deg: float, theta_max_deg: float) -> np.ndarray:
@@ -217,8 +209,8 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
     # Only the particles that make a track (or an ECL cluster) are smeared: flat arrays, event-major.
     track_index = np.flatnonzero(is_track)
     track_p4 = p4.reshape(-1, 4).take(track_index, axis=0)
-    track_p = track_p4[:, 0] ** 2 - p.ravel().take(track_index) ** 2
-    track_p = smear_tracks(track_p4, np.sqrt(np.maximum(track_p, 0.0)), tracking, rng)
+    track_mass = np.sqrt(np.maximum(track_p4[:, 0] ** 2 - p.ravel().take(track_index) ** 2, 0.0))
+    track_p = smear_tracks(track_p4, track_mass, tracking, rng)
 
     # ECL clusters: photons, and charged particles that left no track but hit the calorimeter
     # (e.g. electrons of two-photon events in the endcaps beyond the CDC acceptance).

@@ -1,17 +1,13 @@
 """Final states from Pythia 8 event records: e+e- -> tau+ tau- (gamma) and q qbar.
 
-Two ways of reading the event record, giving the same numbers:
-
-* per event (:func:`_final_state`): a Python loop over the particles of ``pythia.event``.
-  Every accessor call (``prt.status()``, ``prt.px()``, ...) crosses the pybind11 boundary
-  (about 0.5 us each on the 2-core development machine), so reading a 20-particle tau-pair
-  event costs about as much as generating it.
-* per batch (:func:`run_batches`, :func:`final_states`, :func:`tagged_final_states`):
-  ``pythia.nextBatch`` generates a batch of events in C++ (it calls ``Pythia::next()``
-  exactly as the loop does, so the events and the random-number sequence are the same) and
-  returns the event records as an awkward array, from which the final states are extracted
-  with vectorised numpy. Sums over particles (the neutrino four-momenta) are accumulated in
-  record order, one addition at a time, so the results agree bit for bit with the loop.
+The event records are read per batch (:func:`run_batches`, :func:`final_states`,
+:func:`tagged_final_states`): ``pythia.nextBatch`` generates a batch of events in C++ (it calls
+``Pythia::next()`` exactly as a per-event loop does, so the events and the random-number
+sequence are the same) and returns the event records as an awkward array, from which the final
+states are extracted with vectorised numpy. A Python loop over ``pythia.event`` crosses the
+pybind11 boundary for every accessor call (about 0.5 us each), so it cost about as much as
+generating the event; the batched reading gives the same numbers bit for bit: sums over
+particles (the neutrino four-momenta) are accumulated in record order, one addition at a time.
 """
 
 from __future__ import annotations
@@ -27,42 +23,6 @@ from darkscan.generate.processes._tau_decays import decay_descriptors
 _NEUTRINOS = (12, 14, 16)
 #: Events per ``nextBatch`` call: bounds the memory of the awkward event records.
 BATCH_SIZE = 10_000
-
-
-def _final_state(event) -> tuple[list[tuple[int, float, float, float, float]], list[float]]:
-    """Visible final-state particles and the summed neutrino four-momentum of one event.
-
-    Args:
-        event: a ``pythia8mc.Event``.
-
-    Returns:
-        Rows (pdg, E, px, py, pz) of the visible final-state particles in record order
-        (zero-energy photons, i.e. the lepton beam remnants, dropped) and [E, px, py, pz]
-        summed over the final-state neutrinos.
-    """
-    visible = []
-    inv = [0.0, 0.0, 0.0, 0.0]
-    for prt in event.particles():
-        if not prt.isFinal():
-            continue
-        ident = prt.id()
-        e = prt.e()
-        if abs(ident) in _NEUTRINOS:
-            inv[0] += e
-            inv[1] += prt.px()
-            inv[2] += prt.py()
-            inv[3] += prt.pz()
-        elif e > 0.0:  # lepton beam remnants are zero-energy photons
-            visible.append((ident, e, prt.px(), prt.py(), prt.pz()))
-    return visible, inv
-
-
-def _pack(visible: list[list[tuple]], invisible: list[list[float]], weight: float) -> TruthEvents:
-    """Pack per-event rows from :func:`_final_state` into equal-weight :class:`TruthEvents`."""
-    n = len(visible)
-    counts = np.fromiter((len(v) for v in visible), dtype=np.int64, count=n)
-    flat = np.array([row for ev in visible for row in ev], dtype=np.float64).reshape(-1, 5)
-    return pack_flat(flat[:, 0].astype(np.int32), flat[:, 1:], counts, np.asarray(invisible, dtype=np.float64).reshape(n, 4), weight)
 
 
 def pack_flat(pdg: np.ndarray, p4: np.ndarray, counts: np.ndarray, invisible: np.ndarray, weight: float) -> TruthEvents:
@@ -163,12 +123,19 @@ def _ordered_sum(groups: np.ndarray, values: np.ndarray, n_groups: int) -> np.nd
     return acc
 
 
-def final_states(batch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Vectorised :func:`_final_state` for a batch: (pdg (M,), p4 (M, 4), counts (N,), invisible (N, 4))."""
-    c = Columns(batch)
+def _final_masks(c: Columns) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the final-state neutrinos and of the visible final-state particles (lepton beam
+    remnants, zero-energy photons, dropped)."""
     final = c.status > 0
     nu = final & np.isin(np.abs(c.id), _NEUTRINOS)
-    vis = final & ~nu & (c.p4[:, 0] > 0.0)  # lepton beam remnants are zero-energy photons
+    return nu, final & ~nu & (c.p4[:, 0] > 0.0)
+
+
+def final_states(batch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Final states of a batch: visible particles in record order (zero-energy beam-remnant photons
+    dropped) and the summed neutrinos, as (pdg (M,), p4 (M, 4), counts (N,), invisible (N, 4))."""
+    c = Columns(batch)
+    nu, vis = _final_masks(c)
     n = len(c.counts)
     counts = np.bincount(c.event[vis], minlength=n)
     return c.id[vis].astype(np.int32), c.p4[vis], counts, _ordered_sum(c.event[nu], c.p4[nu], n)
@@ -245,9 +212,7 @@ def tagged_final_states(batch) -> dict[str, np.ndarray]:
             break
         tag[inherit] = new
 
-    final = c.status > 0
-    nu = final & np.isin(np.abs(c.id), _NEUTRINOS)
-    vis = final & ~nu & (c.p4[:, 0] > 0.0)  # lepton beam remnants are zero-energy photons
+    nu, vis = _final_masks(c)
     out = {
         "pdg": c.id[vis].astype(np.int32),
         "p4": c.p4[vis],

@@ -71,16 +71,14 @@ import time
 import numpy as np
 
 from darkscan.generate.events import TruthEvents
-from darkscan.generate.processes._pythia_events import (  # noqa: F401  (_final_state, _pack: re-exported for qqbar)
-    _final_state,
-    _pack,
+from darkscan.generate.processes._pythia_events import (
     final_states,
     pack_flat,
     pad,
     run_batches,
     tagged_final_states,
 )
-from darkscan.generate.processes._tau_decays import apply_spin_correlations, decay_descriptors  # noqa: F401
+from darkscan.generate.processes._tau_decays import apply_spin_correlations
 from darkscan.generate.registry import register_process
 from darkscan.physics.constants import BF_TAU_TO_MU_NU_NU, TAU_MASS
 
