@@ -21,7 +21,6 @@ from typing import Iterable, Mapping
 
 from darkscan.archive.tarfiles import TarEntry, write_tar
 from darkscan.config import sample_names, sample_config
-from darkscan.generate.sample import chunk_sizes
 from darkscan.seeds import seed_for
 
 log = logging.getLogger(__name__)
@@ -173,6 +172,8 @@ def _data_chunks(config: Mapping, channel: Mapping) -> int:
 
 def seeds(config: Mapping, channels: Mapping[str, Mapping]) -> dict:
     """The global seed and every derived generation seed (darkscan.seeds.seed_for), per channel and sample."""
+    from darkscan.generate.sample import chunk_sizes  # the generation stack (uproot) only when needed
+
     global_seed = int(config["seed"])
     out = {
         "global_seed": global_seed,

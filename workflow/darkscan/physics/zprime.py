@@ -22,7 +22,6 @@ and to g'^2 m^2 / (12 pi^2 M^2) for M >> m_mu.
 from __future__ import annotations
 
 import numpy as np
-from scipy import integrate
 
 from darkscan.physics.constants import MUON_MASS, TAU_MASS
 
@@ -85,6 +84,8 @@ def branching_fraction_invisible(mass: float | np.ndarray, *, scenario: str = "l
 
 
 def _g2_integral(mass: float, m_mu: float) -> float:
+    from scipy import integrate  # imported here: config checks load this module at every Snakemake start
+
     def integrand(z: float) -> float:
         return m_mu**2 * z * (1.0 - z) ** 2 / (m_mu**2 * (1.0 - z) ** 2 + mass**2 * z)
 
