@@ -37,11 +37,47 @@ def test_weighted_generators_oversample():
     assert data_chunk_events(xsec_fb=100.0, luminosity_fb=1.0, n_chunks=4, unweighted=False, oversample=2.0, rng=rng) == 50
 
 
-def test_injected_signal_component_scales_with_the_model_power(channel):
+def test_components_are_generated_like_their_samples(channel):
     from darkscan.generate.sample import data_component
 
     injected = {**channel, "data": {**channel["data"], "inject_signal": {"mass": 2.0, "coupling": 0.01}}}
-    assert data_component(injected, "tautau", 27.8e3) == ("tautau", 27.8e3)
-    # L_mu - L_tau Z': sigma ~ g'^2, MC generated at g' = 1
-    name, xsec = data_component(injected, "signal_m2p000", 34670.0)
-    assert name == "injected_signal" and xsec == pytest.approx(3.467)
+    assert data_component(injected, "tautau") == ("tautau", "tautau", channel["backgrounds"]["tautau"]["options"])
+    name, process, options = data_component(injected, "signal_m2p000")
+    assert (name, process) == ("injected_signal", channel["signal"]["process"])
+    assert options["mass"] == 2.0 and options["coupling"] == 0.01
+    with pytest.raises(ValueError, match="signal_m3p000.*not a pseudo-data component"):
+        data_component(injected, "signal_m3p000")
+
+
+def test_pilot_cross_section_of_the_injected_signal_scales_with_the_model_power(channel):
+    """L_mu - L_tau Z': sigma ~ g'^2; the same stream at g' = 1 and 0.01 differs by exactly 1e-4."""
+    from darkscan.generate.sample import data_component, pilot_xsec_fb
+
+    injected = {**channel, "data": {**channel["data"], "inject_signal": {"mass": 2.0, "coupling": 0.01}}}
+    _, process, options = data_component(injected, "signal_m2p000")
+    kwargs = dict(sqrt_s=10.58, seed=5, names=("zprime_invisible", "data", "injected_signal", 0), pilot_events=2000)
+    small = pilot_xsec_fb(process, options, **kwargs)
+    unit = pilot_xsec_fb(process, {**options, "coupling": 1.0}, **kwargs)
+    assert small == pytest.approx(1e-4 * unit, rel=1e-9)
+    # the MC sample's cross section at g' = 1, 2 GeV is ~35 pb (darkscan xsec belle2 mumu_zprime --mass 2)
+    assert 2.0e4 < unit < 5.0e4
+
+
+def test_data_chunk_is_normalised_by_its_own_events(channel, experiment, tmp_path):
+    """Weighted generator: the chunk's cross section is its events' weight sum, close to the pilot's."""
+    import awkward as ak
+    import uproot
+
+    from darkscan.generate.sample import produce_data_chunk
+
+    small = {**channel, "luminosity_fb": 0.2, "backgrounds": {"mumu_gamma": channel["backgrounds"]["mumu_gamma"]}}
+    kwargs = dict(channel=small, experiment=experiment, component="mumu_gamma", n_chunks=2, seed=3, pilot_events=20_000, chunk_events=50_000)
+    meta = produce_data_chunk(tmp_path / "a.root", chunk=0, **kwargs)
+    assert meta["xsec_fb"] == pytest.approx(meta["pilot_xsec_fb"], rel=0.02)
+    assert meta["events"] == pytest.approx(meta["expected"], abs=5 * meta["expected"] ** 0.5)
+    assert meta["generated_events"] == pytest.approx(2.0 * meta["pilot_xsec_fb"] * 0.1, abs=1)
+    again = produce_data_chunk(tmp_path / "b.root", chunk=0, **kwargs)
+    other = produce_data_chunk(tmp_path / "c.root", chunk=1, **kwargs)
+    assert again["events"] == meta["events"] and other["xsec_fb"] != meta["xsec_fb"]
+    first, repeat = (uproot.open(tmp_path / name)["events"].arrays() for name in ("a.root", "b.root"))
+    assert len(first) == meta["events"] and ak.array_equal(first, repeat)

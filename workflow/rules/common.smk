@@ -88,13 +88,16 @@ def generation_params(wildcards):
 
 
 def data_params(wildcards):
+    """Everything that determines the pseudo-data (the signal config only when a signal is injected)."""
     channel = channel_cfg(wildcards.channel)
     return {
         "data": channel["data"],
         "luminosity_fb": channel["luminosity_fb"],
         "backgrounds": channel["backgrounds"],
+        "signal": channel["signal"] if channel["data"].get("inject_signal") else None,
         "experiment": experiment_cfg(wildcards.channel),
         "seed": CONFIG["seed"],
+        "chunk_events": CONFIG["chunk_events"],
     }
 
 

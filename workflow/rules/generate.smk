@@ -24,9 +24,9 @@ rule generate_sample:
         "../scripts/generate_sample.py"
 
 
+# Pseudo-data chunks need no MC sample (a pilot run sizes them): on a cluster they run
+# alongside the MC generation.
 rule pseudo_data_chunk:
-    input:
-        mc="results/{channel}/samples/{component}.root",
     output:
         chunk=temp("results/{channel}/samples/data/{component}_{chunk}.root"),
     log:

@@ -92,21 +92,32 @@ def produce_sample(out_path: str | os.PathLike, *, channel: dict, experiment: di
     return metadata
 
 
-def data_component(channel: dict, component: str, mc_xsec_fb: float) -> tuple[str, float]:
-    """Name and cross section (fb) of one pseudo-data component.
+def data_component(channel: dict, component: str) -> tuple[str, str, dict]:
+    """Name, process and generator options of one pseudo-data component.
 
-    A background uses its MC sample's cross section. The MC sample at the mass of
-    ``data.inject_signal`` becomes ``injected_signal``, its cross section scaled from the
-    generated coupling to the injected one with the model's power (sigma ~ c^p).
+    A background is generated as its MC sample is. The signal sample at the mass of
+    ``data.inject_signal`` becomes ``injected_signal``, generated at the injected coupling.
     """
     inject = channel["data"].get("inject_signal")
-    if not inject or component != cfg.signal_sample_name(inject["mass"]):
-        return component, mc_xsec_fb
-    from darkscan.physics.models import get_model
+    if inject and component == cfg.signal_sample_name(inject["mass"]):
+        options = {**channel["signal"].get("options", {}), "mass": inject["mass"], "coupling": inject["coupling"]}
+        return "injected_signal", channel["signal"]["process"], options
+    if component not in channel["backgrounds"]:
+        raise ValueError(f"channel {channel['name']}: {component!r} is not a pseudo-data component; backgrounds: {sorted(channel['backgrounds'])}")
+    entry = channel["backgrounds"][component]
+    return component, entry["process"], entry.get("options", {})
 
-    power = get_model(channel["model"]).power
-    generated = channel["signal"].get("options", {}).get("coupling", 1.0)
-    return "injected_signal", mc_xsec_fb * (inject["coupling"] / generated) ** power
+
+def pilot_xsec_fb(process_name: str, options: dict, *, sqrt_s: float, seed: int, names: tuple, pilot_events: int) -> float:
+    """Cross section (fb) of a component's generated phase space from a pilot run on its own stream.
+
+    It only sizes a data chunk (how many events to generate); the chunk is normalised by its own
+    events, so the pseudo-data needs no MC sample (and runs alongside them on a cluster).
+    Unweighted generators give the cross section with every event: one event suffices.
+    """
+    n = 1 if get_process(process_name).unweighted else pilot_events
+    events = _generate_chunk(process_name, n, seed, (*names, "pilot"), sqrt_s=sqrt_s, options=options)
+    return float(events.weight.sum())
 
 
 def data_chunk_events(*, xsec_fb: float, luminosity_fb: float, n_chunks: int, unweighted: bool, oversample: float, rng: np.random.Generator) -> int:
@@ -130,18 +141,22 @@ def poisson_copies(weights_fb: np.ndarray, *, luminosity_fb: float, n_chunks: in
     return rng.poisson(weights_fb * luminosity_fb / n_chunks)
 
 
-def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment: dict, component: str, chunk: int, n_chunks: int, xsec_fb: float, seed: int, oversample: float = 2.0, chunk_events: int = 500_000, compression: str = "lz4") -> dict:
+def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment: dict, component: str, chunk: int, n_chunks: int, seed: int, oversample: float = 2.0, pilot_events: int = 20_000, chunk_events: int = 500_000, compression: str = "lz4") -> dict:
     """One chunk of the pseudo-data from one background (or the injected signal).
+
+    Independent of the MC samples: a pilot run sizes the chunk (:func:`pilot_xsec_fb`), the
+    chunk's own events give its normalisation.
 
     Args:
         out_path: output ROOT file.
         channel: validated channel config.
         experiment: validated experiment config.
-        component: background sample name, or ``injected_signal``.
+        component: background sample name, or the signal sample named by ``data.inject_signal``.
         chunk: chunk index (0-based) of ``n_chunks``.
-        xsec_fb: cross section of the component's generated phase space (from its MC sample).
+        n_chunks: chunks per component.
         seed: global seed.
         oversample: generated events per expected data event for weighted generators.
+        pilot_events: events of the pilot run of weighted generators.
         chunk_events: largest number of events generated at once.
         compression: ROOT compression.
 
@@ -149,18 +164,14 @@ def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment
         The chunk's metadata.
     """
     lumi = channel["luminosity_fb"]
-    if component == "injected_signal":
-        inject = channel["data"]["inject_signal"]
-        process_name = channel["signal"]["process"]
-        options = {**channel["signal"].get("options", {}), "mass": inject["mass"], "coupling": inject["coupling"]}
-    else:
-        process_name = channel["backgrounds"][component]["process"]
-        options = channel["backgrounds"][component].get("options", {})
+    component, process_name, options = data_component(channel, component)
     process = get_process(process_name)
     names = (channel["name"], "data", component, chunk)
-    rng = rng_for(seed, *names, "counts")
-    n_generate = data_chunk_events(xsec_fb=xsec_fb, luminosity_fb=lumi, n_chunks=n_chunks, unweighted=process.unweighted, oversample=oversample, rng=rng)
     sqrt_s = beams_of(experiment).sqrt_s
+    pilot_fb = pilot_xsec_fb(process_name, options, sqrt_s=sqrt_s, seed=seed, names=names, pilot_events=pilot_events)
+    rng = rng_for(seed, *names, "counts")
+    n_generate = data_chunk_events(xsec_fb=pilot_fb, luminosity_fb=lumi, n_chunks=n_chunks, unweighted=process.unweighted, oversample=oversample, rng=rng)
+    xsec_fb = pilot_fb if process.unweighted else 0.0
     written = 0
     with rootio.recreate(out_path, compression=compression) as out:
         # Generate in sub-chunks of at most chunk_events so that memory stays flat.
@@ -171,17 +182,20 @@ def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment
             if process.unweighted:
                 index = np.arange(len(events))
             else:
-                # weights of this sub-chunk sum to its share n / n_generate of sigma
-                weights = events.weight / events.weight.sum() * xsec_fb * (n / n_generate)
+                # each sub-chunk's weights estimate sigma; its share of the chunk is n / n_generate
+                weights = events.weight * (n / n_generate)
+                xsec_fb += float(weights.sum())
                 index = np.repeat(np.arange(len(events)), poisson_copies(weights, luminosity_fb=lumi, n_chunks=n_chunks, rng=rng))
             if len(index):
                 picked = events.take(index)
                 ones = TruthEvents(picked.pdg, picked.p4, picked.invisible, np.ones(len(picked)))
                 _write_chunk(out, ones, experiment, seed, sub_names, first=(written == 0))
                 written += len(index)
-        metadata = {"channel": channel["name"], "sample": "data", "component": component, "chunk": chunk, "n_chunks": n_chunks, "is_data": True, "luminosity_fb": lumi, "xsec_fb": xsec_fb, "expected": xsec_fb * lumi / n_chunks, "events": written, "generated_events": n_generate, "seed": seed_for(seed, *names), "generator": process.generator_name, "experiment": experiment["name"], "sqrt_s": sqrt_s, "versions": rootio.package_versions()}
+        metadata = {"channel": channel["name"], "sample": "data", "component": component, "chunk": chunk, "n_chunks": n_chunks, "is_data": True, "luminosity_fb": lumi, "xsec_fb": xsec_fb, "pilot_xsec_fb": pilot_fb, "expected": xsec_fb * lumi / n_chunks, "events": written, "generated_events": n_generate, "seed": seed_for(seed, *names), "generator": process.generator_name, "experiment": experiment["name"], "sqrt_s": sqrt_s, "versions": rootio.package_versions()}
         rootio.write_metadata(out, metadata)
-    log.info("data/%s chunk %d: %d events (expected %.1f) from %d generated", component, chunk, written, metadata["expected"], n_generate)
+    if pilot_fb <= 0.0:
+        log.warning("data/%s chunk %d: the pilot run of %d events found no cross section; raise data.pilot_events", component, chunk, pilot_events)
+    log.info("data/%s chunk %d: %d events (expected %.1f) from %d generated; sigma = %.4g fb (pilot %.4g fb)", component, chunk, written, metadata["expected"], n_generate, xsec_fb, pilot_fb)
     return metadata
 
 
