@@ -1,11 +1,40 @@
-"""Fixtures shared by the workflow tests."""
+"""Fixtures shared by the workflow tests.
+
+The single-core tiny build (``built_single_core``) starts in the background as soon as the tests
+are collected, so that it runs on the second core while the single-threaded unit tests run.
+"""
 
 from __future__ import annotations
 
 import pathlib
+import shutil
+import tempfile
 
 import pytest
-from workflow_helpers import TINY, copy_repo, run_snakemake
+import yaml
+from workflow_helpers import ROOT, TINY, BackgroundBuild, copy_repo, run_snakemake
+
+SINGLE_CORE_TEST = "test_bit_identical_with_one_and_two_cores"
+_background: dict[str, BackgroundBuild] = {}
+
+
+def _start_single_core_build() -> BackgroundBuild:
+    repo = copy_repo(pathlib.Path(tempfile.mkdtemp(prefix="darkscan-one-core-")) / "repo")
+    return BackgroundBuild(repo, "--cores", "1", "--configfile", str(TINY))
+
+
+def pytest_collection_finish(session):
+    if session.config.option.collectonly or "single_core" in _background:
+        return
+    if any(item.name == SINGLE_CORE_TEST for item in session.items):
+        _background["single_core"] = _start_single_core_build()
+
+
+def pytest_sessionfinish(session):
+    build = _background.pop("single_core", None)
+    if build is not None:
+        build.stop()
+        shutil.rmtree(build.repo.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -13,4 +42,32 @@ def built(tmp_path_factory) -> pathlib.Path:
     """The tiny config built locally with two cores."""
     repo = copy_repo(tmp_path_factory.mktemp("two") / "repo")
     run_snakemake(repo, "--cores", "2", "--configfile", str(TINY))
+    return repo
+
+
+@pytest.fixture(scope="session")
+def built_single_core() -> pathlib.Path:
+    """The tiny config built with one core (started in the background at collection)."""
+    if "single_core" not in _background:
+        _background["single_core"] = _start_single_core_build()
+    return _background["single_core"].wait()
+
+
+@pytest.fixture(scope="session")
+def built_alp_and_dark_higgs(tmp_path_factory) -> pathlib.Path:
+    """alp_gammagamma and dark_higgsstrahlung on their tiny overlays, in one two-core build.
+
+    One Snakemake run for both channels keeps both cores busy through each channel's serial
+    tail (scan, look-elsewhere, plots); every other channel of config.yaml is disabled.
+    """
+    alp = yaml.safe_load((ROOT / "tests" / "configs" / "tiny_alp.yaml").read_text())
+    dark_higgs = yaml.safe_load((ROOT / "tests" / "configs" / "tiny_dark_higgs.yaml").read_text())
+    channels = {name: {"enabled": False} for name in yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["channels"]}
+    channels["alp_gammagamma"] = alp["channels"]["alp_gammagamma"]
+    channels["dark_higgsstrahlung"] = dark_higgs["channels"]["dark_higgsstrahlung"]
+    overlay = {**alp, **dark_higgs, "channels": channels}
+    tmp = tmp_path_factory.mktemp("alp_dark_higgs")
+    (tmp / "overlay.yaml").write_text(yaml.safe_dump(overlay))
+    repo = copy_repo(tmp / "repo")
+    run_snakemake(repo, "alp_gammagamma", "dark_higgsstrahlung", "--cores", "2", "--configfile", str(tmp / "overlay.yaml"))
     return repo

@@ -2,15 +2,11 @@
 
 import pandas as pd
 import pytest
-from workflow_helpers import ROOT, copy_repo, run_snakemake
-
-TINY_ALP = ROOT / "tests" / "configs" / "tiny_alp.yaml"
 
 
 @pytest.mark.workflow
-def test_alp_gammagamma_tiny(tmp_path):
-    repo = copy_repo(tmp_path / "repo")
-    run_snakemake(repo, "alp_gammagamma", "--cores", "2", "--configfile", str(TINY_ALP))
+def test_alp_gammagamma_tiny(built_alp_and_dark_higgs):
+    repo = built_alp_and_dark_higgs
     results = repo / "results" / "alp_gammagamma"
     limits = pd.read_csv(results / "limits.csv")
     assert len(limits) >= 3 and (limits["status"] != "failed").all()

@@ -5,24 +5,12 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-from workflow_helpers import ROOT, copy_repo, run_snakemake
-
-OVERLAY = ROOT / "tests" / "configs" / "tiny_dark_higgs.yaml"
 
 
 @pytest.mark.workflow
-def test_dark_higgsstrahlung_tiny(tmp_path):
-    repo = copy_repo(tmp_path / "repo")
-    overlay = yaml.safe_load(OVERLAY.read_text())
-    # only this channel, whatever else config.yaml enables
-    for name in yaml.safe_load((repo / "config/config.yaml").read_text())["channels"]:
-        if name != "dark_higgsstrahlung":
-            overlay["channels"].setdefault(name, {})["enabled"] = False
-    path = tmp_path / "overlay.yaml"
-    path.write_text(yaml.safe_dump(overlay))
-    run_snakemake(repo, "dark_higgsstrahlung", "--cores", "2", "--configfile", str(path))
-
+def test_dark_higgsstrahlung_tiny(built_alp_and_dark_higgs):
+    """tests/configs/tiny_dark_higgs.yaml, built together with the ALP channel (conftest.py)."""
+    repo = built_alp_and_dark_higgs
     results = repo / "results" / "dark_higgsstrahlung"
     limits = pd.read_csv(results / "limits.csv")
     contract = ["mass", "mass2", "status", "xsec_obs", "xsec_exp_m2", "xsec_exp_m1", "xsec_exp", "xsec_exp_p1", "xsec_exp_p2", "coupling_obs", "coupling_exp", "p0_local", "z_local"]

@@ -1,14 +1,14 @@
 """The whole DAG on the tiny overlay config: outputs, determinism, incremental reruns, errors.
 
-The tiny run takes about half a minute on 2 cores; the module runs it once with --cores 2
-and once with --cores 1 (in separate copies of the repository) and compares the results.
+The tiny run takes about a minute on 2 cores; the session builds it once with --cores 2 and once
+with --cores 1 (in separate copies of the repository, the latter in the background from the start
+of the session, see conftest.py) and compares the results.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import pathlib
 import subprocess
 import sys
 
@@ -17,16 +17,9 @@ import pyhf
 import pytest
 import yaml
 
-from workflow_helpers import ROOT, TINY, copy_repo, run_snakemake as run
+from workflow_helpers import ROOT, TINY, run_snakemake as run
 
 pytestmark = pytest.mark.workflow
-
-
-@pytest.fixture(scope="module")
-def built_single_core(tmp_path_factory) -> pathlib.Path:
-    repo = copy_repo(tmp_path_factory.mktemp("one") / "repo")
-    run(repo, "--cores", "1", "--configfile", str(TINY))
-    return repo
 
 
 def test_outputs_exist_and_limits_are_sane(built):

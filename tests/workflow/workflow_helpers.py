@@ -27,3 +27,28 @@ def run_snakemake(repo: pathlib.Path, *args: str, check: bool = True) -> subproc
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
     return result
+
+
+class BackgroundBuild:
+    """A Snakemake build running in the background while other tests use the other core.
+
+    Started by tests/workflow/conftest.py when the collected tests need it; :meth:`wait` returns
+    the repository once the build succeeded (or fails the test with the end of its log).
+    """
+
+    def __init__(self, repo: pathlib.Path, *args: str) -> None:
+        self.repo, self.args = repo, args
+        self.log = repo.parent / "snakemake.log"
+        with self.log.open("w") as stream:
+            env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+            self.process = subprocess.Popen([*SNAKEMAKE, *args], cwd=repo, stdout=stream, stderr=subprocess.STDOUT, env=env)
+
+    def wait(self) -> pathlib.Path:
+        if self.process.wait() != 0:
+            raise AssertionError(f"snakemake {' '.join(self.args)} failed:\n{self.log.read_text()[-6000:]}")
+        return self.repo
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
