@@ -1,3 +1,5 @@
+# Seconds-long (at most 18 s per channel in the full default rebuild, benchmarks/RESULTS.md):
+# like the plots it runs on the submit host, not as a cluster job.
 rule validation_notebook:
     input:
         selected=lambda w: expand("results/{channel}/selected/{sample}.root", channel=w.channel, sample=all_samples(w.channel)),
@@ -11,6 +13,7 @@ rule validation_notebook:
         "logs/{channel}/validation.log",
     params:
         results=lambda w: f"results/{w.channel}",
+    localrule: True
     resources:
         mem_mb=3000,
         runtime=10,
