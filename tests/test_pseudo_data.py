@@ -41,7 +41,8 @@ def test_components_are_generated_like_their_samples(channel):
     from darkscan.generate.sample import data_component
 
     injected = {**channel, "data": {**channel["data"], "inject_signal": {"mass": 2.0, "coupling": 0.01}}}
-    assert data_component(injected, "tautau") == ("tautau", "tautau", channel["backgrounds"]["tautau"]["options"])
+    tautau = channel["backgrounds"]["tautau"]
+    assert data_component(injected, "tautau") == ("tautau", tautau["process"], tautau.get("options", {}))
     name, process, options = data_component(injected, "signal_m2p000")
     assert (name, process) == ("injected_signal", channel["signal"]["process"])
     assert options["mass"] == 2.0 and options["coupling"] == 0.01
