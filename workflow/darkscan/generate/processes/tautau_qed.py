@@ -46,6 +46,7 @@ NB_TO_FB = 1.0e6
 #: photons softer than this (GeV) are not written (their energy is below every detector threshold)
 _SOFT_PHOTON = 1.0e-4
 _GRID = 200_001
+_BLOCK = 100_000
 
 
 def isr_beta(sqrt_s: float) -> float:
@@ -136,6 +137,25 @@ def production(rng: np.random.Generator, n: int, *, sqrt_s: float) -> tuple[np.n
     return photon, taus
 
 
+def _final_state(rng: np.random.Generator, n: int, *, sqrt_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """pdg (n, 3), p4 (n, 3, 4) of mu-, mu+, ISR photon and the neutrino sum (n, 4) of n events."""
+    photon, taus = production(rng, n, sqrt_s=sqrt_s)
+    p4 = np.zeros((n, 3, 4))
+    p4[:, 0] = 0.5 * taus[:, 0]  # placeholders: apply_spin_correlations writes the muons
+    p4[:, 1] = 0.5 * taus[:, 1]
+    p4[:, 2] = photon
+    tags = np.tile(np.array([1, 2, 0]), (n, 1))
+    invisible = np.zeros((n, 3, 4))
+    kind = np.ones((n, 2), dtype=np.int64)
+    m_lep = np.full((n, 2), MUON_MASS)
+    apply_spin_correlations(p4, tags, invisible, taus, (kind, p4[:, :2].copy(), np.zeros((n, 2, 4)), m_lep), rng, sqrt_s=sqrt_s)
+    pdg = np.tile(np.array([PDG_MUON, -PDG_MUON, PDG_PHOTON], dtype=np.int32), (n, 1))
+    soft = photon[:, 0] < _SOFT_PHOTON
+    pdg[soft, 2] = 0
+    p4[soft, 2] = 0.0
+    return pdg, p4, invisible.sum(axis=1)
+
+
 @register_process(
     "tautau_qed",
     description="e+e- -> tau+ tau- (gamma) -> mu+ mu- 4 nu, built in: QED Born, ISR structure function, V-A decays with spin correlations",
@@ -161,21 +181,10 @@ def generate(n_events: int, rng: np.random.Generator, *, sqrt_s: float, xsec_nb:
         raise ValueError(f"tautau_qed: sqrt_s = {sqrt_s} GeV is below the tau-pair threshold ({2 * TAU_MASS:.4f} GeV)")
     if xsec_nb <= 0:
         raise ValueError(f"tautau_qed: xsec_nb must be positive, got {xsec_nb}")
-    photon, taus = production(rng, n_events, sqrt_s=sqrt_s)
-    p4 = np.zeros((n_events, 3, 4))
-    p4[:, 0] = 0.5 * taus[:, 0]  # placeholders: apply_spin_correlations writes the muons
-    p4[:, 1] = 0.5 * taus[:, 1]
-    p4[:, 2] = photon
-    tags = np.tile(np.array([1, 2, 0]), (n_events, 1))
-    invisible = np.zeros((n_events, 3, 4))
-    kind = np.ones((n_events, 2), dtype=np.int64)
-    m_lep = np.full((n_events, 2), MUON_MASS)
-    if n_events:
-        apply_spin_correlations(p4, tags, invisible, taus, (kind, p4[:, :2].copy(), np.zeros((n_events, 2, 4)), m_lep), rng, sqrt_s=sqrt_s)
-    pdg = np.tile(np.array([PDG_MUON, -PDG_MUON, PDG_PHOTON], dtype=np.int32), (n_events, 1))
-    soft = photon[:, 0] < _SOFT_PHOTON
-    pdg[soft, 2] = 0
-    p4[soft, 2] = 0.0
+    if n_events == 0:
+        return TruthEvents(np.zeros((0, 3), np.int32), np.zeros((0, 3, 4)), np.zeros((0, 4)), np.zeros(0))
+    # blocks of _BLOCK events keep the memory of the spin-correlation step flat
+    blocks = [_final_state(rng, min(_BLOCK, n_events - start), sqrt_s=sqrt_s) for start in range(0, n_events, _BLOCK)]
+    pdg, p4, invisible = (np.concatenate(column) for column in zip(*blocks))
     sigma_fb = xsec_nb * NB_TO_FB * BF_TAU_TO_MU_NU_NU**2
-    weight = np.full(n_events, sigma_fb / n_events) if n_events else np.zeros(0)
-    return TruthEvents(pdg=pdg, p4=p4, invisible=invisible.sum(axis=1), weight=weight)
+    return TruthEvents(pdg=pdg, p4=p4, invisible=invisible, weight=np.full(n_events, sigma_fb / n_events))
