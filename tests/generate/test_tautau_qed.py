@@ -61,6 +61,23 @@ def test_born_angular_distribution():
         assert (c**2).mean() == pytest.approx(expected, abs=4 * (c**2).std() / 632)
 
 
+def test_fsr_rate_follows_the_soft_photon_factor():
+    """P(omega > 0.5 GeV) at M = 10 GeV: A(b) * integral of (1 - y + y^2/2) d(omega)/omega, by quadrature."""
+    mass = 10.0
+    beta = math.sqrt(1.0 - 4.0 * TAU_MASS**2 / mass**2)
+    omega_max = (mass**2 - (2.0 * TAU_MASS + 1e-3) ** 2) / (2.0 * mass)
+    factor = integrate.quad(lambda w: (1.0 - 2.0 * w / mass + 2.0 * (w / mass) ** 2) / w, 0.5, omega_max)[0]
+    expected = float(tautau_qed.fsr_probability_density(np.array([beta]))[0]) * factor
+    n = 400_000
+    k = np.tile([0.0, 0.0, 1.0], (n, 1))
+    photon, taus = tautau_qed.final_state_radiation(np.random.default_rng(7), np.full(n, mass), k)
+    assert (photon[:, 0] > 0.5).mean() == pytest.approx(expected, abs=4 * math.sqrt(expected / n))
+    assert 0.01 < expected < 0.05
+    # the taus recoil: energy and momentum conserved in the pair frame, both on shell
+    assert np.allclose(photon + taus.sum(axis=1), [mass, 0.0, 0.0, 0.0], atol=1e-9)
+    assert np.allclose(taus[..., 0] ** 2 - (taus[..., 1:] ** 2).sum(-1), TAU_MASS**2, atol=1e-8)
+
+
 def test_events_conserve_momentum_are_normalised_and_reproducible():
     process = get_process("tautau_qed")
     events = process.generate(20_000, np.random.default_rng(4), sqrt_s=SQRT_S)

@@ -13,13 +13,14 @@ muons (pseudo-data at full luminosity: ~12 M tau pairs in 424 fb^-1). Per event:
    with b the beam velocity, its azimuth is uniform.
 2. **Tau pair** in its rest frame: the massive Born distribution
    ``1 + cos^2(theta) + (1 - beta_tau^2) sin^2(theta)`` (one-photon exchange; Z exchange
-   changes it by < 1% at 10.58 GeV) about the beam axis, boosted against the photon.
+   changes it by < 1% at 10.58 GeV) about the beam axis, boosted against the photon; at most one
+   FSR photon off the taus at O(alpha) (:func:`final_state_radiation`, ~10% of events above 1 MeV).
 3. **Decays** tau -> mu nu nu with the V-A (Michel) muon spectrum and the tau-pair spin
    correlations, by the same accept-reject as Pythia's ``spin_correlations="reweight"``
    (:func:`darkscan.generate.processes._tau_decays.apply_spin_correlations`).
 
-Not included: several ISR photons (their sum is the one photon here), FSR off the taus and
-radiative tau decays. ``tests/generate/test_tautau_qed.py`` compares the muon, dimuon, recoil and
+Not included: several ISR (FSR) photons (their sum is the one photon here) and radiative tau
+decays. ``tests/generate/test_tautau_qed.py`` compares the muon, dimuon, recoil and
 photon spectra with the Pythia process. The normalisation is the Physics Book cross section times
 BF(tau -> mu nu nu)^2, as for the Pythia process; the events carry equal weights.
 """
@@ -47,6 +48,8 @@ NB_TO_FB = 1.0e6
 _SOFT_PHOTON = 1.0e-4
 _GRID = 200_001
 _BLOCK = 100_000
+#: lowest FSR photon energy generated (GeV, tau-pair rest frame)
+_FSR_MIN = 1.0e-3
 
 
 def isr_beta(sqrt_s: float) -> float:
@@ -81,17 +84,31 @@ def sample_isr_fraction(rng: np.random.Generator, n: int, *, sqrt_s: float, x_ma
     return np.interp(rng.random(n), cdf, x)
 
 
-def sample_isr_cos(rng: np.random.Generator, n: int, *, beam_beta: float) -> np.ndarray:
-    """Photon cos(theta) from sin^2 / (1 - b^2 cos^2)^2: proposal 1 / (1 - b^2 cos^2), then accept (1 - c^2) / (1 - b^2 c^2)."""
-    out = np.empty(n)
-    todo = np.arange(n)
-    u_max = math.atanh(beam_beta)
+def sample_eikonal_cos(rng: np.random.Generator, velocity: np.ndarray) -> np.ndarray:
+    """cos(theta) of a soft photon radiated by two opposite charges with velocity b (per event):
+    sin^2 / (1 - b^2 cos^2)^2; proposal 1 / (1 - b^2 cos^2), then accept (1 - c^2) / (1 - b^2 c^2)."""
+    velocity = np.asarray(velocity, float)
+    out = np.empty(len(velocity))
+    todo = np.arange(len(velocity))
     while len(todo):
-        c = np.tanh(rng.uniform(-u_max, u_max, len(todo))) / beam_beta
-        keep = rng.random(len(todo)) * (1.0 - beam_beta**2 * c * c) < 1.0 - c * c
+        b = velocity[todo]
+        c = np.tanh(rng.uniform(-1.0, 1.0, len(todo)) * np.arctanh(b)) / b
+        keep = rng.random(len(todo)) * (1.0 - b * b * c * c) < 1.0 - c * c
         out[todo[keep]] = c[keep]
         todo = todo[~keep]
     return out
+
+
+def sample_isr_cos(rng: np.random.Generator, n: int, *, beam_beta: float) -> np.ndarray:
+    """ISR photon cos(theta) about the beams (:func:`sample_eikonal_cos` with the beam velocity)."""
+    return sample_eikonal_cos(rng, np.full(n, beam_beta))
+
+
+def fsr_probability_density(velocity: np.ndarray) -> np.ndarray:
+    """A(b) in dN = A (1 - y + y^2 / 2) d(omega) / omega for photons off a tau pair with velocity b in
+    its rest frame: (alpha / pi) [(1 + b^2) / b ln((1 + b) / (1 - b)) - 2] (soft-photon factor)."""
+    b = np.asarray(velocity, float)
+    return ALPHA_EM / math.pi * ((1.0 + b * b) / b * np.log((1.0 + b) / (1.0 - b)) - 2.0)
 
 
 def sample_born_cos(rng: np.random.Generator, beta: np.ndarray) -> np.ndarray:
@@ -112,8 +129,63 @@ def _directions(cos: np.ndarray, phi: np.ndarray) -> np.ndarray:
     return np.stack([sin * np.cos(phi), sin * np.sin(phi), cos], axis=1)
 
 
-def production(rng: np.random.Generator, n: int, *, sqrt_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """ISR photons (n, 4) and tau-, tau+ (n, 2, 4) in the CM frame (e- along +z)."""
+def _rotate_to(axis: np.ndarray, cos: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """Unit vectors at polar angle acos(cos) and azimuth phi about the unit vectors ``axis`` (n, 3)."""
+    helper = np.where(np.abs(axis[:, 2:3]) < 0.9, [[0.0, 0.0, 1.0]], [[1.0, 0.0, 0.0]])
+    e1 = np.cross(axis, helper)
+    e1 /= np.linalg.norm(e1, axis=1)[:, None]
+    e2 = np.cross(axis, e1)
+    sin = np.sqrt(np.maximum(1.0 - cos * cos, 0.0))
+    return cos[:, None] * axis + (sin * np.cos(phi))[:, None] * e1 + (sin * np.sin(phi))[:, None] * e2
+
+
+def _tau_pair(mass: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """tau- along k and tau+ opposite, (n, 2, 4), in the rest frame of a pair of mass ``mass``."""
+    p = 0.5 * np.sqrt(np.maximum(mass**2 - 4.0 * TAU_MASS**2, 0.0))
+    rest = np.zeros((len(mass), 2, 4))
+    rest[:, :, 0] = 0.5 * mass[:, None]
+    rest[:, 0, 1:] = p[:, None] * k
+    rest[:, 1, 1:] = -p[:, None] * k
+    return rest
+
+
+def final_state_radiation(rng: np.random.Generator, mass: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """At most one photon off the taus, in the tau-pair rest frame, and the taus recoiling against it.
+
+    Photon energies follow A(b) (1 - y + y^2 / 2) d(omega) / omega (y = 2 omega / M, the
+    soft-photon factor times the collinear splitting function), from 1 MeV to the kinematic limit,
+    at O(alpha) (emission probability ~10% at 10.58 GeV); directions follow the eikonal pattern
+    about the taus. The recoiling taus keep their directions in their new rest frame.
+
+    Returns:
+        photon (n, 4) (zeros without emission) and tau-, tau+ (n, 2, 4), in the pair rest frame.
+    """
+    n = len(mass)
+    beta = np.sqrt(np.clip(1.0 - 4.0 * TAU_MASS**2 / mass**2, 1e-12, 1.0 - 1e-15))
+    omega_max = (mass**2 - (2.0 * TAU_MASS + 1e-3) ** 2) / (2.0 * mass)
+    log_range = np.log(np.maximum(omega_max, _FSR_MIN) / _FSR_MIN)
+    omega = _FSR_MIN * np.exp(rng.random(n) * log_range)
+    y = 2.0 * omega / mass
+    emit = (rng.random(n) < np.minimum(fsr_probability_density(beta) * log_range, 1.0)) & (rng.random(n) < 1.0 - y + 0.5 * y * y)
+    photon = np.zeros((n, 4))
+    taus = _tau_pair(mass, k)
+    idx = np.flatnonzero(emit)
+    if len(idx):
+        direction = _rotate_to(k[idx], sample_eikonal_cos(rng, beta[idx]), rng.uniform(0.0, 2.0 * np.pi, len(idx)))
+        photon[idx, 0] = omega[idx]
+        photon[idx, 1:] = omega[idx, None] * direction
+        recoil = np.zeros((len(idx), 4))
+        recoil[:, 0] = mass[idx] - omega[idx]
+        recoil[:, 1:] = -photon[idx, 1:]
+        new_mass = np.sqrt(mass[idx] ** 2 - 2.0 * mass[idx] * omega[idx])
+        back = tau_spin.inverse_boost(tau_spin.boost_to_rest(recoil))
+        rest = _tau_pair(new_mass, k[idx])
+        taus[idx] = np.stack([tau_spin.apply(back, rest[:, 0]), tau_spin.apply(back, rest[:, 1])], axis=1)
+    return photon, taus
+
+
+def production(rng: np.random.Generator, n: int, *, sqrt_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ISR photons (n, 4), FSR photons (n, 4; zeros without one) and tau-, tau+ (n, 2, 4), CM frame (e- along +z)."""
     x_max = 1.0 - (2.0 * TAU_MASS + 1e-3) ** 2 / sqrt_s**2
     x = sample_isr_fraction(rng, n, sqrt_s=sqrt_s, x_max=x_max)
     e_gamma = 0.5 * sqrt_s * x
@@ -127,32 +199,29 @@ def production(rng: np.random.Generator, n: int, *, sqrt_s: float) -> tuple[np.n
     mass = np.sqrt(sqrt_s**2 * (1.0 - x))
     beta = np.sqrt(np.clip(1.0 - 4.0 * TAU_MASS**2 / mass**2, 0.0, 1.0))
     k = _directions(sample_born_cos(rng, beta), rng.uniform(0.0, 2.0 * np.pi, n))
-    p = 0.5 * mass * beta
-    rest = np.zeros((n, 2, 4))
-    rest[:, :, 0] = 0.5 * mass[:, None]
-    rest[:, 0, 1:] = p[:, None] * k
-    rest[:, 1, 1:] = -p[:, None] * k
+    fsr, rest = final_state_radiation(rng, mass, k)
     to_cm = tau_spin.inverse_boost(tau_spin.boost_to_rest(pair))
     taus = np.stack([tau_spin.apply(to_cm, rest[:, 0]), tau_spin.apply(to_cm, rest[:, 1])], axis=1)
-    return photon, taus
+    return photon, tau_spin.apply(to_cm, fsr), taus
 
 
 def _final_state(rng: np.random.Generator, n: int, *, sqrt_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """pdg (n, 3), p4 (n, 3, 4) of mu-, mu+, ISR photon and the neutrino sum (n, 4) of n events."""
-    photon, taus = production(rng, n, sqrt_s=sqrt_s)
-    p4 = np.zeros((n, 3, 4))
+    """pdg (n, 4), p4 (n, 4, 4) of mu-, mu+, ISR photon, FSR photon and the neutrino sum (n, 4) of n events."""
+    isr, fsr, taus = production(rng, n, sqrt_s=sqrt_s)
+    p4 = np.zeros((n, 4, 4))
     p4[:, 0] = 0.5 * taus[:, 0]  # placeholders: apply_spin_correlations writes the muons
     p4[:, 1] = 0.5 * taus[:, 1]
-    p4[:, 2] = photon
-    tags = np.tile(np.array([1, 2, 0]), (n, 1))
+    p4[:, 2] = isr
+    p4[:, 3] = fsr
+    tags = np.tile(np.array([1, 2, 0, 0]), (n, 1))
     invisible = np.zeros((n, 3, 4))
     kind = np.ones((n, 2), dtype=np.int64)
     m_lep = np.full((n, 2), MUON_MASS)
     apply_spin_correlations(p4, tags, invisible, taus, (kind, p4[:, :2].copy(), np.zeros((n, 2, 4)), m_lep), rng, sqrt_s=sqrt_s)
-    pdg = np.tile(np.array([PDG_MUON, -PDG_MUON, PDG_PHOTON], dtype=np.int32), (n, 1))
-    soft = photon[:, 0] < _SOFT_PHOTON
-    pdg[soft, 2] = 0
-    p4[soft, 2] = 0.0
+    pdg = np.tile(np.array([PDG_MUON, -PDG_MUON, PDG_PHOTON, PDG_PHOTON], dtype=np.int32), (n, 1))
+    soft = p4[:, 2:, 0] < _SOFT_PHOTON
+    pdg[:, 2:][soft] = 0
+    p4[:, 2:][soft] = 0.0
     return pdg, p4, invisible.sum(axis=1)
 
 
@@ -172,7 +241,7 @@ def generate(n_events: int, rng: np.random.Generator, *, sqrt_s: float, xsec_nb:
             II Physics Book value at 10.58 GeV; pass the right value at other energies).
 
     Returns:
-        Equal-weight events (mu-, mu+, ISR photon; the photon is padding below 0.1 MeV) whose
+        Equal-weight events (mu-, mu+, ISR photon, FSR photon; photons below 0.1 MeV are padding) whose
         weights sum to xsec_nb x BF(tau -> mu nu nu)^2 in fb; the four neutrinos in ``invisible``.
     """
     if n_events < 0:
@@ -182,7 +251,7 @@ def generate(n_events: int, rng: np.random.Generator, *, sqrt_s: float, xsec_nb:
     if xsec_nb <= 0:
         raise ValueError(f"tautau_qed: xsec_nb must be positive, got {xsec_nb}")
     if n_events == 0:
-        return TruthEvents(np.zeros((0, 3), np.int32), np.zeros((0, 3, 4)), np.zeros((0, 4)), np.zeros(0))
+        return TruthEvents(np.zeros((0, 4), np.int32), np.zeros((0, 4, 4)), np.zeros((0, 4)), np.zeros(0))
     # blocks of _BLOCK events keep the memory of the spin-correlation step flat
     blocks = [_final_state(rng, min(_BLOCK, n_events - start), sqrt_s=sqrt_s) for start in range(0, n_events, _BLOCK)]
     pdg, p4, invisible = (np.concatenate(column) for column in zip(*blocks))
