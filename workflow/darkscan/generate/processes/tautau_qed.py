@@ -28,22 +28,17 @@ BF(tau -> mu nu nu)^2, as for the Pythia process; the events carry equal weights
 from __future__ import annotations
 
 import functools
-import logging
 import math
 
 import numpy as np
 
 from darkscan.generate.events import PDG_MUON, PDG_PHOTON, TruthEvents
 from darkscan.generate.processes._tau_decays import apply_spin_correlations
+from darkscan.generate.processes.tautau import NB_TO_FB, XSEC_TAUTAU_NB  # the Pythia process's normalisation
 from darkscan.generate.registry import register_process
 from darkscan.physics import tau_spin
 from darkscan.physics.constants import ALPHA_EM, BF_TAU_TO_MU_NU_NU, ELECTRON_MASS, MUON_MASS, TAU_MASS
 
-log = logging.getLogger(__name__)
-
-#: Physics Book sigma(e+e- -> tau+ tau-) at 10.58 GeV in nb (the Pythia process uses the same).
-XSEC_TAUTAU_NB = 0.919
-NB_TO_FB = 1.0e6
 #: photons softer than this (GeV) are not written (their energy is below every detector threshold)
 _SOFT_PHOTON = 1.0e-4
 _GRID = 200_001
