@@ -1,9 +1,11 @@
 """Pseudo-data: Poisson counts whatever the chunking, unweighted and weighted generators alike."""
 
+import awkward as ak
 import numpy as np
 import pytest
+import uproot
 
-from darkscan.generate.sample import chunk_sizes, data_chunk_events, poisson_copies
+from darkscan.generate.sample import chunk_sizes, data_chunk_events, data_component, pilot_xsec_fb, poisson_copies, produce_data_chunk
 
 
 def test_chunk_sizes_cover_all_events():
@@ -38,8 +40,6 @@ def test_weighted_generators_oversample():
 
 
 def test_components_are_generated_like_their_samples(channel):
-    from darkscan.generate.sample import data_component
-
     injected = {**channel, "data": {**channel["data"], "inject_signal": {"mass": 2.0, "coupling": 0.01}}}
     tautau = channel["backgrounds"]["tautau"]
     assert data_component(injected, "tautau") == ("tautau", tautau["process"], tautau.get("options", {}))
@@ -52,8 +52,6 @@ def test_components_are_generated_like_their_samples(channel):
 
 def test_pilot_cross_section_of_the_injected_signal_scales_with_the_model_power(channel):
     """L_mu - L_tau Z': sigma ~ g'^2; the same stream at g' = 1 and 0.01 differs by exactly 1e-4."""
-    from darkscan.generate.sample import data_component, pilot_xsec_fb
-
     injected = {**channel, "data": {**channel["data"], "inject_signal": {"mass": 2.0, "coupling": 0.01}}}
     _, process, options = data_component(injected, "signal_m2p000")
     kwargs = dict(sqrt_s=10.58, seed=5, names=("zprime_invisible", "data", "injected_signal", 0), pilot_events=2000)
@@ -66,11 +64,6 @@ def test_pilot_cross_section_of_the_injected_signal_scales_with_the_model_power(
 
 def test_data_chunk_is_normalised_by_its_own_events(channel, experiment, tmp_path):
     """Weighted generator: the chunk's cross section is its events' weight sum, close to the pilot's."""
-    import awkward as ak
-    import uproot
-
-    from darkscan.generate.sample import produce_data_chunk
-
     small = {**channel, "luminosity_fb": 0.2, "backgrounds": {"mumu_gamma": channel["backgrounds"]["mumu_gamma"]}}
     kwargs = dict(channel=small, experiment=experiment, component="mumu_gamma", n_chunks=2, seed=3, pilot_events=20_000, chunk_events=50_000)
     meta = produce_data_chunk(tmp_path / "a.root", chunk=0, **kwargs)

@@ -36,7 +36,7 @@ from darkscan.generate.events import PDG_MUON, PDG_PHOTON, TruthEvents
 from darkscan.generate.processes._tau_decays import apply_spin_correlations
 from darkscan.generate.processes.tautau import NB_TO_FB, XSEC_TAUTAU_NB  # the Pythia process's normalisation
 from darkscan.generate.registry import register_process
-from darkscan.physics import tau_spin
+from darkscan.physics.kinematics import boost, direction, orthonormal_frame
 from darkscan.physics.constants import ALPHA_EM, BF_TAU_TO_MU_NU_NU, ELECTRON_MASS, MUON_MASS, TAU_MASS
 
 #: photons softer than this (GeV) are not written (their energy is below every detector threshold)
@@ -45,6 +45,8 @@ _GRID = 200_001
 _BLOCK = 100_000
 #: lowest FSR photon energy generated (GeV, tau-pair rest frame)
 _FSR_MIN = 1.0e-3
+#: lowest tau-pair mass generated (GeV), as for the Pythia process
+_PAIR_MASS_MIN = 2.0 * TAU_MASS + 1e-3
 
 
 def isr_beta(sqrt_s: float) -> float:
@@ -119,21 +121,6 @@ def sample_born_cos(rng: np.random.Generator, beta: np.ndarray) -> np.ndarray:
     return out
 
 
-def _directions(cos: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    sin = np.sqrt(np.maximum(1.0 - cos * cos, 0.0))
-    return np.stack([sin * np.cos(phi), sin * np.sin(phi), cos], axis=1)
-
-
-def _rotate_to(axis: np.ndarray, cos: np.ndarray, phi: np.ndarray) -> np.ndarray:
-    """Unit vectors at polar angle acos(cos) and azimuth phi about the unit vectors ``axis`` (n, 3)."""
-    helper = np.where(np.abs(axis[:, 2:3]) < 0.9, [[0.0, 0.0, 1.0]], [[1.0, 0.0, 0.0]])
-    e1 = np.cross(axis, helper)
-    e1 /= np.linalg.norm(e1, axis=1)[:, None]
-    e2 = np.cross(axis, e1)
-    sin = np.sqrt(np.maximum(1.0 - cos * cos, 0.0))
-    return cos[:, None] * axis + (sin * np.cos(phi))[:, None] * e1 + (sin * np.sin(phi))[:, None] * e2
-
-
 def _tau_pair(mass: np.ndarray, k: np.ndarray) -> np.ndarray:
     """tau- along k and tau+ opposite, (n, 2, 4), in the rest frame of a pair of mass ``mass``."""
     p = 0.5 * np.sqrt(np.maximum(mass**2 - 4.0 * TAU_MASS**2, 0.0))
@@ -157,7 +144,7 @@ def final_state_radiation(rng: np.random.Generator, mass: np.ndarray, k: np.ndar
     """
     n = len(mass)
     beta = np.sqrt(np.clip(1.0 - 4.0 * TAU_MASS**2 / mass**2, 1e-12, 1.0 - 1e-15))
-    omega_max = (mass**2 - (2.0 * TAU_MASS + 1e-3) ** 2) / (2.0 * mass)
+    omega_max = (mass**2 - _PAIR_MASS_MIN**2) / (2.0 * mass)
     log_range = np.log(np.maximum(omega_max, _FSR_MIN) / _FSR_MIN)
     omega = _FSR_MIN * np.exp(rng.random(n) * log_range)
     y = 2.0 * omega / mass
@@ -166,38 +153,34 @@ def final_state_radiation(rng: np.random.Generator, mass: np.ndarray, k: np.ndar
     taus = _tau_pair(mass, k)
     idx = np.flatnonzero(emit)
     if len(idx):
-        direction = _rotate_to(k[idx], sample_eikonal_cos(rng, beta[idx]), rng.uniform(0.0, 2.0 * np.pi, len(idx)))
+        tau_frame = orthonormal_frame(k[idx, 2], np.arctan2(k[idx, 1], k[idx, 0]))
         photon[idx, 0] = omega[idx]
-        photon[idx, 1:] = omega[idx, None] * direction
-        recoil = np.zeros((len(idx), 4))
-        recoil[:, 0] = mass[idx] - omega[idx]
-        recoil[:, 1:] = -photon[idx, 1:]
+        photon[idx, 1:] = omega[idx, None] * direction(sample_eikonal_cos(rng, beta[idx]), rng.uniform(0.0, 2.0 * np.pi, len(idx)), tau_frame)
+        # the taus' system recoils with momentum -k_gamma and energy M - omega
+        recoil_velocity = -photon[idx, 1:] / (mass[idx] - omega[idx])[:, None]
         new_mass = np.sqrt(mass[idx] ** 2 - 2.0 * mass[idx] * omega[idx])
-        back = tau_spin.inverse_boost(tau_spin.boost_to_rest(recoil))
-        rest = _tau_pair(new_mass, k[idx])
-        taus[idx] = np.stack([tau_spin.apply(back, rest[:, 0]), tau_spin.apply(back, rest[:, 1])], axis=1)
+        taus[idx] = boost(_tau_pair(new_mass, k[idx]), recoil_velocity[:, None, :])
     return photon, taus
 
 
 def production(rng: np.random.Generator, n: int, *, sqrt_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """ISR photons (n, 4), FSR photons (n, 4; zeros without one) and tau-, tau+ (n, 2, 4), CM frame (e- along +z)."""
-    x_max = 1.0 - (2.0 * TAU_MASS + 1e-3) ** 2 / sqrt_s**2
+    x_max = 1.0 - _PAIR_MASS_MIN**2 / sqrt_s**2
     x = sample_isr_fraction(rng, n, sqrt_s=sqrt_s, x_max=x_max)
     e_gamma = 0.5 * sqrt_s * x
     beam_beta = math.sqrt(1.0 - (2.0 * ELECTRON_MASS / sqrt_s) ** 2)
     photon = np.empty((n, 4))
     photon[:, 0] = e_gamma
-    photon[:, 1:] = e_gamma[:, None] * _directions(sample_isr_cos(rng, n, beam_beta=beam_beta), rng.uniform(0.0, 2.0 * np.pi, n))
+    photon[:, 1:] = e_gamma[:, None] * direction(sample_isr_cos(rng, n, beam_beta=beam_beta), rng.uniform(0.0, 2.0 * np.pi, n))
     pair = np.empty((n, 4))
     pair[:, 0] = sqrt_s - e_gamma
     pair[:, 1:] = -photon[:, 1:]
     mass = np.sqrt(sqrt_s**2 * (1.0 - x))
     beta = np.sqrt(np.clip(1.0 - 4.0 * TAU_MASS**2 / mass**2, 0.0, 1.0))
-    k = _directions(sample_born_cos(rng, beta), rng.uniform(0.0, 2.0 * np.pi, n))
+    k = direction(sample_born_cos(rng, beta), rng.uniform(0.0, 2.0 * np.pi, n))
     fsr, rest = final_state_radiation(rng, mass, k)
-    to_cm = tau_spin.inverse_boost(tau_spin.boost_to_rest(pair))
-    taus = np.stack([tau_spin.apply(to_cm, rest[:, 0]), tau_spin.apply(to_cm, rest[:, 1])], axis=1)
-    return photon, tau_spin.apply(to_cm, fsr), taus
+    pair_velocity = pair[:, 1:] / pair[:, :1]
+    return photon, boost(fsr, pair_velocity), boost(rest, pair_velocity[:, None, :])
 
 
 def _final_state(rng: np.random.Generator, n: int, *, sqrt_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -241,7 +224,7 @@ def generate(n_events: int, rng: np.random.Generator, *, sqrt_s: float, xsec_nb:
     """
     if n_events < 0:
         raise ValueError(f"n_events must be >= 0, got {n_events}")
-    if sqrt_s <= 2.0 * TAU_MASS + 1e-3:
+    if sqrt_s <= _PAIR_MASS_MIN:
         raise ValueError(f"tautau_qed: sqrt_s = {sqrt_s} GeV is below the tau-pair threshold ({2 * TAU_MASS:.4f} GeV)")
     if xsec_nb <= 0:
         raise ValueError(f"tautau_qed: xsec_nb must be positive, got {xsec_nb}")
