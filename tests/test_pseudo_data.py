@@ -65,13 +65,30 @@ def test_pilot_cross_section_of_the_injected_signal_scales_with_the_model_power(
 def test_data_chunk_is_normalised_by_its_own_events(channel, experiment, tmp_path):
     """Weighted generator: the chunk's cross section is its events' weight sum, close to the pilot's."""
     small = {**channel, "luminosity_fb": 0.2, "backgrounds": {"mumu_gamma": channel["backgrounds"]["mumu_gamma"]}}
-    kwargs = dict(channel=small, experiment=experiment, component="mumu_gamma", n_chunks=2, seed=3, pilot_events=20_000, chunk_events=50_000)
+    kwargs = dict(channel=small, experiment=experiment, components=["mumu_gamma"], n_chunks=2, seed=3, pilot_events=20_000, chunk_events=50_000)
     meta = produce_data_chunk(tmp_path / "a.root", chunk=0, **kwargs)
-    assert meta["xsec_fb"] == pytest.approx(meta["pilot_xsec_fb"], rel=0.02)
-    assert meta["events"] == pytest.approx(meta["expected"], abs=5 * meta["expected"] ** 0.5)
-    assert meta["generated_events"] == pytest.approx(2.0 * meta["pilot_xsec_fb"] * 0.1, abs=1)
+    (part,) = meta["components"]
+    assert part["xsec_fb"] == pytest.approx(part["pilot_xsec_fb"], rel=0.02)
+    assert part["events"] == meta["events"] == pytest.approx(part["expected"], abs=5 * part["expected"] ** 0.5)
+    assert part["generated_events"] == pytest.approx(2.0 * part["pilot_xsec_fb"] * 0.1, abs=1)
     again = produce_data_chunk(tmp_path / "b.root", chunk=0, **kwargs)
     other = produce_data_chunk(tmp_path / "c.root", chunk=1, **kwargs)
-    assert again["events"] == meta["events"] and other["xsec_fb"] != meta["xsec_fb"]
+    assert again["events"] == meta["events"] and other["components"][0]["xsec_fb"] != part["xsec_fb"]
     first, repeat = (uproot.open(tmp_path / name)["events"].arrays() for name in ("a.root", "b.root"))
     assert len(first) == meta["events"] and ak.array_equal(first, repeat)
+
+
+def test_chunk_holds_every_component_each_on_its_own_stream(channel, experiment, tmp_path):
+    """A chunk is a slice of the luminosity with all processes: each component's events are those it
+    draws alone (own random streams), so adding a process changes no other process's events."""
+    small = {**channel, "luminosity_fb": 0.3}
+    kwargs = dict(channel=small, experiment=experiment, chunk=1, n_chunks=2, seed=8, pilot_events=5_000, chunk_events=50_000)
+    both = produce_data_chunk(tmp_path / "both.root", components=["tautau", "mumu_gamma"], **kwargs)
+    alone = [produce_data_chunk(tmp_path / f"{c}.root", components=[c], **kwargs) for c in ("tautau", "mumu_gamma")]
+    assert [p["component"] for p in both["components"]] == ["tautau", "mumu_gamma"]
+    assert both["components"] == [a["components"][0] for a in alone]
+    assert both["events"] == sum(a["events"] for a in alone) and min(a["events"] for a in alone) > 10
+    assert both["expected"] == pytest.approx(sum(p["expected"] for p in both["components"]))
+    together = uproot.open(tmp_path / "both.root")["events"].arrays()
+    separate = ak.concatenate([uproot.open(tmp_path / f"{c}.root")["events"].arrays() for c in ("tautau", "mumu_gamma")])
+    assert ak.array_equal(together, separate)

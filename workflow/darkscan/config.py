@@ -248,7 +248,7 @@ def _check_channel_2d(channel: dict, sqrt_s: float, *, where: str) -> None:
 
 
 def data_chunks(config: Mapping, channel: Mapping) -> int:
-    """Number of pseudo-data jobs per background: one per ``data_chunk_luminosity_fb``."""
+    """Number of pseudo-data chunks (jobs, each with every process): one per ``data_chunk_luminosity_fb``."""
     return max(1, math.ceil(channel["luminosity_fb"] / config.get("data_chunk_luminosity_fb", 20.0) - 1e-9))
 
 

@@ -63,13 +63,26 @@ def data_components(channel):
     return names
 
 
-def data_inputs(wildcards):
-    """The pseudo-data chunks, or the channel's own ROOT files (data.source: files)."""
-    channel = channel_cfg(wildcards.channel)
-    if channel["data"]["source"] == "files":
-        return channel["data"]["files"]
-    chunks = range(dsconfig.data_chunks(CONFIG, channel))
-    return expand("results/{channel}/samples/data/{component}_{chunk}.root", channel=wildcards.channel, component=data_components(wildcards.channel), chunk=chunks)
+# Parts of the data: `chunk{index}` (pseudo-data: a slice of the luminosity with every
+# component) or `file{index}` (the channel's own ROOT files).
+DATA_PART_PATTERN = r"chunk\d+|file\d+"
+
+
+def data_part_names(channel):
+    """The data's parts: one per pseudo-data chunk, or one per real-data file."""
+    cfg = channel_cfg(channel)
+    if cfg["data"]["source"] == "files":
+        return [f"file{index}" for index in range(len(cfg["data"]["files"]))]
+    return [f"chunk{index}" for index in range(dsconfig.data_chunks(CONFIG, cfg))]
+
+
+def data_parts(channel, pattern):
+    return [pattern.format(channel=channel, part=part) for part in data_part_names(channel)]
+
+
+def data_file(wildcards):
+    """The real-data file imported as part `file{index}` (data.source: files)."""
+    return channel_cfg(wildcards.channel)["data"]["files"][int(wildcards.index)]
 
 
 def all_samples(channel):
@@ -82,6 +95,7 @@ def generation_params(wildcards):
     return {
         "sample": dsconfig.sample_config(channel, wildcards.sample),
         "experiment": experiment_cfg(wildcards.channel),
+        "components": data_components(wildcards.channel),
         "seed": CONFIG["seed"],
         "chunk_events": CONFIG["chunk_events"],
     }
@@ -96,6 +110,7 @@ def data_params(wildcards):
         "backgrounds": channel["backgrounds"],
         "signal": channel["signal"] if channel["data"].get("inject_signal") else None,
         "experiment": experiment_cfg(wildcards.channel),
+        "components": data_components(wildcards.channel),
         "seed": CONFIG["seed"],
         "chunk_events": CONFIG["chunk_events"],
     }

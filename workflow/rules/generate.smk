@@ -1,7 +1,3 @@
-# data.root is the (pseudo-)data, never an MC sample.
-ruleorder: data > generate_sample
-
-
 rule generate_sample:
     output:
         sample="results/{channel}/samples/{sample}.root",
@@ -24,21 +20,25 @@ rule generate_sample:
         "../scripts/generate_sample.py"
 
 
-# Pseudo-data chunks need no MC sample (a pilot run sizes them): on a cluster they run
-# alongside the MC generation.
+# The data come in parts, each selected in the same cluster job that made it (group `sample`,
+# see select.smk): pseudo-data chunks (a slice of the luminosity with every process, like a run
+# of real data), or the channel's own ROOT files imported one per job. Pseudo-data chunks need no
+# MC sample (a pilot run sizes each process): on a cluster they run alongside the MC generation.
 rule pseudo_data_chunk:
     output:
-        chunk=temp("results/{channel}/samples/data/{component}_{chunk}.root"),
+        chunk="results/{channel}/samples/data/chunk{chunk}.root",
     log:
-        "logs/{channel}/generate/data_{component}_{chunk}.log",
+        "logs/{channel}/generate/data_chunk{chunk}.log",
     benchmark:
-        "benchmarks/rules/{channel}/generate/data_{component}_{chunk}.tsv"
+        "benchmarks/rules/{channel}/generate/data_chunk{chunk}.tsv"
     wildcard_constraints:
         chunk=r"\d+",
     params:
         generation=data_params,
         n_chunks=lambda w: dsconfig.data_chunks(CONFIG, channel_cfg(w.channel)),
         compression=CONFIG["compression"],
+    group:
+        "sample"
     threads: 1
     resources:
         mem_mb=2000,
@@ -49,13 +49,15 @@ rule pseudo_data_chunk:
         "../scripts/pseudo_data_chunk.py"
 
 
-rule data:
+rule import_data_file:
     input:
-        chunks=data_inputs,
+        data_file,
     output:
-        data="results/{channel}/samples/data.root",
+        part="results/{channel}/samples/data/file{index}.root",
     log:
-        "logs/{channel}/generate/data.log",
+        "logs/{channel}/generate/data_file{index}.log",
+    wildcard_constraints:
+        index=r"\d+",
     params:
         compression=CONFIG["compression"],
     group:
@@ -67,4 +69,4 @@ rule data:
     conda:
         "../../envs/darkscan.yaml"
     script:
-        "../scripts/data.py"
+        "../scripts/import_data_file.py"

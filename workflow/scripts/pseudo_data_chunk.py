@@ -1,4 +1,4 @@
-"""One chunk of the pseudo-data from one component (darkscan.generate.sample.produce_data_chunk)."""
+"""One chunk of the pseudo-data, every component (darkscan.generate.sample.produce_data_chunk)."""
 
 from darkscan.generate.sample import produce_data_chunk
 from darkscan.snakemake_support import channel_and_experiment, setup_logging
@@ -9,7 +9,7 @@ produce_data_chunk(
     snakemake.output.chunk,
     channel=channel,
     experiment=experiment,
-    component=snakemake.wildcards.component,
+    components=snakemake.params.generation["components"],
     chunk=int(snakemake.wildcards.chunk),
     n_chunks=snakemake.params.n_chunks,
     seed=snakemake.params.generation["seed"],

@@ -1,4 +1,4 @@
-"""Real data: import a channel's own ROOT ntuples as ``samples/data.root``.
+"""Real data: import a channel's own ROOT ntuples, one file at a time (``samples/data/file{i}.root``).
 
 With ``data.source: files`` a channel names ROOT files (``data.files``), their tree
 (``data.tree``) and a mapping from the variables its cuts and fit use to branches of those files
@@ -44,8 +44,13 @@ def _sha256(path: pathlib.Path) -> str:
     return digest.hexdigest()
 
 
-def import_data(files: list[str | os.PathLike], out_path: str | os.PathLike, *, channel: dict, compression: str = "lz4", step_size: int = 1_000_000) -> dict:
-    """Copy the mapped branches of real ntuples into ``data.root``; returns its metadata."""
+def import_data(files: list[str | os.PathLike], out_path: str | os.PathLike, *, channel: dict, compression: str = "lz4", step_size: int = 1_000_000, allow_empty: bool = False) -> dict:
+    """Copy the mapped branches of real ntuples into one darkscan data file; returns its metadata.
+
+    The workflow imports one file per job (``samples/data/file{i}.root``), so that each is
+    selected on its own; a file without events is then allowed (``allow_empty``), and only a
+    dataset without any event is an error (:func:`darkscan.select.selection.merge_data_parts`).
+    """
     data = channel["data"]
     mapping = dict(data.get("branches", {}))
     required_variables(channel, mapping)
@@ -69,7 +74,7 @@ def import_data(files: list[str | os.PathLike], out_path: str | os.PathLike, *, 
                         out[rootio.TREE] = payload
                     written += len(payload["weight"])
             sources.append({"file": str(path), "sha256": _sha256(path)})
-        if not written:
+        if not written and not allow_empty:
             raise ValueError(f"channel {channel['name']}: the data files {[str(f) for f in files]} hold no events")
         metadata = {"channel": channel["name"], "sample": "data", "is_data": True, "source": "files", "files": sources, "tree": tree_name, "precomputed_variables": sorted(mapping), "branches": mapping, "events": written, "luminosity_fb": channel["luminosity_fb"], "versions": rootio.package_versions()}
         rootio.write_metadata(out, metadata)

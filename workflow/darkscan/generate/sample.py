@@ -2,8 +2,10 @@
 
 MC samples (``results/{channel}/samples/{sample}.root``) hold weighted events (``weight`` in fb
 per event, summing to the cross section of the generated phase space). The pseudo-dataset
-(``data.root``) is an unweighted Poisson draw of the background model at the channel
-luminosity, drawn from independent random streams, written like real data (``weight`` = 1).
+(``results/{channel}/samples/data/{component}_{chunk}.root``, files like real data) is an
+unweighted Poisson draw of the background model at the channel luminosity, drawn from
+independent random streams (``weight`` = 1); each file is selected on its own and the selected
+parts are concatenated (:func:`darkscan.select.selection.merge_data_parts`).
 Each chunk c of sample s uses ``seed_for(seed, channel, s, c)``, so outputs do not depend on
 how many jobs or cores run.
 """
@@ -141,19 +143,22 @@ def poisson_copies(weights_fb: np.ndarray, *, luminosity_fb: float, n_chunks: in
     return rng.poisson(weights_fb * luminosity_fb / n_chunks)
 
 
-def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment: dict, component: str, chunk: int, n_chunks: int, seed: int, oversample: float = 2.0, pilot_events: int = 20_000, chunk_events: int = 500_000, compression: str = "lz4") -> dict:
-    """One chunk of the pseudo-data from one background (or the injected signal).
+def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment: dict, components: list[str], chunk: int, n_chunks: int, seed: int, oversample: float = 2.0, pilot_events: int = 20_000, chunk_events: int = 500_000, compression: str = "lz4") -> dict:
+    """One chunk of the pseudo-data: a 1/``n_chunks`` slice of the luminosity with every component.
 
-    Independent of the MC samples: a pilot run sizes the chunk (:func:`pilot_xsec_fb`), the
-    chunk's own events give its normalisation.
+    Like a run of real data, a chunk holds all processes (the backgrounds and an injected signal),
+    one after the other. Each component draws from its own random streams (channel, ``data``,
+    component, chunk), so its events do not depend on the other components. Independent of the
+    MC samples: a pilot run sizes each component (:func:`pilot_xsec_fb`), its own events give its
+    normalisation.
 
     Args:
         out_path: output ROOT file.
         channel: validated channel config.
         experiment: validated experiment config.
-        component: background sample name, or the signal sample named by ``data.inject_signal``.
+        components: background sample names, and the signal sample named by ``data.inject_signal``.
         chunk: chunk index (0-based) of ``n_chunks``.
-        n_chunks: chunks per component.
+        n_chunks: chunks of the luminosity.
         seed: global seed.
         oversample: generated events per expected data event for weighted generators.
         pilot_events: events of the pilot run of weighted generators.
@@ -161,8 +166,23 @@ def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment
         compression: ROOT compression.
 
     Returns:
-        The chunk's metadata.
+        The chunk's metadata; ``components`` holds each component's cross section, expected and
+        drawn events.
     """
+    written, parts = 0, []
+    with rootio.recreate(out_path, compression=compression) as out:
+        for component in components:
+            part = _write_data_component(out, channel=channel, experiment=experiment, component=component, chunk=chunk, n_chunks=n_chunks, seed=seed, oversample=oversample, pilot_events=pilot_events, chunk_events=chunk_events, first=written == 0)
+            written += part["events"]
+            parts.append(part)
+        metadata = {"channel": channel["name"], "sample": "data", "chunk": chunk, "n_chunks": n_chunks, "is_data": True, "luminosity_fb": channel["luminosity_fb"], "events": written, "expected": sum(p["expected"] for p in parts), "components": parts, "experiment": experiment["name"], "sqrt_s": beams_of(experiment).sqrt_s, "versions": rootio.package_versions()}
+        rootio.write_metadata(out, metadata)
+    log.info("data chunk %d of %d: %d events (expected %.1f)", chunk, n_chunks, written, metadata["expected"])
+    return metadata
+
+
+def _write_data_component(out, *, channel: dict, experiment: dict, component: str, chunk: int, n_chunks: int, seed: int, oversample: float, pilot_events: int, chunk_events: int, first: bool) -> dict:
+    """Draw one component of a pseudo-data chunk and append it to ``out``; returns its record."""
     lumi = channel["luminosity_fb"]
     component, process_name, options = data_component(channel, component)
     process = get_process(process_name)
@@ -173,52 +193,25 @@ def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment
     n_generate = data_chunk_events(xsec_fb=pilot_fb, luminosity_fb=lumi, n_chunks=n_chunks, unweighted=process.unweighted, oversample=oversample, rng=rng)
     xsec_fb = pilot_fb if process.unweighted else 0.0
     written = 0
-    with rootio.recreate(out_path, compression=compression) as out:
-        # Generate in sub-chunks of at most chunk_events so that memory stays flat.
-        sizes = chunk_sizes(n_generate, chunk_events) if n_generate else []
-        for sub, n in enumerate(tqdm(sizes, desc=f"{channel['name']}/data/{component}/{chunk}", unit="chunk", disable=len(sizes) < 2)):
-            sub_names = (*names, sub)
-            events = _generate_chunk(process_name, n, seed, sub_names, sqrt_s=sqrt_s, options=options)
-            if process.unweighted:
-                index = np.arange(len(events))
-            else:
-                # each sub-chunk's weights estimate sigma; its share of the chunk is n / n_generate
-                weights = events.weight * (n / n_generate)
-                xsec_fb += float(weights.sum())
-                index = np.repeat(np.arange(len(events)), poisson_copies(weights, luminosity_fb=lumi, n_chunks=n_chunks, rng=rng))
-            if len(index):
-                picked = events.take(index)
-                ones = TruthEvents(picked.pdg, picked.p4, picked.invisible, np.ones(len(picked)))
-                _write_chunk(out, ones, experiment, seed, sub_names, first=(written == 0))
-                written += len(index)
-        metadata = {"channel": channel["name"], "sample": "data", "component": component, "chunk": chunk, "n_chunks": n_chunks, "is_data": True, "luminosity_fb": lumi, "xsec_fb": xsec_fb, "pilot_xsec_fb": pilot_fb, "expected": xsec_fb * lumi / n_chunks, "events": written, "generated_events": n_generate, "seed": seed_for(seed, *names), "generator": process.generator_name, "experiment": experiment["name"], "sqrt_s": sqrt_s, "versions": rootio.package_versions()}
-        rootio.write_metadata(out, metadata)
+    # Generate in sub-chunks of at most chunk_events so that memory stays flat.
+    sizes = chunk_sizes(n_generate, chunk_events) if n_generate else []
+    for sub, n in enumerate(tqdm(sizes, desc=f"{channel['name']}/data/{component}/{chunk}", unit="chunk", disable=len(sizes) < 2)):
+        sub_names = (*names, sub)
+        events = _generate_chunk(process_name, n, seed, sub_names, sqrt_s=sqrt_s, options=options)
+        if process.unweighted:
+            index = np.arange(len(events))
+        else:
+            # each sub-chunk's weights estimate sigma; its share of the chunk is n / n_generate
+            weights = events.weight * (n / n_generate)
+            xsec_fb += float(weights.sum())
+            index = np.repeat(np.arange(len(events)), poisson_copies(weights, luminosity_fb=lumi, n_chunks=n_chunks, rng=rng))
+        if len(index):
+            picked = events.take(index)
+            ones = TruthEvents(picked.pdg, picked.p4, picked.invisible, np.ones(len(picked)))
+            _write_chunk(out, ones, experiment, seed, sub_names, first=first and written == 0)
+            written += len(index)
     if pilot_fb <= 0.0:
         log.warning("data/%s chunk %d: the pilot run of %d events found no cross section; raise data.pilot_events", component, chunk, pilot_events)
-    log.info("data/%s chunk %d: %d events (expected %.1f) from %d generated; sigma = %.4g fb (pilot %.4g fb)", component, chunk, written, metadata["expected"], n_generate, xsec_fb, pilot_fb)
-    return metadata
-
-
-def merge_data(chunk_paths: list[str | os.PathLike], out_path: str | os.PathLike, *, channel: dict, compression: str = "lz4", step_size: int = 1_000_000) -> dict:
-    """Concatenate the data chunks into ``data.root`` (streamed in steps: memory stays flat)."""
-    components, first = [], True
-    with rootio.recreate(out_path, compression=compression) as out:
-        for path in chunk_paths:
-            meta = rootio.read_metadata(path)
-            components.append(meta)
-            with rootio.open_checked(path) as file:
-                if rootio.TREE not in file:
-                    continue
-                for arrays in file[rootio.TREE].iterate(step_size=step_size, library="ak"):
-                    payload = {field: arrays[field] for field in arrays.fields}
-                    if first:
-                        out[rootio.TREE] = payload
-                        first = False
-                    else:
-                        out[rootio.TREE].extend(payload)
-        if first:
-            raise ValueError(f"channel {channel['name']}: the pseudo-dataset is empty (luminosity {channel['luminosity_fb']} fb^-1 too small?)")
-        total = sum(m["events"] for m in components)
-        rootio.write_metadata(out, {"channel": channel["name"], "sample": "data", "is_data": True, "luminosity_fb": channel["luminosity_fb"], "events": total, "components": components, "generator": "darkscan pseudo-data", "versions": rootio.package_versions()})
-    log.info("data: %d events from %d chunks", total, len(chunk_paths))
-    return {"events": total}
+    record = {"component": component, "xsec_fb": xsec_fb, "pilot_xsec_fb": pilot_fb, "expected": xsec_fb * lumi / n_chunks, "events": written, "generated_events": n_generate, "seed": seed_for(seed, *names), "generator": process.generator_name}
+    log.info("data/%s chunk %d: %d events (expected %.1f) from %d generated; sigma = %.4g fb (pilot %.4g fb)", component, chunk, written, record["expected"], n_generate, xsec_fb, pilot_fb)
+    return record

@@ -9,6 +9,7 @@ channel luminosity) after each successive cut.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 
@@ -82,7 +83,7 @@ def _columns_of_chunk(chunk: ak.Array, channel: dict, experiment: dict) -> dict[
     return columns
 
 
-def select_sample(in_path: str | os.PathLike, out_path: str | os.PathLike, cutflow_path: str | os.PathLike, *, channel: dict, experiment: dict, sample: str, step_size: int = 500_000, compression: str = "lz4") -> CutFlow:
+def select_sample(in_path: str | os.PathLike, out_path: str | os.PathLike, cutflow_path: str | os.PathLike, *, channel: dict, experiment: dict, sample: str, step_size: int = 500_000, compression: str = "lz4", allow_empty: bool = False) -> CutFlow:
     """Select one sample file; write the selected events and the sample's cut flow CSV.
 
     Args:
@@ -94,6 +95,8 @@ def select_sample(in_path: str | os.PathLike, out_path: str | os.PathLike, cutfl
         sample: sample name (``data`` for the (pseudo-)data).
         step_size: events per chunk read.
         compression: ROOT compression of the output.
+        allow_empty: a file without events (a part of the data, see :func:`merge_data_parts`)
+            gives an output without a tree and an all-zero cut flow instead of an error.
 
     Returns:
         The sample's :class:`CutFlow`.
@@ -110,9 +113,10 @@ def select_sample(in_path: str | os.PathLike, out_path: str | os.PathLike, cutfl
     precomputed = metadata.get("precomputed_variables")
     read = [*precomputed, "weight"] if precomputed else [*branches, "weight"]
     with rootio.open_checked(in_path) as file, rootio.recreate(out_path, compression=compression) as out:
-        tree = rootio.tree_of(file, in_path, branches=read)
+        empty_part = allow_empty and (rootio.TREE not in file or file[rootio.TREE].num_entries == 0)
+        chunks = [] if empty_part else rootio.tree_of(file, in_path, branches=read).iterate(read, step_size=step_size, library="ak")
         written = False
-        for chunk in tree.iterate(read, step_size=step_size, library="ak"):
+        for chunk in chunks:
             try:
                 columns = {name: ak.to_numpy(chunk[name]) for name in precomputed} if precomputed else _columns_of_chunk(chunk, channel, experiment)
             except ValueError as err:
@@ -135,7 +139,7 @@ def select_sample(in_path: str | os.PathLike, out_path: str | os.PathLike, cutfl
             else:
                 out[rootio.TREE] = payload
                 written = True
-        if not written:
+        if not written and not empty_part:
             raise ValueError(f"{in_path}: tree 'events' is empty (sample {sample!r} has no events)")
         rootio.write_metadata(out, {**metadata, "selection": cuts, "sample": sample})
     frame = flow.to_frame(sample, {c["name"]: c.get("label", c["name"]) for c in cuts})
@@ -143,6 +147,68 @@ def select_sample(in_path: str | os.PathLike, out_path: str | os.PathLike, cutfl
         frame.to_csv(tmp, index=False, float_format="%.6g")
     log.info("%s: %d of %d events pass all cuts (yield %.3g)", sample, flow.counts[-1], flow.counts[0], flow.yields[-1])
     return flow
+
+
+def sum_data_cutflows(paths: list[str | os.PathLike]) -> pd.DataFrame:
+    """The cut flow of data selected in parts: the event counts add up (data yield = events)."""
+    frames = [pd.read_csv(p) for p in paths]
+    names = list(frames[0]["cut"])
+    counts = np.zeros(len(names), dtype=np.int64)
+    for path, frame in zip(paths, frames):
+        if list(frame["cut"]) != names:
+            raise ValueError(f"{path}: cuts {list(frame['cut'])} differ from {names} of {paths[0]}")
+        counts += frame["events"].to_numpy(np.int64)
+    total = CutFlow(names, counts, counts.astype(np.float64), counts.astype(np.float64))
+    return total.to_frame("data", dict(zip(frames[0]["cut"], frames[0]["label"])))
+
+
+def merge_data_parts(selected_paths: list[str | os.PathLike], cutflow_paths: list[str | os.PathLike], out_path: str | os.PathLike, cutflow_path: str | os.PathLike, *, channel: dict, step_size: int = 1_000_000, compression: str = "lz4") -> pd.DataFrame:
+    """Concatenate the selected parts of the data (pseudo-data chunks or real-data files).
+
+    Each part is selected in its own job, next to the job that made it (on a cluster: one job
+    per chunk, no job that reads the whole dataset); this streams the selected events into
+    ``selected/data.root`` in the order of ``selected_paths`` and sums the parts' cut flows.
+
+    Args:
+        selected_paths: selected parts (``selected/data/{part}.root``), in dataset order.
+        cutflow_paths: their cut flows, same order.
+        out_path: ``selected/data.root``.
+        cutflow_path: the data's cut flow CSV.
+        channel: validated channel config.
+        step_size: events per read.
+        compression: ROOT compression of the output.
+
+    Returns:
+        The data's cut flow.
+
+    Raises:
+        ValueError: no part holds any event, or the parts were selected with different cuts.
+    """
+    parts = [rootio.read_metadata(path) for path in selected_paths]
+    if len({json.dumps(p.get("selection"), sort_keys=True) for p in parts}) > 1:
+        raise ValueError(f"channel {channel['name']}: the data parts were selected with different cuts; rerun the selection")
+    cutflow = sum_data_cutflows(cutflow_paths)
+    written = False
+    with rootio.recreate(out_path, compression=compression) as out:
+        for path in selected_paths:
+            with rootio.open_checked(path) as file:
+                if rootio.TREE not in file:
+                    continue
+                # selected files hold flat columns: numpy arrays keep them a TTree
+                for payload in file[rootio.TREE].iterate(step_size=step_size, library="np"):
+                    if written:
+                        out[rootio.TREE].extend(payload)
+                    else:
+                        out[rootio.TREE] = payload
+                        written = True
+        if not written:
+            raise ValueError(f"channel {channel['name']}: the data is empty: none of its {len(selected_paths)} part(s) holds an event (luminosity {channel['luminosity_fb']} fb^-1 too small, or empty files?)")
+        sources = [{k: v for k, v in p.items() if k != "selection"} for p in parts]
+        rootio.write_metadata(out, {"channel": channel["name"], "sample": "data", "is_data": True, "luminosity_fb": channel["luminosity_fb"], "events": int(cutflow["events"].iloc[0]), "parts": sources, "selection": parts[0].get("selection"), "versions": rootio.package_versions()})
+    with rootio.atomic_path(cutflow_path) as tmp:
+        cutflow.to_csv(tmp, index=False, float_format="%.6g")
+    log.info("data: %d parts, %d events, %d pass all cuts", len(selected_paths), cutflow["events"].iloc[0], cutflow["events"].iloc[-1])
+    return cutflow
 
 
 def merge_cutflows(paths: list[str | os.PathLike], out_path: str | os.PathLike) -> pd.DataFrame:
