@@ -27,9 +27,9 @@ def data_chunks(channel, experiment, tmp_path):
 
 def _concatenated(paths, out):
     """The whole dataset in one file (what the workflow no longer writes), as the reference."""
-    arrays = ak.concatenate([uproot.open(p)["events"].arrays() for p in paths])
+    arrays = ak.concatenate([rootio.read_events(uproot.open(p)["events"]) for p in paths])
     with rootio.recreate(out) as f:
-        f["events"] = {field: arrays[field] for field in arrays.fields}
+        rootio.write_events(f, {field: arrays[field] for field in arrays.fields}, first=True)
         rootio.write_metadata(f, {"is_data": True})
     return len(arrays)
 

@@ -67,7 +67,7 @@ def test_missing_input_file_is_named(tmp_path, channel, experiment):
 def test_missing_branch_is_named_and_no_partial_output(tmp_path, channel, experiment):
     bad = tmp_path / "bad.root"
     with uproot.recreate(bad) as f:
-        f["events"] = {"weight": np.ones(3)}
+        rootio.write_events(f, {"weight": np.ones(3)}, first=True)
     with pytest.raises(rootio.InputFileError, match=r"lacks branch\(es\) \['photon', 'track', 'trigger'\]"):
         select_sample(bad, tmp_path / "o.root", tmp_path / "f.csv", channel=channel, experiment=experiment, sample="x")
     assert not (tmp_path / "o.root").exists()
@@ -76,11 +76,29 @@ def test_missing_branch_is_named_and_no_partial_output(tmp_path, channel, experi
 
 def test_nan_weights_are_rejected(signal_file, tmp_path, channel, experiment):
     with uproot.open(signal_file) as f:
-        arrays = f["events"].arrays(library="ak")
+        arrays = rootio.read_events(f["events"])
     bad = tmp_path / "nan.root"
     with uproot.recreate(bad) as f:
         payload = {name: arrays[name] for name in arrays.fields}
-        payload["weight"] = ak.Array(np.where(np.arange(len(arrays)) == 5, np.nan, ak.to_numpy(arrays.weight)))
-        f["events"] = payload
+        payload["weight"] = np.where(np.arange(len(arrays)) == 5, np.nan, ak.to_numpy(arrays.weight))
+        rootio.write_events(f, payload, first=True)
     with pytest.raises(ValueError, match="'weight' has non-finite values"):
         select_sample(bad, tmp_path / "o.root", tmp_path / "f.csv", channel=channel, experiment=experiment, sample="x")
+
+
+def test_files_hold_ttrees_and_split_records_read_back(signal_file, tmp_path, channel, experiment):
+    """The file contract is a TTree (readable by every ROOT 6, unlike uproot's default RNTuple);
+    tracks and photons are split into branches and zipped back into records when read."""
+    out = tmp_path / "selected.root"
+    select_sample(signal_file, out, tmp_path / "flow.csv", channel=channel, experiment=experiment, sample="signal_m2p000")
+    with uproot.open(signal_file) as f, uproot.open(out) as g:
+        assert f["events"].classname == "TTree" and g["events"].classname == "TTree"
+        tree = f["events"]
+        assert {"ntrack", "track_px", "track_charge", "nphoton", "photon_e"} <= set(tree.keys())
+        assert rootio.record_branches(tree, "track")[0] == "ntrack" and rootio.record_branches(tree, "weight") == ["weight"]
+        (chunk,) = rootio.iterate_events(tree, ["track", "weight"], step_size=tree.num_entries)
+        assert chunk.fields == ["track", "weight"]
+        np.testing.assert_array_equal(ak.num(chunk.track), tree["ntrack"].array(library="np"))
+        np.testing.assert_array_equal(ak.flatten(chunk.track.px), ak.flatten(tree["track_px"].array()))
+        everything = rootio.read_events(tree)
+        assert {"track", "photon", "weight", "trigger"} <= set(everything.fields) and "ntrack" not in everything.fields

@@ -3,6 +3,11 @@
 Every file darkscan writes carries a ``metadata`` TObjString holding JSON (cross section in fb,
 generated events, equivalent luminosity, seed, generator and versions). Files are written to a
 temporary name and renamed at the end, so a failed job never leaves a partial file behind.
+
+Events are a TTree ``events`` (the file contract of DESIGN.md, readable by every ROOT 6): uproot
+5.7 writes an RNTuple when a tree is assigned (``file[name] = arrays``), so trees are made with
+``mktree``. TTrees cannot hold records: a collection such as the tracks is split into branches
+``track_px``, ``track_py`` ... with the counter ``ntrack``, and :func:`iterate_events` zips them back.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import logging
 import os
 import pathlib
 from typing import Iterator
+
+import awkward as ak
 
 import uproot
 
@@ -84,12 +91,45 @@ def read_metadata(path: str | os.PathLike) -> dict:
         return json.loads(str(file[METADATA_KEY]))
 
 
+def write_events(file: uproot.WritableDirectory, payload: dict, *, first: bool, tree: str = TREE) -> None:
+    """Create the TTree ``tree`` with a first batch of events (``first``) or append a batch to it."""
+    if first:
+        file.mktree(tree, payload)
+    else:
+        file[tree].extend(payload)
+
+
+def record_branches(ttree, name: str) -> list[str]:
+    """The branches that hold ``name``: the branch itself, or a split record (``n<name>``, ``<name>_*``)."""
+    keys = ttree.keys()
+    if name in keys:
+        return [name]
+    split = [key for key in keys if key.startswith(f"{name}_")]
+    return [f"n{name}", *split] if split and f"n{name}" in keys else []
+
+
+def iterate_events(ttree, names: list[str], *, step_size: int) -> Iterator[ak.Array]:
+    """Iterate over the fields ``names`` of an events tree; split records come back as records."""
+    branches = [branch for name in names for branch in record_branches(ttree, name)]
+    for chunk in ttree.iterate(branches, step_size=step_size, library="ak", how="zip"):
+        yield chunk[names]
+
+
+def read_events(ttree) -> ak.Array:
+    """All events of an events tree at once, split records zipped back (small files: tests, notebooks)."""
+    keys = ttree.keys()
+    records = [key[1:] for key in keys if key.startswith("n") and any(k.startswith(f"{key[1:]}_") for k in keys)]
+    split = {branch for record in records for branch in record_branches(ttree, record)}
+    names = [key for key in keys if key not in split] + records
+    return ttree.arrays([branch for name in names for branch in record_branches(ttree, name)], how="zip")[names]
+
+
 def tree_of(file: uproot.ReadOnlyDirectory, path: str | os.PathLike, *, tree: str = TREE, branches: list[str] | tuple[str, ...] = ()) -> uproot.TTree:
     """The tree ``tree`` of an open file, checking that ``branches`` exist (errors name them)."""
     if tree not in file:
         raise InputFileError(f"{path}: no tree {tree!r} (keys: {file.keys()})")
     ttree = file[tree]
-    missing = sorted(set(branches) - set(ttree.keys()))
+    missing = sorted(name for name in set(branches) if not record_branches(ttree, name))
     if missing:
         raise InputFileError(f"{path}: tree {tree!r} lacks branch(es) {missing}")
     return ttree

@@ -55,7 +55,7 @@ def import_data(files: list[str | os.PathLike], out_path: str | os.PathLike, *, 
     mapping = dict(data.get("branches", {}))
     required_variables(channel, mapping)
     tree_name = data.get("tree", "events")
-    written, sources = 0, []
+    written, sources, created = 0, [], False
     with rootio.recreate(out_path, compression=compression) as out:
         for path in map(pathlib.Path, files):
             with rootio.open_checked(path) as file:
@@ -68,10 +68,8 @@ def import_data(files: list[str | os.PathLike], out_path: str | os.PathLike, *, 
                             raise ValueError(f"{path}: branch {branch!r} (variable {variable!r}) has {np.count_nonzero(~np.isfinite(values))} non-finite values")
                         payload[variable] = values
                     payload["weight"] = np.ones(len(next(iter(payload.values()))))
-                    if written:
-                        out[rootio.TREE].extend(payload)
-                    else:
-                        out[rootio.TREE] = payload
+                    rootio.write_events(out, payload, first=not created)
+                    created = True
                     written += len(payload["weight"])
             sources.append({"file": str(path), "sha256": _sha256(path)})
         if not written and not allow_empty:

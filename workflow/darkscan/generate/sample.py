@@ -43,10 +43,7 @@ def _generate_chunk(process_name: str, n: int, seed: int, names: tuple, *, sqrt_
 
 def _write_chunk(out, events: TruthEvents, experiment: dict, seed: int, names: tuple, first: bool) -> None:
     payload = simulate(events, experiment, rng_for(seed, *names, "detector"))
-    if first:
-        out[rootio.TREE] = payload
-    else:
-        out[rootio.TREE].extend(payload)
+    rootio.write_events(out, payload, first=first)
 
 
 def produce_sample(out_path: str | os.PathLike, *, channel: dict, experiment: dict, sample: str, seed: int, chunk_events: int, compression: str = "lz4", progress: bool = True) -> dict:

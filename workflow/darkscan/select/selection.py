@@ -114,7 +114,7 @@ def select_sample(in_path: str | os.PathLike, out_path: str | os.PathLike, cutfl
     read = [*precomputed, "weight"] if precomputed else [*branches, "weight"]
     with rootio.open_checked(in_path) as file, rootio.recreate(out_path, compression=compression) as out:
         empty_part = allow_empty and (rootio.TREE not in file or file[rootio.TREE].num_entries == 0)
-        chunks = [] if empty_part else rootio.tree_of(file, in_path, branches=read).iterate(read, step_size=step_size, library="ak")
+        chunks = [] if empty_part else rootio.iterate_events(rootio.tree_of(file, in_path, branches=read), read, step_size=step_size)
         written = False
         for chunk in chunks:
             try:
@@ -134,11 +134,8 @@ def select_sample(in_path: str | os.PathLike, out_path: str | os.PathLike, cutfl
             payload.update({f"cut_{c['name']}": m[keep] for c, m in zip(cuts, masks)})
             payload["passed"] = passed[keep]
             payload["weight"] = weight[keep]
-            if written:
-                out[rootio.TREE].extend(payload)
-            else:
-                out[rootio.TREE] = payload
-                written = True
+            rootio.write_events(out, payload, first=not written)
+            written = True
         if not written and not empty_part:
             raise ValueError(f"{in_path}: tree 'events' is empty (sample {sample!r} has no events)")
         rootio.write_metadata(out, {**metadata, "selection": cuts, "sample": sample})
@@ -194,13 +191,9 @@ def merge_data_parts(selected_paths: list[str | os.PathLike], cutflow_paths: lis
             with rootio.open_checked(path) as file:
                 if rootio.TREE not in file:
                     continue
-                # selected files hold flat columns: numpy arrays keep them a TTree
                 for payload in file[rootio.TREE].iterate(step_size=step_size, library="np"):
-                    if written:
-                        out[rootio.TREE].extend(payload)
-                    else:
-                        out[rootio.TREE] = payload
-                        written = True
+                    rootio.write_events(out, payload, first=not written)
+                    written = True
         if not written:
             raise ValueError(f"channel {channel['name']}: the data is empty: none of its {len(selected_paths)} part(s) holds an event (luminosity {channel['luminosity_fb']} fb^-1 too small, or empty files?)")
         sources = [{k: v for k, v in p.items() if k != "selection"} for p in parts]
