@@ -21,7 +21,6 @@ import pathlib
 from typing import Iterator
 
 import awkward as ak
-
 import uproot
 
 log = logging.getLogger(__name__)
@@ -117,11 +116,8 @@ def iterate_events(ttree, names: list[str], *, step_size: int) -> Iterator[ak.Ar
 
 def read_events(ttree) -> ak.Array:
     """All events of an events tree at once, split records zipped back (small files: tests, notebooks)."""
-    keys = ttree.keys()
-    records = [key[1:] for key in keys if key.startswith("n") and any(k.startswith(f"{key[1:]}_") for k in keys)]
-    split = {branch for record in records for branch in record_branches(ttree, record)}
-    names = [key for key in keys if key not in split] + records
-    return ttree.arrays([branch for name in names for branch in record_branches(ttree, name)], how="zip")[names]
+    arrays = ttree.arrays(how="zip")
+    return arrays[[field for field in arrays.fields if not (field.startswith("n") and field[1:] in arrays.fields)]]
 
 
 def tree_of(file: uproot.ReadOnlyDirectory, path: str | os.PathLike, *, tree: str = TREE, branches: list[str] | tuple[str, ...] = ()) -> uproot.TTree:

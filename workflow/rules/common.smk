@@ -95,7 +95,6 @@ def generation_params(wildcards):
     return {
         "sample": dsconfig.sample_config(channel, wildcards.sample),
         "experiment": experiment_cfg(wildcards.channel),
-        "components": data_components(wildcards.channel),
         "seed": CONFIG["seed"],
         "chunk_events": CONFIG["chunk_events"],
     }

@@ -23,7 +23,7 @@ rule select_sample:
 
 rule select_data_part:
     input:
-        part="results/{channel}/samples/data/{data_part}.root",
+        sample="results/{channel}/samples/data/{data_part}.root",
     output:
         selected=temp("results/{channel}/selected/data/{data_part}.root"),
         cutflow=temp("results/{channel}/cutflow/data/{data_part}.csv"),
@@ -43,7 +43,7 @@ rule select_data_part:
     conda:
         "../../envs/darkscan.yaml"
     script:
-        "../scripts/select_data_part.py"
+        "../scripts/select_sample.py"
 
 
 # The selected parts of the data, concatenated: reads only what passed the preselection, so it

@@ -2,7 +2,7 @@
 
 MC samples (``results/{channel}/samples/{sample}.root``) hold weighted events (``weight`` in fb
 per event, summing to the cross section of the generated phase space). The pseudo-dataset
-(``results/{channel}/samples/data/{component}_{chunk}.root``, files like real data) is an
+(``results/{channel}/samples/data/chunk{i}.root``, files like runs of real data) is an
 unweighted Poisson draw of the background model at the channel luminosity, drawn from
 independent random streams (``weight`` = 1); each file is selected on its own and the selected
 parts are concatenated (:func:`darkscan.select.selection.merge_data_parts`).

@@ -147,15 +147,10 @@ def select_sample(in_path: str | os.PathLike, out_path: str | os.PathLike, cutfl
 
 
 def sum_data_cutflows(paths: list[str | os.PathLike]) -> pd.DataFrame:
-    """The cut flow of data selected in parts: the event counts add up (data yield = events)."""
+    """The cut flow of data selected in parts (with the same cuts): event counts add up, yield = events."""
     frames = [pd.read_csv(p) for p in paths]
-    names = list(frames[0]["cut"])
-    counts = np.zeros(len(names), dtype=np.int64)
-    for path, frame in zip(paths, frames):
-        if list(frame["cut"]) != names:
-            raise ValueError(f"{path}: cuts {list(frame['cut'])} differ from {names} of {paths[0]}")
-        counts += frame["events"].to_numpy(np.int64)
-    total = CutFlow(names, counts, counts.astype(np.float64), counts.astype(np.float64))
+    counts = sum(frame["events"].to_numpy(np.int64) for frame in frames)
+    total = CutFlow(list(frames[0]["cut"]), counts, counts.astype(np.float64), counts.astype(np.float64))
     return total.to_frame("data", dict(zip(frames[0]["cut"], frames[0]["label"])))
 
 
