@@ -28,7 +28,7 @@ def test_overlay_changes_one_key_of_one_channel(repo_root, tmp_path):
 
 
 def test_schema_fills_defaults(channel):
-    assert channel["data"]["oversample"] == 2.0
+    assert channel["data"]["oversample"] == 1.0 and channel["data"]["unweighting_tolerance"] == 1e-3
     assert channel["fit"]["background_floor"] == 0.001
 
 

@@ -7,7 +7,7 @@ import pytest
 import uproot
 
 from darkscan import rootio
-from darkscan.generate.sample import produce_data_chunk
+from darkscan.generate.sample import Unweighting, produce_data_chunk
 from darkscan.select.selection import merge_data_parts, select_sample
 
 
@@ -15,7 +15,7 @@ from darkscan.select.selection import merge_data_parts, select_sample
 def data_chunks(channel, experiment, tmp_path):
     """Two pseudo-data chunks of mumu_gamma at 0.3 fb^-1 and one empty chunk (no tree)."""
     small = {**channel, "luminosity_fb": 0.3, "backgrounds": {"mumu_gamma": channel["backgrounds"]["mumu_gamma"]}}
-    kwargs = dict(channel=small, experiment=experiment, components=["mumu_gamma"], n_chunks=2, seed=11, pilot_events=20_000, chunk_events=50_000)
+    kwargs = dict(channel=small, experiment=experiment, components=["mumu_gamma"], n_chunks=2, seed=11, unweighting=Unweighting(pilot_events=20_000), chunk_events=50_000)
     paths = [tmp_path / f"chunk{i}.root" for i in range(2)]
     for i, path in enumerate(paths):
         produce_data_chunk(path, chunk=i, **kwargs)

@@ -1,6 +1,6 @@
 """One chunk of the pseudo-data, every component (darkscan.generate.sample.produce_data_chunk)."""
 
-from darkscan.generate.sample import produce_data_chunk
+from darkscan.generate.sample import Unweighting, produce_data_chunk
 from darkscan.snakemake_support import channel_and_experiment, setup_logging
 
 setup_logging(snakemake.log[0])
@@ -13,8 +13,7 @@ produce_data_chunk(
     chunk=int(snakemake.wildcards.chunk),
     n_chunks=snakemake.params.n_chunks,
     seed=snakemake.params.generation["seed"],
-    oversample=channel["data"]["oversample"],
-    pilot_events=channel["data"]["pilot_events"],
+    unweighting=Unweighting.from_config(snakemake.params.generation["data"]),
     chunk_events=snakemake.config["chunk_events"],
     compression=snakemake.params.compression,
 )

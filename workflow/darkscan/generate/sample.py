@@ -12,6 +12,7 @@ how many jobs or cores run.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import os
@@ -107,47 +108,126 @@ def data_component(channel: dict, component: str) -> tuple[str, str, dict]:
     return component, entry["process"], entry.get("options", {})
 
 
-def pilot_xsec_fb(process_name: str, options: dict, *, sqrt_s: float, seed: int, names: tuple, pilot_events: int) -> float:
-    """Cross section (fb) of a component's generated phase space from a pilot run on its own stream.
+@dataclasses.dataclass(frozen=True)
+class Pilot:
+    """A component's pilot run: cross section (fb) and the oversampling its weights need."""
 
-    It only sizes a data chunk (how many events to generate); the chunk is normalised by its own
-    events, so the pseudo-data needs no MC sample (and runs alongside them on a cluster).
-    Unweighted generators give the cross section with every event: one event suffices.
+    xsec_fb: float
+    oversample: float
+    weight_fraction_above_bound: float
+
+
+def unweighting_oversample(weights: np.ndarray, *, tolerance: float, minimum: float = 1.0, maximum: float = 1e3) -> tuple[float, float]:
+    """Oversampling (generated events per expected data event) that unweights ``weights``.
+
+    With ``oversample`` = B generated events per expected event, an event of relative weight
+    r = w / mean(w) is accepted with probability r / B (accept-reject against the maximum
+    weight B x mean). B is the smallest bound such that the weight above it, sum(max(r - B, 0))
+    / sum(r), is at most ``tolerance`` (that weight is lost: events above the bound are accepted
+    with probability 1), clipped to [``minimum``, ``maximum``].
+
+    Returns:
+        (oversample, the fraction of weight above that bound in ``weights``).
     """
-    n = 1 if get_process(process_name).unweighted else pilot_events
+    if len(weights) == 0 or weights.sum() <= 0:
+        return float(minimum), 0.0
+    r = np.sort(np.asarray(weights, float) / np.mean(weights))[::-1]
+    total = r.sum()
+
+    def excess(bound: float) -> float:
+        return float(np.clip(r - bound, 0.0, None).sum() / total)
+
+    lo, hi = 1.0, max(float(r[0]), 1.0)
+    for _ in range(60):  # bisection in log(bound): excess() decreases monotonically
+        mid = np.sqrt(lo * hi)
+        lo, hi = (mid, hi) if excess(mid) > tolerance else (lo, mid)
+    bound = float(np.clip(hi, minimum, maximum))
+    return bound, excess(bound)
+
+
+def pilot_run(process_name: str, options: dict, *, sqrt_s: float, seed: int, names: tuple, pilot_events: int, tolerance: float = 1e-3, min_oversample: float = 1.0, max_oversample: float = 1e3) -> Pilot:
+    """Cross section (fb) of a component's generated phase space and its unweighting bound.
+
+    From a pilot run on the component's own stream: it only sizes a data chunk (how many events
+    to generate); the chunk is normalised by its own events, so the pseudo-data need no MC
+    sample (and run alongside them on a cluster). Unweighted generators give the cross section
+    with every event: one event suffices, and they need no oversampling.
+    """
+    unweighted = get_process(process_name).unweighted
+    n = 1 if unweighted else pilot_events
     events = _generate_chunk(process_name, n, seed, (*names, "pilot"), sqrt_s=sqrt_s, options=options)
-    return float(events.weight.sum())
+    if unweighted:
+        return Pilot(float(events.weight.sum()), 1.0, 0.0)
+    oversample, above = unweighting_oversample(events.weight, tolerance=tolerance, minimum=min_oversample, maximum=max_oversample)
+    return Pilot(float(events.weight.sum()), oversample, above)
+
+
+def pilot_xsec_fb(process_name: str, options: dict, *, sqrt_s: float, seed: int, names: tuple, pilot_events: int) -> float:
+    """Cross section (fb) of a component's generated phase space from its pilot run."""
+    return pilot_run(process_name, options, sqrt_s=sqrt_s, seed=seed, names=names, pilot_events=pilot_events).xsec_fb
 
 
 def data_chunk_events(*, xsec_fb: float, luminosity_fb: float, n_chunks: int, unweighted: bool, oversample: float, rng: np.random.Generator) -> int:
-    """Events to generate for one data chunk.
+    """Events to generate for one data chunk: N ~ Poisson(oversample x sigma L / K).
 
-    Unweighted generators: N ~ Poisson(sigma L / K), so the K chunks add up to Poisson(sigma L).
-    Weighted generators: ``oversample`` x sigma L / K events, then Poisson-thinned (see
-    :func:`poisson_copies`).
+    Unweighted generators (``oversample`` 1): the K chunks add up to Poisson(sigma L). Weighted
+    generators: Poisson(``oversample`` x sigma L / K) events, then accept-reject
+    (:func:`accept_unweighted`); thinning a Poisson number of events keeps the count in every
+    region Poisson-distributed.
     """
-    mean = xsec_fb * luminosity_fb / n_chunks
-    return int(rng.poisson(mean)) if unweighted else max(1, math.ceil(oversample * mean))
+    mean = xsec_fb * luminosity_fb / n_chunks * (1.0 if unweighted else oversample)
+    return int(rng.poisson(mean))
 
 
-def poisson_copies(weights_fb: np.ndarray, *, luminosity_fb: float, n_chunks: int, rng: np.random.Generator) -> np.ndarray:
-    """Copies of each weighted event in the pseudo-data: k_i ~ Poisson(w_i L / K).
+def accept_unweighted(event_xsec_fb: np.ndarray, *, luminosity_fb: float, n_chunks: int, mean_generated: float, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+    """Accept-reject unweighting of weighted events into pseudo-data: every truth event at most once.
 
-    The result is a Poisson process whose intensity is the generated (weighted) model: the count
-    in any region is Poisson-distributed around the MC expectation of that chunk. Events drawn
-    more than once are kept as separate events (their detector response is simulated anew).
+    ``event_xsec_fb`` is each event's own estimate of the cross section (its weight times the
+    number of events generated with it). Of a Poisson number of events with mean
+    ``mean_generated``, event i is kept with probability p_i = sigma_i L / (K mean_generated),
+    so the kept events are a Poisson process with the intensity of the weighted model: the count
+    in every region is Poisson around its expectation. p_i above 1 (weights above the bound) is
+    clipped; the weight lost there is returned.
+
+    Returns:
+        (mask of kept events, expected events lost above the bound).
     """
-    return rng.poisson(weights_fb * luminosity_fb / n_chunks)
+    p = np.asarray(event_xsec_fb, float) * luminosity_fb / n_chunks / max(mean_generated, 1e-300)
+    return rng.random(len(p)) < p, float(np.clip(p - 1.0, 0.0, None).sum())
 
 
-def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment: dict, components: list[str], chunk: int, n_chunks: int, seed: int, oversample: float = 2.0, pilot_events: int = 20_000, chunk_events: int = 500_000, compression: str = "lz4") -> dict:
+@dataclasses.dataclass(frozen=True)
+class Unweighting:
+    """How weighted generators are unweighted into pseudo-data (channel ``data`` keys).
+
+    Attributes:
+        pilot_events: events of the pilot run that sizes a chunk and sets the weight bound.
+        tolerance: largest fraction of the weight allowed above the bound (``data.unweighting_tolerance``).
+        min_oversample: lower limit of the generated events per expected event (``data.oversample``).
+        max_oversample: upper limit (``data.max_oversample``); above it more weight than
+            ``tolerance`` is lost, and the metadata say how much.
+    """
+
+    pilot_events: int = 20_000
+    tolerance: float = 1e-3
+    min_oversample: float = 1.0
+    max_oversample: float = 1e3
+
+    @classmethod
+    def from_config(cls, data: dict) -> "Unweighting":
+        """From a validated channel ``data`` section."""
+        return cls(int(data["pilot_events"]), float(data["unweighting_tolerance"]), float(data["oversample"]), float(data["max_oversample"]))
+
+
+def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment: dict, components: list[str], chunk: int, n_chunks: int, seed: int, unweighting: Unweighting = Unweighting(), chunk_events: int = 500_000, compression: str = "lz4") -> dict:
     """One chunk of the pseudo-data: a 1/``n_chunks`` slice of the luminosity with every component.
 
     Like a run of real data, a chunk holds all processes (the backgrounds and an injected signal),
     one after the other. Each component draws from its own random streams (channel, ``data``,
     component, chunk), so its events do not depend on the other components. Independent of the
-    MC samples: a pilot run sizes each component (:func:`pilot_xsec_fb`), its own events give its
-    normalisation.
+    MC samples: a pilot run sizes each component and sets its unweighting bound
+    (:func:`pilot_run`), its own events give its normalisation. Every truth event enters the
+    pseudo-data at most once (:func:`accept_unweighted`).
 
     Args:
         out_path: output ROOT file.
@@ -157,19 +237,18 @@ def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment
         chunk: chunk index (0-based) of ``n_chunks``.
         n_chunks: chunks of the luminosity.
         seed: global seed.
-        oversample: generated events per expected data event for weighted generators.
-        pilot_events: events of the pilot run of weighted generators.
+        unweighting: pilot size and weight bound of weighted generators.
         chunk_events: largest number of events generated at once.
         compression: ROOT compression.
 
     Returns:
         The chunk's metadata; ``components`` holds each component's cross section, expected and
-        drawn events.
+        drawn events, oversampling and the fraction of its weight above the unweighting bound.
     """
     written, parts = 0, []
     with rootio.recreate(out_path, compression=compression) as out:
         for component in components:
-            part = _write_data_component(out, channel=channel, experiment=experiment, component=component, chunk=chunk, n_chunks=n_chunks, seed=seed, oversample=oversample, pilot_events=pilot_events, chunk_events=chunk_events, first=written == 0)
+            part = _write_data_component(out, channel=channel, experiment=experiment, component=component, chunk=chunk, n_chunks=n_chunks, seed=seed, unweighting=unweighting, chunk_events=chunk_events, first=written == 0)
             written += part["events"]
             parts.append(part)
         metadata = {"channel": channel["name"], "sample": "data", "chunk": chunk, "n_chunks": n_chunks, "is_data": True, "luminosity_fb": channel["luminosity_fb"], "events": written, "expected": sum(p["expected"] for p in parts), "components": parts, "experiment": experiment["name"], "sqrt_s": beams_of(experiment).sqrt_s, "versions": rootio.package_versions()}
@@ -178,37 +257,71 @@ def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment
     return metadata
 
 
-def _write_data_component(out, *, channel: dict, experiment: dict, component: str, chunk: int, n_chunks: int, seed: int, oversample: float, pilot_events: int, chunk_events: int, first: bool) -> dict:
-    """Draw one component of a pseudo-data chunk and append it to ``out``; returns its record."""
-    lumi = channel["luminosity_fb"]
-    component, process_name, options = data_component(channel, component)
-    process = get_process(process_name)
-    names = (channel["name"], "data", component, chunk)
-    sqrt_s = beams_of(experiment).sqrt_s
-    pilot_fb = pilot_xsec_fb(process_name, options, sqrt_s=sqrt_s, seed=seed, names=names, pilot_events=pilot_events)
-    rng = rng_for(seed, *names, "counts")
-    n_generate = data_chunk_events(xsec_fb=pilot_fb, luminosity_fb=lumi, n_chunks=n_chunks, unweighted=process.unweighted, oversample=oversample, rng=rng)
-    xsec_fb = pilot_fb if process.unweighted else 0.0
-    written = 0
-    # Generate in sub-chunks of at most chunk_events so that memory stays flat.
-    sizes = chunk_sizes(n_generate, chunk_events) if n_generate else []
-    for sub, n in enumerate(tqdm(sizes, desc=f"{channel['name']}/data/{component}/{chunk}", unit="chunk", disable=len(sizes) < 2)):
-        sub_names = (*names, sub)
-        events = _generate_chunk(process_name, n, seed, sub_names, sqrt_s=sqrt_s, options=options)
-        if process.unweighted:
-            index = np.arange(len(events))
+class ComponentDraw:
+    """One component's share of a pseudo-data chunk, drawn sub-chunk by sub-chunk.
+
+    The pilot run (:func:`pilot_run`, on the component's own stream) is made here unless
+    ``pilot`` is given (ensembles of pseudo-datasets share one). Iterate :meth:`batches` for (sub-chunk names, unweighted TruthEvents); :meth:`record` then
+    gives the cross section, pilot, expected, generated and drawn events, oversampling and the
+    fraction of the weight above the unweighting bound.
+    """
+
+    def __init__(self, process_name: str, options: dict, *, luminosity_fb: float, n_chunks: int, seed: int, names: tuple, sqrt_s: float, unweighting: Unweighting, pilot: Pilot | None = None):
+        self.process_name, self.options, self.names, self.seed, self.sqrt_s = process_name, options, names, seed, sqrt_s
+        self.luminosity_fb, self.n_chunks, self.unweighting = luminosity_fb, n_chunks, unweighting
+        self.process = get_process(process_name)
+        u = unweighting
+        self.pilot = pilot or pilot_run(process_name, options, sqrt_s=sqrt_s, seed=seed, names=names, pilot_events=u.pilot_events, tolerance=u.tolerance, min_oversample=u.min_oversample, max_oversample=u.max_oversample)
+        self.rng = rng_for(seed, *names, "counts")
+        self.n_generate = data_chunk_events(xsec_fb=self.pilot.xsec_fb, luminosity_fb=luminosity_fb, n_chunks=n_chunks, unweighted=self.process.unweighted, oversample=self.pilot.oversample, rng=self.rng)
+        self.mean_generated = self.pilot.xsec_fb * luminosity_fb / n_chunks * self.pilot.oversample
+        self.sum_xsec = self.lost = 0.0
+        self.drawn = 0
+
+    def batches(self, chunk_events: int):
+        """Generate in sub-chunks of at most ``chunk_events`` (memory stays flat); yield the kept events."""
+        sizes = chunk_sizes(self.n_generate, chunk_events) if self.n_generate else []
+        for sub, n in enumerate(tqdm(sizes, desc="/".join(map(str, self.names)), unit="chunk", disable=len(sizes) < 2)):
+            sub_names = (*self.names, sub)
+            events = _generate_chunk(self.process_name, n, self.seed, sub_names, sqrt_s=self.sqrt_s, options=self.options)
+            if self.process.unweighted:
+                keep = np.ones(len(events), bool)
+            else:
+                event_xsec = events.weight * n  # each event's own estimate of sigma
+                self.sum_xsec += float(event_xsec.sum())
+                keep, lost = accept_unweighted(event_xsec, luminosity_fb=self.luminosity_fb, n_chunks=self.n_chunks, mean_generated=self.mean_generated, rng=self.rng)
+                self.lost += lost
+            picked = events.take(np.flatnonzero(keep))
+            self.drawn += len(picked)
+            yield sub_names, TruthEvents(picked.pdg, picked.p4, picked.invisible, np.ones(len(picked)))
+
+    def record(self) -> dict:
+        """The component's record in the chunk metadata (after :meth:`batches`)."""
+        pilot, label = self.pilot, "/".join(map(str, self.names))
+        if self.process.unweighted:
+            xsec_fb = pilot.xsec_fb
         else:
-            # each sub-chunk's weights estimate sigma; its share of the chunk is n / n_generate
-            weights = events.weight * (n / n_generate)
-            xsec_fb += float(weights.sum())
-            index = np.repeat(np.arange(len(events)), poisson_copies(weights, luminosity_fb=lumi, n_chunks=n_chunks, rng=rng))
-        if len(index):
-            picked = events.take(index)
-            ones = TruthEvents(picked.pdg, picked.p4, picked.invisible, np.ones(len(picked)))
-            _write_chunk(out, ones, experiment, seed, sub_names, first=first and written == 0)
-            written += len(index)
-    if pilot_fb <= 0.0:
-        log.warning("data/%s chunk %d: the pilot run of %d events found no cross section; raise data.pilot_events", component, chunk, pilot_events)
-    record = {"component": component, "xsec_fb": xsec_fb, "pilot_xsec_fb": pilot_fb, "expected": xsec_fb * lumi / n_chunks, "events": written, "generated_events": n_generate, "seed": seed_for(seed, *names), "generator": process.generator_name}
-    log.info("data/%s chunk %d: %d events (expected %.1f) from %d generated; sigma = %.4g fb (pilot %.4g fb)", component, chunk, written, record["expected"], n_generate, xsec_fb, pilot_fb)
+            xsec_fb = self.sum_xsec / self.n_generate if self.n_generate else 0.0
+        expected = xsec_fb * self.luminosity_fb / self.n_chunks
+        above = self.lost / expected if expected > 0 else 0.0
+        if pilot.xsec_fb <= 0.0:
+            log.warning("%s: the pilot run of %d events found no cross section; raise data.pilot_events", label, self.unweighting.pilot_events)
+        if above > 10 * self.unweighting.tolerance:
+            log.warning("%s: %.3g of the weight lies above the unweighting bound (oversample %.4g): raise data.max_oversample or data.pilot_events", label, above, pilot.oversample)
+        return {"xsec_fb": xsec_fb, "pilot_xsec_fb": pilot.xsec_fb, "expected": expected, "events": self.drawn, "generated_events": self.n_generate, "oversample": pilot.oversample, "weight_fraction_above_bound": above, "pilot_weight_fraction_above_bound": pilot.weight_fraction_above_bound}
+
+
+def _write_data_component(out, *, channel: dict, experiment: dict, component: str, chunk: int, n_chunks: int, seed: int, unweighting: Unweighting, chunk_events: int, first: bool) -> dict:
+    """Draw one component of a pseudo-data chunk and append it to ``out``; returns its record."""
+    component, process_name, options = data_component(channel, component)
+    names = (channel["name"], "data", component, chunk)
+    draw = ComponentDraw(process_name, options, luminosity_fb=channel["luminosity_fb"], n_chunks=n_chunks, seed=seed, names=names, sqrt_s=beams_of(experiment).sqrt_s, unweighting=unweighting)
+    written = 0
+    for sub_names, events in draw.batches(chunk_events):
+        if len(events):
+            _write_chunk(out, events, experiment, seed, sub_names, first=first and written == 0)
+            written += len(events)
+    record = draw.record()
+    record = {"component": component, **record, "seed": seed_for(seed, *names), "generator": get_process(process_name).generator_name}
+    log.info("data/%s chunk %d: %d events (expected %.1f) from %d generated (oversample %.3g, weight above bound %.2g); sigma = %.4g fb (pilot %.4g fb)", component, chunk, written, record["expected"], record["generated_events"], record["oversample"], record["weight_fraction_above_bound"], record["xsec_fb"], record["pilot_xsec_fb"])
     return record
