@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from darkscan.stats.lookelsewhere import Windows, counting_significance, global_significance, local_significances, upcrossings
+from darkscan.stats.lookelsewhere import Windows, counting_significance, global_p_value, global_significance, local_significances, upcrossings
 
 
 def test_counting_significance_limits():
@@ -62,3 +62,16 @@ def test_mc_statistics_enter_the_local_significance():
     exact_mc = local_significances(counts, background, np.zeros(3), windows)[0]
     uncertain_mc = local_significances(counts, background, np.full(3, 2500.0), windows)[0]
     assert uncertain_mc < exact_mc
+
+
+def test_global_p_value_is_never_below_the_local_one():
+    """The trials factor is at least one: z_global <= z_local_max whatever the toys say."""
+    rng = np.random.default_rng(2)
+    maxima = 0.5 * np.abs(rng.standard_normal(1000))  # toys far less extreme than a single Gaussian window
+    result = global_p_value(maxima, 2.5)
+    assert result["p_global_toys"] < stats.norm.sf(2.5) and result["trials_factor_floor"]
+    assert result["p_global"] == pytest.approx(stats.norm.sf(2.5)) and result["z_global"] <= 2.5
+    plenty = global_p_value(maxima + 2.0, 2.5)  # many windows: most toys reach 2.5 somewhere
+    assert not plenty["trials_factor_floor"] and plenty["z_global"] < 1.0
+    for z in np.linspace(0.0, 6.0, 25):
+        assert global_p_value(maxima, z)["z_global"] <= z

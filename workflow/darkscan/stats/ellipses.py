@@ -61,7 +61,7 @@ from scipy.interpolate import LinearNDInterpolator
 
 from darkscan import rootio
 from darkscan.seeds import rng_for
-from darkscan.stats.lookelsewhere import counting_significance
+from darkscan.stats.lookelsewhere import counting_significance, global_p_value
 from darkscan.stats.methods import FitMethod, register_method
 from darkscan.stats.signal_model import weighted_quantile
 
@@ -529,30 +529,34 @@ def scan_part(*, channel: dict, signal_files: list[str], histograms_path: str, s
 
 # ----------------------------------------------------------------------------- look-elsewhere
 METHOD = (
-    "background-only pseudo-experiments through the full 2D scan: every selected background MC event "
-    "yields Poisson(w L) events, counted in every ellipse at once (sparse membership matrix); local "
-    "significance of each ellipse against its MC background with its MC-statistics uncertainty (Cowan 2012 "
-    "counting formula, the z_local of limits.csv); p_global = fraction of pseudo-experiments whose largest "
-    "local significance reaches the observed one (+1 in numerator and denominator). The toys do not "
-    "fluctuate the MC itself (its statistical uncertainty enters through the background uncertainty "
-    "of each ellipse)."
+    "background-only pseudo-experiments through the full 2D scan: per toy a true background resampled from "
+    "the selected MC (each event's weight times Poisson(1)), then Poisson(w L) data events per MC event, "
+    "counted in every ellipse at once (sparse membership matrix); local significance of each ellipse against "
+    "its MC background with its MC-statistics uncertainty (Cowan 2012 counting formula, the z_local of "
+    "limits.csv); p_global = fraction of pseudo-experiments whose largest local significance reaches the "
+    "observed one (+1 in numerator and denominator), never below the local p-value (trials_factor_floor)."
 )
 
 
 def global_significance_2d(z_obs_max: float, member: sparse.csr_matrix, bkg: Events, b0, sigma_b, *, n_toys: int, rng: np.random.Generator, batch: int = 100) -> dict:
-    """p-value of the largest local significance over all ellipses from background-only toys."""
+    """p-value of the largest local significance over all ellipses from background-only toys.
+
+    Each toy first draws a "true" background by resampling the MC (every event's weight times
+    Poisson(1), a bootstrap: the truth in an ellipse then varies by sigma_b, the MC-statistics
+    uncertainty that the local significance assumes), then every MC event yields Poisson(w k L)
+    data events, counted in every ellipse at once. The local significance is the one of
+    ``limits.csv`` (:func:`darkscan.stats.lookelsewhere.counting_significance` against b0 +- sigma_b).
+    """
     maxima = []
     for start in range(0, n_toys, batch):
         size = min(batch, n_toys - start)
-        counts = rng.poisson(np.broadcast_to(bkg.w[:, None], (len(bkg.w), size))).astype(float)
+        truth = bkg.w[:, None] * rng.poisson(1.0, (len(bkg.w), size))
+        counts = rng.poisson(truth).astype(float)
         n = np.asarray(member @ counts)  # (hypotheses, toys)
         z = counting_significance(n, b0[:, None], (sigma_b**2)[:, None])
         maxima.append(z.max(axis=0))
-    maxima = np.concatenate(maxima)
-    n_above = int(np.count_nonzero(maxima >= z_obs_max - 1e-12))
-    p_global = (n_above + 1) / (n_toys + 1)
-    return {"p_global": float(p_global), "z_global": float(max(stats.norm.isf(p_global), 0.0)), "toys": int(n_toys), "toys_above": n_above,
-            "mean_z_max_toys": float(maxima.mean())}
+    maxima = np.concatenate(maxima) if maxima else np.zeros(0)
+    return {**global_p_value(maxima, z_obs_max), "mean_z_max_toys": float(maxima.mean())}
 
 
 def write_significance(limits_csv, histograms_path, out_json, *, channel: dict, seed: int) -> dict:
@@ -579,6 +583,8 @@ def write_significance(limits_csv, histograms_path, out_json, *, channel: dict, 
         "mass2_at_max": float(best["mass2"]),
         "z_global": result["z_global"],
         "p_global": result["p_global"],
+        "p_global_toys": result["p_global_toys"],
+        "trials_factor_floor": result["trials_factor_floor"],
         "method": METHOD,
         "toys": result["toys"],
         "toys_above": result["toys_above"],
