@@ -92,12 +92,17 @@ def all_samples(channel):
 def generation_params(wildcards):
     """Everything that determines a sample: rerun generation when (and only when) it changes."""
     channel = channel_cfg(wildcards.channel)
-    return {
+    params = {
         "sample": dsconfig.sample_config(channel, wildcards.sample),
         "experiment": experiment_cfg(wildcards.channel),
         "seed": CONFIG["seed"],
         "chunk_events": CONFIG["chunk_events"],
     }
+    if wildcards.sample in channel["backgrounds"]:  # sized to mc_luminosity_factor x the luminosity
+        params["luminosity_fb"] = channel["luminosity_fb"]
+        params["mc_luminosity_factor"] = channel["mc_luminosity_factor"]
+        params["pilot_events"] = channel["data"]["pilot_events"]
+    return params
 
 
 def data_params(wildcards):

@@ -47,25 +47,60 @@ def _write_chunk(out, events: TruthEvents, experiment: dict, seed: int, names: t
     rootio.write_events(out, payload, first=first)
 
 
+def equivalent_luminosity_fb(sum_w: float, sum_w2: float) -> float:
+    """Luminosity (fb^-1) of unweighted data with the statistical power of weighted MC: (sum w)^2 / sum w^2 / sum w."""
+    return sum_w / sum_w2 if sum_w > 0 and sum_w2 > 0 else 0.0
+
+
+def sized_events(process_name: str, options: dict, *, events: int, luminosity_fb: float, factor: float, sqrt_s: float, seed: int, names: tuple, pilot_events: int) -> tuple[int, float]:
+    """Events of a background MC sample: ``events``, or more, so that it carries ``factor`` x the luminosity.
+
+    A pilot run on its own stream measures the cross section and the effective fraction of the
+    events, f = (sum w)^2 / (n sum w^2); N = factor L sigma / f, plus 5% against the pilot's own
+    fluctuation.
+
+    Returns:
+        (events to generate, the luminosity they are expected to carry in fb^-1).
+    """
+    if factor <= 0:
+        return events, math.nan
+    unweighted = get_process(process_name).unweighted
+    pilot = _generate_chunk(process_name, 1 if unweighted else pilot_events, seed, (*names, "pilot"), sqrt_s=sqrt_s, options=options)
+    sigma = float(pilot.weight.sum())
+    if sigma <= 0:
+        return events, math.nan
+    efficiency = 1.0 if unweighted else sigma**2 / (len(pilot) * float((pilot.weight**2).sum()))
+    needed = math.ceil(1.05 * factor * luminosity_fb * sigma / efficiency)
+    n = max(events, needed)
+    return n, n * efficiency / sigma
+
+
 def produce_sample(out_path: str | os.PathLike, *, channel: dict, experiment: dict, sample: str, seed: int, chunk_events: int, compression: str = "lz4", progress: bool = True) -> dict:
     """Generate one MC sample of a channel and write it; returns the file metadata.
 
     The cross section in the metadata is the sum of the weights; its error is sqrt(sum w^2).
+    A background sample carries at least ``mc_luminosity_factor`` x the channel luminosity
+    (:func:`sized_events`); the metadata keep its ``equivalent_luminosity_fb``.
     """
     entry = cfg.sample_config(channel, sample)
     process = get_process(entry["process"])
     sqrt_s = beams_of(experiment).sqrt_s
-    sizes = chunk_sizes(entry["events"], chunk_events)
+    events, factor = entry["events"], 0.0
+    if sample in channel["backgrounds"]:
+        factor = float(channel.get("mc_luminosity_factor", 0.0))
+        events, _ = sized_events(entry["process"], entry.get("options", {}), events=events, luminosity_fb=channel["luminosity_fb"], factor=factor, sqrt_s=sqrt_s, seed=seed, names=(channel["name"], sample), pilot_events=int(channel["data"].get("pilot_events", 20_000)))
+    sizes = chunk_sizes(events, chunk_events)
     sum_w = sum_w2 = 0.0
     with rootio.recreate(out_path, compression=compression) as out:
         for i, n in enumerate(tqdm(sizes, desc=f"{channel['name']}/{sample}", unit="chunk", disable=not progress)):
             names = (channel["name"], sample, i)
-            events = _generate_chunk(entry["process"], n, seed, names, sqrt_s=sqrt_s, options=entry.get("options", {}))
+            chunk = _generate_chunk(entry["process"], n, seed, names, sqrt_s=sqrt_s, options=entry.get("options", {}))
             # Each chunk's weights sum to its own estimate of sigma; average the chunks.
-            events = TruthEvents(events.pdg, events.p4, events.invisible, events.weight * (n / entry["events"]))
-            sum_w += float(events.weight.sum())
-            sum_w2 += float((events.weight**2).sum())
-            _write_chunk(out, events, experiment, seed, names, first=(i == 0))
+            chunk = TruthEvents(chunk.pdg, chunk.p4, chunk.invisible, chunk.weight * (n / events))
+            sum_w += float(chunk.weight.sum())
+            sum_w2 += float((chunk.weight**2).sum())
+            _write_chunk(out, chunk, experiment, seed, names, first=(i == 0))
+        equivalent = equivalent_luminosity_fb(sum_w, sum_w2)
         metadata = {
             "channel": channel["name"],
             "sample": sample,
@@ -74,8 +109,9 @@ def produce_sample(out_path: str | os.PathLike, *, channel: dict, experiment: di
             "is_data": False,
             "xsec_fb": sum_w,
             "xsec_err_fb": math.sqrt(sum_w2),
-            "generated_events": entry["events"],
-            "equivalent_luminosity_fb": (sum_w**2 / sum_w2) / sum_w if sum_w > 0 else 0.0,
+            "generated_events": events,
+            "configured_events": entry["events"],
+            "equivalent_luminosity_fb": equivalent,
             "seed": seed,
             "chunk_seeds": [seed_for(seed, channel["name"], sample, i) for i in range(len(sizes))],
             "generator": process.generator_name,
@@ -83,12 +119,16 @@ def produce_sample(out_path: str | os.PathLike, *, channel: dict, experiment: di
             "sqrt_s": sqrt_s,
             "versions": rootio.package_versions(),
         }
+        if factor > 0:
+            metadata.update(mc_luminosity_factor=factor, data_luminosity_fb=channel["luminosity_fb"], luminosity_ratio=equivalent / channel["luminosity_fb"])
+            if equivalent < factor * channel["luminosity_fb"]:
+                log.warning("%s/%s: equivalent luminosity %.4g fb^-1 is below %.3g x %.4g fb^-1 (the pilot run underestimated the weight spread)", channel["name"], sample, equivalent, factor, channel["luminosity_fb"])
         if "mass" in entry:
             metadata["mass"] = entry["mass"]
         if "mass2" in entry:
             metadata["mass2"] = entry["mass2"]
         rootio.write_metadata(out, metadata)
-    log.info("%s/%s: %d events, sigma = %.4g +- %.2g fb", channel["name"], sample, entry["events"], sum_w, math.sqrt(sum_w2))
+    log.info("%s/%s: %d events (%d configured), sigma = %.4g +- %.2g fb, equivalent luminosity %.4g fb^-1", channel["name"], sample, events, entry["events"], sum_w, math.sqrt(sum_w2), equivalent)
     return metadata
 
 
