@@ -78,7 +78,7 @@ log = logging.getLogger(__name__)
 
 _RAPIDITY_MARGIN = 0.3  # pre-cut margin in rapidity (the gamma gamma system is not exactly along z)
 _PT_MARGIN = 0.02  # GeV, pre-cut margin on the muon pT, on top of the gamma gamma pT
-_BATCH = 200_000
+_BATCH = 50_000  # trials per batch: the sampler arrays (0.4 MB each) stay in the L2 cache
 _MAX_TRIALS_FACTOR = 1000  # give up if the cuts keep less than 1 in this many trials
 
 
@@ -89,22 +89,25 @@ def _trial_batch(rng, n, sqrt_s, w_min, eta_max, pt_min_mu, pair_pt_min, k_recoi
     ``aux`` holds the virtualities q1^2, q2^2 (< 0) and ``inv_pdf``, the inverse sampling density
     per unit dx1 dQ1^2 dphi1 dx2 dQ2^2 dphi2 dOmega* (for the exact matrix-element weight)."""
     if k_recoil is None:
-        e1, e2, w02, y_pair, factor, ok, q1sq, q2sq, flux = photons_standard(rng, n, sqrt_s, w_min, eta_max, pair_pt_min,
-                                                                             _RAPIDITY_MARGIN)
+        photons = photons_standard(rng, n, sqrt_s, w_min, eta_max, pair_pt_min, _RAPIDITY_MARGIN)
     else:
-        e1, e2, w02, y_pair, factor, ok, q1sq, q2sq, flux = photons_recoil(rng, n, sqrt_s, w_min, eta_max, pair_pt_min,
-                                                                           _RAPIDITY_MARGIN, k_recoil)
+        photons = photons_recoil(rng, n, sqrt_s, w_min, eta_max, pair_pt_min, _RAPIDITY_MARGIN, k_recoil)
     e_beam = sqrt_s / 2
     p_beam = np.sqrt(e_beam**2 - ELECTRON_MASS**2)
+    e1, e2 = photons.e1, photons.e2
+    # Pair cuts from the components (the photons are beam - scattered lepton).
+    pair_t = -(e1[:, 1:3] + e2[:, 1:3])
+    pair_e = 2 * e_beam - e1[:, 0] - e2[:, 0]
+    pair_z = -(e1[:, 3] + e2[:, 3])
+    pt2_pair = pair_t[:, 0] ** 2 + pair_t[:, 1] ** 2
+    w2 = pair_e**2 - pair_z**2 - pt2_pair
+    keep = np.flatnonzero((w2 > max(w_min, 2 * mass) ** 2) & (pt2_pair >= pair_pt_min**2))
+    index = photons.index[keep]  # the muon stage runs on the surviving trials only
+    e1, e2, w2, y_pair, factor, q1sq, q2sq, flux = (
+        a[keep] for a in (e1, e2, w2, photons.y_pair, photons.factor, photons.q1sq, photons.q2sq, photons.flux))
+    pt_pair = np.sqrt(pt2_pair[keep])
     q1 = np.array([e_beam, 0.0, 0.0, p_beam]) - e1
-    q2 = np.array([e_beam, 0.0, 0.0, -p_beam]) - e2
-    pair = q1 + q2
-    w2 = pair[:, 0] ** 2 - np.sum(pair[:, 1:] ** 2, axis=1)
-    pt_pair = np.hypot(pair[:, 1], pair[:, 2])
-    ok &= (w2 > max(w_min, 2 * mass) ** 2) & (pt_pair >= pair_pt_min)
-    index = np.flatnonzero(ok)  # the muon stage runs on the surviving trials only
-    e1, e2, q1, pair, w2, pt_pair, y_pair, factor, q1sq, q2sq, flux = (
-        a[index] for a in (e1, e2, q1, pair, w2, pt_pair, y_pair, factor, q1sq, q2sq, flux))
+    pair = q1 + np.array([e_beam, 0.0, 0.0, -p_beam]) - e2
     m = len(index)
     w = np.sqrt(w2)
     beta = np.sqrt(np.clip(1 - 4 * mass**2 / w**2, 0.0, 1.0))
