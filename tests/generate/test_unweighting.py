@@ -28,7 +28,7 @@ CASES = [
     ("zprime_invisible", "eemumu", 60, 1200, 48),
     ("dark_higgsstrahlung", "mumu_gamma", 60, 1200, 48),
     ("dark_higgsstrahlung", "eemumu", 60, 1200, 48),
-    ("alp_gammagamma", "gammagammagamma", 60, 600, 24),
+    ("alp_gammagamma", "gammagammagamma", 60, 600, 20),
 ]
 
 

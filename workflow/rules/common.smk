@@ -130,10 +130,19 @@ def fit_params(wildcards):
     return {k: channel[k] for k in ("fit", "masses", "cl", "luminosity_fb", "coupling")}
 
 
+def calibration_params(wildcards):
+    """The channel config the calibration reads (its script reads nothing else)."""
+    channel = channel_cfg(wildcards.channel)
+    keys = ("name", "fit", "masses", "cl", "luminosity_fb", "signal", "backgrounds", "lookelsewhere", "calibration")
+    return {k: channel[k] for k in keys}
+
+
 def channel_outputs(channel):
     return [
         f"results/{channel}/limits.csv",
         f"results/{channel}/significance.json",
+        f"results/{channel}/calibration.json",
+        f"results/{channel}/plots/calibration.png",
         f"results/{channel}/cutflow.csv",
         f"results/{channel}/systematics.csv",
         f"results/{channel}/systematics.tex",

@@ -43,6 +43,8 @@ rule significance:
     input:
         limits="results/{channel}/limits.csv",
         histograms="results/{channel}/histograms.root",
+        workspaces=lambda w: expand("results/{channel}/workspaces/part{part}", channel=w.channel, part=SCAN_PARTS),
+        backgrounds=lambda w: expand("results/{channel}/selected/{sample}.root", channel=w.channel, sample=list(channel_cfg(w.channel)["backgrounds"])),
     output:
         significance=report("results/{channel}/significance.json", caption="../report/significance.rst", category="{channel}", subcategory="limits"),
     log:
@@ -55,3 +57,34 @@ rule significance:
         "../../envs/darkscan.yaml"
     script:
         "../scripts/significance.py"
+
+
+# Pseudo-experiments through the scan (darkscan.stats.calibration): background-only ensemble
+# (z_local_max, global p-values, band coverage) and signal injection (bias, pulls, coverage).
+# Fails, naming the figure, when a target is missed (calibration.enforce).
+rule calibrate_scan:
+    input:
+        limits="results/{channel}/limits.csv",
+        significance="results/{channel}/significance.json",
+        histograms="results/{channel}/histograms.root",
+        systematics="results/{channel}/systematics.csv",
+        workspaces=lambda w: expand("results/{channel}/workspaces/part{part}", channel=w.channel, part=SCAN_PARTS),
+        backgrounds=lambda w: expand("results/{channel}/selected/{sample}.root", channel=w.channel, sample=list(channel_cfg(w.channel)["backgrounds"])),
+    output:
+        calibration=report("results/{channel}/calibration.json", caption="../report/calibration.rst", category="{channel}", subcategory="calibration"),
+        plots=report(expand("results/{{channel}}/plots/calibration.{ext}", ext=("png", "pdf")), caption="../report/calibration.rst", category="{channel}", subcategory="calibration"),
+    log:
+        "logs/{channel}/calibration.log",
+    benchmark:
+        "benchmarks/rules/{channel}/calibration.tsv"
+    params:
+        channel=calibration_params,
+        seed=CONFIG["seed"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        "../../envs/darkscan.yaml"
+    script:
+        "../scripts/calibrate_scan.py"

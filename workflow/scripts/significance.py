@@ -5,4 +5,4 @@ from darkscan.stats.methods import get_method
 
 setup_logging(snakemake.log[0])
 channel, _ = channel_and_experiment(snakemake.config, snakemake.wildcards.channel)
-get_method(channel).write_significance(snakemake.input.limits, snakemake.input.histograms, snakemake.output.significance, channel=channel, seed=snakemake.params.seed)
+get_method(channel).write_significance(snakemake.input.limits, snakemake.input.histograms, snakemake.output.significance, channel=channel, seed=snakemake.params.seed, workspace_dirs=list(snakemake.input.workspaces))

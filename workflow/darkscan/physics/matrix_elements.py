@@ -23,7 +23,7 @@ import numpy as np
 from darkscan.physics.constants import ALPHA_EM, ELECTRON_MASS, MUON_MASS
 from darkscan.physics.kinematics import METRIC, mdot
 
-_CHUNK = 8192
+_CHUNK = 2048
 
 _S0 = np.eye(2, dtype=complex)
 _SIGMA = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex)
@@ -81,14 +81,6 @@ def bar(spinor: np.ndarray) -> np.ndarray:
     return np.conj(spinor) * _GAMMA0_DIAG
 
 
-def _propagator(q: np.ndarray, m: float) -> np.ndarray:
-    """Fermion propagator numerator over denominator, (qslash + m)/(q^2 - m^2), (N, 4, 4)."""
-    den = mdot(q, q) - m * m
-    s = slash(q)
-    s[:, [0, 1, 2, 3], [0, 1, 2, 3]] += m
-    return s / den[:, None, None]
-
-
 def _gamma_products(row: np.ndarray, col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """row gamma^mu, shape (N, 2 spins, 4 mu, 4), and gamma^mu col, same shape."""
     n = len(row)
@@ -102,49 +94,282 @@ def _current(r: np.ndarray, col: np.ndarray) -> np.ndarray:
     return cur.reshape(n, 2, 4, 2).transpose(0, 1, 3, 2).reshape(n, 4, 4)
 
 
-def _emission(r: np.ndarray, c: np.ndarray, prop_a: np.ndarray, prop_b: np.ndarray, jext: np.ndarray) -> np.ndarray:
-    """Emission of V(rho) from a fermion line attached to an external current by a photon.
+# --- Helicity amplitudes of e+e- -> mu+ mu- V in the chiral (Weyl) representation -------------
+#
+# The amplitudes are evaluated with events on the last axis, (..., N), and every spinor-index
+# contraction written out as a short sum of element-wise numpy products (no batched products of
+# tiny matrices). The chiral representation gamma^mu = [[0, sigma^mu], [sigmabar^mu, 0]]
+# (sigma^mu = (1, sigma), sigmabar^mu = (1, -sigma)) makes slashed vectors block off-diagonal
+# and the propagator mass term block diagonal, so all products are 2x2 blocks on the chiral
+# halves of the spinors. Dirac spinors of :func:`spinors_u` / :func:`spinors_v` are mapped to it
+# with psi_W = U psi_D, U = [[1, -1], [1, 1]] / sqrt(2) (rows: psi_bar_W = psi_bar_D U^dagger,
+# the same combination); bilinears psi_bar Gamma chi, hence the amplitudes, are unchanged.
 
-    Computes A^rho[p, (s, t)] = sum_mu jext_mu[p] (row_s gamma^rho S_a gamma^mu col_t
-    + row_s gamma^mu S_b gamma^rho col_t) by contracting the external current first.
+_SQRT_HALF = np.sqrt(0.5)
+
+
+def _chiral_spinors(p: np.ndarray, m: float, antiparticle: bool) -> np.ndarray:
+    """u(p, s) (or v(p, s)) of :func:`spinors_u` (:func:`spinors_v`) in the chiral representation.
+
+    Same spin states as the Dirac-representation functions, computed directly with events last:
+    the Dirac halves are sqrt(E+m) chi_s and sigma.p chi_s / sqrt(E+m) (swapped for v), mapped by U.
 
     Args:
-        r: (N, 2, 4, 4) row gamma^mu (from :func:`_gamma_products`).
-        c: (N, 2, 4, 4) gamma^mu col.
-        prop_a: (N, 4, 4) propagator next to the row spinor.
-        prop_b: (N, 4, 4) propagator next to the column spinor.
-        jext: (N, 4 pairs, 4 mu) external current with lower index.
+        p: (N, 4) momenta; m: mass.
+        antiparticle: False for u, True for v.
 
     Returns:
-        (N, 4 external pairs, 4 line pairs, 4 rho) complex.
+        (4, 2 s, N) complex column spinors.
     """
-    n = len(r)
-    c_ext = (jext @ c.transpose(0, 2, 1, 3).reshape(n, 4, 8)).reshape(n, 8, 4)  # [(p, t), b]
-    r_ext = (jext @ r.transpose(0, 2, 1, 3).reshape(n, 4, 8)).reshape(n, 8, 4)  # [(p, s), a]
-    term1 = ((r.reshape(n, 8, 4) @ prop_a) @ np.swapaxes(c_ext, 1, 2)).reshape(n, 2, 4, 4, 2)  # [s, rho, p, t]
-    term2 = (r_ext @ (prop_b @ np.swapaxes(c.reshape(n, 8, 4), 1, 2))).reshape(n, 4, 2, 2, 4)  # [p, s, t, rho]
-    return (term1.transpose(0, 3, 1, 4, 2) + term2).reshape(n, 4, 4, 4)
+    e, px, py, pz = p.T
+    root = np.sqrt(e + m)
+    inv = 1.0 / root
+    sp = np.empty((2, 2, len(p)), dtype=complex)  # sigma.p chi_s / root: [component, s]
+    sp[0, 0] = pz * inv
+    sp[1, 0] = (px + 1j * py) * inv
+    sp[0, 1] = (px - 1j * py) * inv
+    sp[1, 1] = -sp[0, 0]
+    chi = np.zeros_like(sp)
+    chi[0, 0] = chi[1, 1] = root
+    top, bottom = (sp, chi) if antiparticle else (chi, sp)
+    return np.concatenate([top - bottom, top + bottom]) * _SQRT_HALF
+
+
+def _chiral_bar(col: np.ndarray) -> np.ndarray:
+    """Dirac adjoint psi^dagger gamma^0 of chiral column spinors (gamma^0 swaps the halves)."""
+    return np.conj(np.concatenate([col[2:], col[:2]]))
+
+
+def _line_spinors(p1, p2, p3, p4, m_e, m_mu):
+    """(vbar(p2), u(p1), ubar(p3), v(p4)) in the chiral representation, (4, 2 spins, N) each.
+
+    Fixed beams (p1 and p2 the same for every event, as from a generator) give the electron
+    spinors with N = 1, which the amplitude code uses for matrix products with constant matrices.
+    """
+    if len(p1) > 1 and _is_fixed(p1) and _is_fixed(p2):
+        p1, p2 = p1[:1], p2[:1]
+    return (_chiral_bar(_chiral_spinors(p2, m_e, True)), _chiral_spinors(p1, m_e, False),
+            _chiral_bar(_chiral_spinors(p3, m_mu, False)), _chiral_spinors(p4, m_mu, True))
+
+
+def _is_fixed(p: np.ndarray) -> bool:
+    """True if every row of ``p`` (N, 4) equals the first."""
+    return bool(np.all(p == p[0]))
+
+
+def _slash_blocks(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Blocks of vslash = [[0, v.sigma], [v.sigmabar, 0]] for upper-index vectors v (4, *B).
+
+    v.sigma = v_mu sigma^mu = [[v0 - v3, -(v1 - i v2)], [-(v1 + i v2), v0 + v3]] and
+    v.sigmabar = [[v0 + v3, v1 - i v2], [v1 + i v2, v0 - v3]]. Returns both, each (2, 2, *B);
+    complex v (currents) allowed.
+    """
+    minus, plus = v[0] - v[3], v[0] + v[3]
+    lower, upper = v[1] - 1j * v[2], v[1] + 1j * v[2]
+    vs = np.stack([minus, -lower, -upper, plus]).reshape((2, 2) + v.shape[1:])
+    vsb = np.stack([plus, lower, upper, minus]).reshape((2, 2) + v.shape[1:])
+    return vs, vsb
+
+
+def _mat_vec(m: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """2x2 block times 2-component column: m (2, 2, ...), x (2, ...) -> (2, ...) (broadcast)."""
+    out = m[:, 0] * x[0]
+    out += m[:, 1] * x[1]
+    return out
+
+
+def _vec_mat(x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """2-component row times 2x2 block: x (2, ...), m (2, 2, ...) -> (2, ...) (broadcast)."""
+    out = x[0] * m[0]
+    out += x[1] * m[1]
+    return out
+
+
+def _slash_col(blocks, col: np.ndarray) -> np.ndarray:
+    """vslash psi for a column psi = (x, y) (4, ...): (v.sigma y, v.sigmabar x)."""
+    vs, vsb = blocks
+    return np.concatenate([_mat_vec(vs, col[2:]), _mat_vec(vsb, col[:2])])
+
+
+def _row_slash(row: np.ndarray, blocks) -> np.ndarray:
+    """psibar vslash for a row psibar = (a, b) (4, ...): (b v.sigmabar, a v.sigma)."""
+    vs, vsb = blocks
+    return np.concatenate([_vec_mat(row[2:], vsb), _vec_mat(row[:2], vs)])
+
+
+class _Propagator:
+    """Fermion propagator times a factor, c S = c (qslash + m) / (q^2 - m^2), for q (N, 4), events last.
+
+    The coupling factor c of the diagram is folded in here: every diagram has one propagator.
+    """
+
+    def __init__(self, q: np.ndarray, m: float, factor: np.ndarray | float = 1.0):
+        scale = (factor / (mdot(q, q) - m * m)).astype(complex)  # complex: complex x real products are slower
+        self.m_scale = m * scale
+        self.qs, self.qsb = (blk * scale for blk in _slash_blocks(np.ascontiguousarray(q.T)))
+
+    def _blocks(self, ndim: int) -> tuple[np.ndarray, np.ndarray]:
+        """The q.sigma, q.sigmabar blocks reshaped to broadcast against (4, ..., N) spinors of ``ndim`` axes."""
+        shape = (2, 2) + (1,) * (ndim - 2) + self.m_scale.shape
+        return self.qs.reshape(shape), self.qsb.reshape(shape)
+
+    def col(self, col: np.ndarray) -> np.ndarray:
+        """c S psi for columns psi = (x, y) (4, ..., N): c (m x + q.sigma y, q.sigmabar x + m y) / den."""
+        qs, qsb = self._blocks(col.ndim)
+        x, y = col[:2], col[2:]
+        top, bottom = _mat_vec(qs, y), _mat_vec(qsb, x)
+        top += self.m_scale * x
+        bottom += self.m_scale * y
+        return np.concatenate([top, bottom])
+
+    def row(self, row: np.ndarray) -> np.ndarray:
+        """c psibar S for rows psibar = (a, b) (4, ..., N): c (m a + b q.sigmabar, a q.sigma + m b) / den."""
+        qs, qsb = self._blocks(row.ndim)
+        a, b = row[:2], row[2:]
+        left, right = _vec_mat(b, qsb), _vec_mat(a, qs)
+        left += self.m_scale * a
+        right += self.m_scale * b
+        return np.concatenate([left, right])
+
+
+def _bilinear_products(row: np.ndarray, col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Products a_i y_j and b_i x_j, (2, 2, ...) each, of row (a, b) and column (x, y) halves."""
+    a, b, x, y = row[:2], row[2:], col[:2], col[2:]
+    return a[:, None] * y[None], b[:, None] * x[None]
+
+
+def _vector_bilinear(ay: np.ndarray, bx: np.ndarray) -> np.ndarray:
+    """psibar gamma^mu psi = a sigma^mu y + b sigmabar^mu x (upper index) from :func:`_bilinear_products`.
+
+    Returns (4 mu, ...) complex.
+    """
+    return np.stack([
+        ay[0, 0] + ay[1, 1] + bx[0, 0] + bx[1, 1],
+        ay[0, 1] + ay[1, 0] - bx[0, 1] - bx[1, 0],
+        1j * (ay[1, 0] - ay[0, 1] - bx[1, 0] + bx[0, 1]),
+        ay[0, 0] - ay[1, 1] - bx[0, 0] + bx[1, 1],
+    ])
+
+
+def _chiral_current(row: np.ndarray, col: np.ndarray) -> np.ndarray:
+    """Vector currents J^mu[s, t] = psibar_s gamma^mu psi_t, upper index.
+
+    row (4, 2 s, N) and col (4, 2 t, N) -> (4 mu, 4 pairs = 2 s + t, N).
+    """
+    cur = _vector_bilinear(*_bilinear_products(row[:, :, None], col[:, None]))
+    return cur.reshape(4, 4, -1)
+
+
+def _emission_tensor(row, col, prop_row: _Propagator, prop_col: _Propagator, pol_blocks) -> np.ndarray:
+    """Emission of V(eps_P) from a fermion line attached to a photon of index mu.
+
+    K^mu[P, s, t] = row_s (epsslash_P S_a gamma^mu + gamma^mu S_b epsslash_P) col_t, evaluated as
+    the vector bilinears of (row_s epsslash_P S_a, col_t) and (row_s, S_b epsslash_P col_t); the
+    amplitude with an external current J_Q is J_Q . K (:func:`_contract`).
+
+    Args:
+        row: (4, 2 s, N) row spinors; col: (4, 2 t, N) column spinors (chiral representation).
+            With N = 1 for both (the same spinors for every event: fixed beams) the bilinears
+            are matrix products with constant matrices.
+        prop_row: S_a, next to the row spinor; prop_col: S_b, next to the column spinor.
+        pol_blocks: :func:`_slash_blocks` of the V polarisation vectors, (2, 2, P, N) each.
+
+    Returns:
+        (4 mu, P, 4 pairs = 2 s + t, N) complex, upper index mu.
+    """
+    pe = tuple(blk[:, :, :, None] for blk in pol_blocks)  # (2, 2, P, 1 spin, N)
+    row_eps = prop_row.row(_row_slash(row[:, None], pe))  # (4, P, s, N)
+    eps_col = prop_col.col(_slash_col(pe, col[:, None]))  # (4, P, t, N)
+    if row.shape[-1] == col.shape[-1] == 1:
+        return _emission_tensor_fixed(row[..., 0], col[..., 0], row_eps, eps_col)
+    ay, bx = _bilinear_products(row_eps[:, :, :, None], col[:, None, None])  # [P, s, t]
+    ay2, bx2 = _bilinear_products(row[:, None, :, None], eps_col[:, :, None])
+    ay += ay2
+    bx += bx2
+    k = _vector_bilinear(ay, bx)
+    return k.reshape(k.shape[:2] + (4, -1))
+
+
+#: Blocks of gamma^mu g_{mu mu} = slash(e_mu), e_mu the basis vectors: (2, 2, 4 mu) each.
+_BASIS_BLOCKS = _slash_blocks(np.eye(4, dtype=complex))
+
+
+def _emission_tensor_fixed(row: np.ndarray, col: np.ndarray, row_eps: np.ndarray, eps_col: np.ndarray) -> np.ndarray:
+    """:func:`_emission_tensor` for event-independent spinors row (4, 2 s), col (4, 2 t).
+
+    The bilinears are linear in the event-dependent spinors, row_eps gamma^mu col_t =
+    sum_i row_eps_i (gamma^mu col_t)_i and row_s gamma^mu eps_col = sum_j (row_s gamma^mu)_j eps_col_j,
+    so both are one matrix product with the constant (gamma^mu col_t) and (row_s gamma^mu).
+    """
+    n_pol, n = row_eps.shape[1], row_eps.shape[-1]
+    basis = tuple(blk[..., None] for blk in _BASIS_BLOCKS)  # (2, 2, 4 mu, 1)
+    metric = METRIC[:, None]
+    gamma_col = _slash_col(basis, col[:, None]) * metric  # (4 i, 4 mu, 2 t)
+    row_gamma = _row_slash(row[:, None], basis) * metric  # (4 j, 4 mu, 2 s)
+    k1 = (gamma_col.reshape(4, 8).T @ row_eps.reshape(4, -1)).reshape(4, 2, n_pol, 2, n)  # [mu, t, P, s]
+    k2 = (row_gamma.reshape(4, 8).T @ eps_col.reshape(4, -1)).reshape(4, 2, n_pol, 2, n)  # [mu, s, P, t]
+    k = k1.transpose(0, 2, 3, 1, 4) + k2.transpose(0, 2, 1, 3, 4)  # [mu, P, s, t]
+    return k.reshape(4, n_pol, 4, n)
+
+
+def _contract(current: np.ndarray, tensor: np.ndarray) -> np.ndarray:
+    """Amplitudes J_Q,mu K^mu[P, pair] of currents (4 mu, Q, N) (upper index) and an emission tensor.
+
+    A current with N = 1 (the same for every event) is contracted by one matrix product.
+    Returns (P, Q, pairs, N) complex.
+    """
+    lower = current * METRIC[:, None, None]
+    if current.shape[-1] == 1 < tensor.shape[-1]:
+        n_pol, n_pairs, n = tensor.shape[1:]
+        amp = (lower[..., 0].T @ tensor.reshape(4, -1)).reshape(-1, n_pol, n_pairs, n)
+        return amp.transpose(1, 0, 2, 3)
+    amp = lower[0, None, :, None] * tensor[0, :, None]
+    for mu in range(1, 4):
+        amp += lower[mu, None, :, None] * tensor[mu, :, None]
+    return amp
+
+
+def _polarisations(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Real polarisation vectors (4, P, N) of V(k) and their weights (P,) in sum_P w_P |A(eps_P)|^2.
+
+    A massless V (k^2 = 0 for every event) has the two transverse vectors (0, e_1), (0, e_2),
+    e_i orthogonal to the V direction in the frame of ``k``; their sum, -g plus terms along k,
+    equals -g in the contraction with the amplitude by current conservation (k_rho A^rho = 0,
+    :func:`ward_residual`). Otherwise the -g_{rho sigma} sum is used directly: the basis vectors
+    e_sigma with weights -g_{sigma sigma}.
+    """
+    n = len(k)
+    if np.all(np.abs(mdot(k, k)) <= 1e-12 * k[:, 0] ** 2):
+        direction = k[:, 1:] / np.linalg.norm(k[:, 1:], axis=1, keepdims=True)
+        # Helper axis: x unless the V is close to it, then y.
+        helper = np.where((np.abs(direction[:, 0]) < 0.9)[:, None], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
+        e1 = np.cross(helper, direction)
+        e1 /= np.linalg.norm(e1, axis=1, keepdims=True)
+        e2 = np.cross(direction, e1)
+        eps = np.zeros((4, 2, n))
+        eps[1:, 0], eps[1:, 1] = e1.T, e2.T
+        return eps, np.ones(2)
+    return np.broadcast_to(np.eye(4)[:, :, None], (4, 4, n)), -METRIC
 
 
 def _me2_chunk(p1, p2, p3, p4, k, g_fsr, g_isr, m_e, m_mu):
+    """Spin-averaged |M|^2 of one chunk of events, see :func:`me2_mumu_v`."""
     e2 = 4.0 * np.pi * ALPHA_EM
-    ebar, eu = bar(spinors_v(p2, m_e)), spinors_u(p1, m_e)
-    mbar, mv = bar(spinors_u(p3, m_mu)), spinors_v(p4, m_mu)
-    r_e, c_e = _gamma_products(ebar, eu)
-    r_m, c_m = _gamma_products(mbar, mv)
+    ebar, eu, mbar, mv = _line_spinors(p1, p2, p3, p4, m_e, m_mu)
+    eps, pol_weight = _polarisations(k)
+    pol = _slash_blocks(eps)
     amp = 0.0
     if g_fsr != 0.0:
-        j_e = _current(r_e, eu) * METRIC  # lower index mu
-        s = mdot(p1 + p2, p1 + p2)
-        a = _emission(r_m, c_m, _propagator(p3 + k, m_mu), _propagator(-p4 - k, m_mu), j_e)  # [e, mu pair, rho]
-        amp = amp + (g_fsr * e2 / s)[:, None, None, None] * a
+        c_fsr = g_fsr * e2 / mdot(p1 + p2, p1 + p2)
+        tensor = _emission_tensor(mbar, mv, _Propagator(p3 + k, m_mu, c_fsr), _Propagator(-p4 - k, m_mu, c_fsr), pol)
+        amp = _contract(_chiral_current(ebar, eu), tensor)  # [P, e pair, mu pair]
     if g_isr != 0.0:
         q = p3 + p4
-        j_mu = _current(r_m, mv) * METRIC
-        a = _emission(r_e, c_e, _propagator(k - p2, m_e), _propagator(p1 - k, m_e), j_mu)  # [mu pair, e, rho]
-        amp = amp + (g_isr * e2 / mdot(q, q))[:, None, None, None] * a.transpose(0, 2, 1, 3)
-    sq = amp.real**2 + amp.imag**2
-    return (sq.reshape(len(p1), 16, 4) @ -METRIC).sum(axis=1) / 4.0
+        c_isr = g_isr * e2 / mdot(q, q)
+        tensor = _emission_tensor(ebar, eu, _Propagator(k - p2, m_e, c_isr), _Propagator(p1 - k, m_e, c_isr), pol)
+        amp = amp + _contract(_chiral_current(mbar, mv), tensor).transpose(0, 2, 1, 3)  # [P, mu pair, e pair] -> [P, e, mu]
+    sq = (amp.real**2 + amp.imag**2).sum(axis=(1, 2))  # [P, N]
+    return pol_weight @ sq / 4.0
 
 
 def me2_mumu_v(
@@ -187,17 +412,21 @@ def me2_mumu_v(
 
 
 def ward_residual(p1, p2, p3, p4, k, *, fsr: bool = True, m_e: float = ELECTRON_MASS, m_mu: float = MUON_MASS) -> np.ndarray:
-    """|k_rho A^rho| / max |A^rho| per event for the FSR (or ISR) amplitude: gauge-invariance check."""
-    ebar, eu = bar(spinors_v(p2, m_e)), spinors_u(p1, m_e)
-    mbar, mv = bar(spinors_u(p3, m_mu)), spinors_v(p4, m_mu)
-    r_e, c_e = _gamma_products(ebar, eu)
-    r_m, c_m = _gamma_products(mbar, mv)
+    """|k_rho A^rho| / max |A^rho| per event for the FSR (or ISR) amplitude: gauge-invariance check.
+
+    Uses the amplitude code of :func:`me2_mumu_v` with the polarisation vector replaced by k.
+    """
+    ebar, eu, mbar, mv = _line_spinors(p1, p2, p3, p4, m_e, m_mu)
+    vectors = np.concatenate([np.broadcast_to(np.eye(4)[:, :, None], (4, 4, len(k))), k.T[:, None]], axis=1)  # e_sigma, k
+    pol = _slash_blocks(np.ascontiguousarray(vectors))
     if fsr:
-        a = _emission(r_m, c_m, _propagator(p3 + k, m_mu), _propagator(-p4 - k, m_mu), _current(r_e, eu) * METRIC)
+        tensor = _emission_tensor(mbar, mv, _Propagator(p3 + k, m_mu), _Propagator(-p4 - k, m_mu), pol)
+        a = _contract(_chiral_current(ebar, eu), tensor)
     else:
-        a = _emission(r_e, c_e, _propagator(k - p2, m_e), _propagator(p1 - k, m_e), _current(r_m, mv) * METRIC)
-    contracted = a @ (k * METRIC)[:, None, :, None]
-    return np.abs(contracted).max(axis=(1, 2, 3)) / np.abs(a).max(axis=(1, 2, 3))
+        tensor = _emission_tensor(ebar, eu, _Propagator(k - p2, m_e), _Propagator(p1 - k, m_e), pol)
+        a = _contract(_chiral_current(mbar, mv), tensor)
+    a = np.abs(a).reshape(5, -1, len(k))
+    return a[4].max(axis=0) / a[:4].max(axis=(0, 1))
 
 
 def me2_born(p1: np.ndarray, p2: np.ndarray, p3: np.ndarray, p4: np.ndarray, *, m_e: float = ELECTRON_MASS, m_mu: float = MUON_MASS) -> np.ndarray:

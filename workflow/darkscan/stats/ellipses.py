@@ -556,10 +556,11 @@ def global_significance_2d(z_obs_max: float, member: sparse.csr_matrix, bkg: Eve
         z = counting_significance(n, b0[:, None], (sigma_b**2)[:, None])
         maxima.append(z.max(axis=0))
     maxima = np.concatenate(maxima) if maxima else np.zeros(0)
-    return {**global_p_value(maxima, z_obs_max), "mean_z_max_toys": float(maxima.mean())}
+    return {**global_p_value(maxima, z_obs_max), "mean_z_max_toys": float(maxima.mean()), "maxima": maxima}
 
 
-def write_significance(limits_csv, histograms_path, out_json, *, channel: dict, seed: int) -> dict:
+def write_significance(limits_csv, histograms_path, out_json, *, channel: dict, seed: int, workspace_dirs=()) -> dict:
+    del workspace_dirs  # the 2D scan keeps pyhf workspaces of a subset only: its statistic is closed-form
     limits = pd.read_csv(limits_csv)
     settings = channel.get("lookelsewhere", {})
     fit = channel["fit"]
@@ -589,6 +590,7 @@ def write_significance(limits_csv, histograms_path, out_json, *, channel: dict, 
         "toys": result["toys"],
         "toys_above": result["toys_above"],
         "mean_z_local_max_toys": result["mean_z_max_toys"],
+        "toy_z_local_max": [round(float(v), 5) for v in result["maxima"]],
         "seed": int(seed),
         "seed_names": list(seed_names),
         "hypotheses": int(len(usable)),
@@ -599,4 +601,16 @@ def write_significance(limits_csv, histograms_path, out_json, *, channel: dict, 
     return payload
 
 
-METHOD_ENTRY = register_method(FitMethod(NAME, load_signal_model, scan_part, write_significance))
+def calibrate(*, channel: dict, seed: int, limits_csv, histograms_path, systematics_path, significance_json, workspace_dirs=(), out_json) -> dict:
+    """Pseudo-experiment calibration (:mod:`darkscan.stats.ellipse_calibration`).
+
+    The limits.csv rows hold the interpolated signal of every hypothesis; the 2D scan's statistic
+    is closed-form (no workspaces needed).
+    """
+    from darkscan.stats.ellipse_calibration import calibrate as run
+
+    del workspace_dirs
+    return run(limits_csv, histograms_path, systematics_path, out_json, channel=channel, seed=seed, significance_json=significance_json)
+
+
+METHOD_ENTRY = register_method(FitMethod(NAME, load_signal_model, scan_part, write_significance, calibrate))

@@ -9,7 +9,11 @@ a spectrum, one pyhf model per hypothesis). A method bundles three functions, al
 * ``scan_part(*, channel, signal_files, histograms_path, systematics_path, part, n_parts,
   out_csv, workspace_dir)`` -> DataFrame of limit rows (columns of DESIGN.md's limits.csv
   without the coupling columns; ``signal_xsec_fb`` at the generated coupling; ``mass2`` in 2D);
-* ``write_significance(limits_csv, histograms_path, out_json, *, channel, seed)`` -> dict.
+* ``write_significance(limits_csv, histograms_path, out_json, *, channel, seed, workspace_dirs)``
+  -> dict (``toy_z_local_max``: the toys' largest local Z, the calibration's reference);
+* ``calibrate(*, channel, seed, limits_csv, histograms_path, systematics_path,
+  significance_json, workspace_dirs, out_json)`` -> dict: the pseudo-experiment ensembles of :mod:`darkscan.stats.calibration` (optional: a
+  method without it has no calibration, and its rule says so).
 
 Register a new method with :func:`register_method`; the generic rules call :func:`get_method`.
 """
@@ -28,6 +32,7 @@ class FitMethod:
     load_signal_model: Callable
     scan_part: Callable
     write_significance: Callable
+    calibrate: Callable | None = None
 
 
 _METHODS: dict[str, FitMethod] = {}
@@ -56,4 +61,14 @@ def _import_builtin_methods() -> None:
         from darkscan.stats import ellipses  # noqa: F401  (registers ellipse_counting: 2D elliptical windows)
 
     if DEFAULT not in _METHODS:
-        register_method(FitMethod(DEFAULT, run.load_signal_model, run.scan_part, significance.write_significance))
+        from darkscan.stats import window_calibration
+
+        register_method(FitMethod(DEFAULT, run.load_signal_model, run.scan_part, significance.write_significance, window_calibration.calibrate))
+
+
+def get_calibrator(channel: dict) -> Callable:
+    """The ``calibrate`` function of a channel's fit method (an error if the method has none)."""
+    method = get_method(channel)
+    if method.calibrate is None:
+        raise ValueError(f"channel {channel['name']}: fit method {method.name!r} has no calibration (FitMethod.calibrate)")
+    return method.calibrate

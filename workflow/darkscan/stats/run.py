@@ -7,10 +7,8 @@ sigma(g) = g^2 sigma(g = 1) x BF(Z' -> invisible): g_lim = sqrt(sigma_lim / (sig
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
-import pathlib
 
 import numpy as np
 import pandas as pd
@@ -18,7 +16,7 @@ import pandas as pd
 from darkscan import rootio
 from darkscan.physics.models import get_model
 from darkscan.select.histograms import SIGNAL_REGION, histogram_key, read_histogram
-from darkscan.stats.scan import LimitResult, fit_mass
+from darkscan.stats import window_scan
 from darkscan.stats.signal_model import SignalModel, load_signal_point
 from darkscan.systematics.aggregate import read_table
 
@@ -49,31 +47,27 @@ def grid_part(grid: np.ndarray, part: int, n_parts: int) -> np.ndarray:
 
 
 def scan_part(*, channel: dict, signal_files: list[str], histograms_path: str, systematics_path: str, part: int, n_parts: int, out_csv: str | os.PathLike, workspace_dir: str | os.PathLike) -> pd.DataFrame:
-    """Fit every hypothesis of one part; write its rows and its pyhf workspaces."""
+    """Fit every hypothesis of one part at once (:mod:`darkscan.stats.window_scan`); write its rows
+    and its pyhf workspaces. Fails if the engine and pyhf disagree beyond ``fit.pyhf_check_tolerance``."""
+    fit = channel["fit"]
     model = load_signal_model(signal_files, channel=channel)
-    grid = grid_part(model.scan_grid(channel["masses"]), part, n_parts)
+    full = model.scan_grid(channel["masses"])
+    indices = grid_part(np.arange(len(full)), part, n_parts)
     data = read_histogram(histograms_path, histogram_key(SIGNAL_REGION, "data"))
     background = summed_background(histograms_path, channel)
     systematics = read_table(systematics_path)
-    workspace_dir = pathlib.Path(workspace_dir)
-    workspace_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for mass in grid:
-        signal = model.at(float(mass))
-        result = fit_mass(float(mass), signal, data=data, background=background, channel=channel, systematics=systematics, workspace_path=workspace_dir / f"mass_{mass:.4f}.json")
-        rows.append(_row(result))
-        log.info("m = %.4f GeV: %s, obs %.4g fb, exp %.4g fb, Z = %.2f", mass, result.status, result.xsec_obs, result.xsec_exp[2], result.z_local)
-    frame = pd.DataFrame(rows)
+    hypotheses = window_scan.build_hypotheses(full[indices], indices, model, data=data, background=background, channel=channel, systematics=systematics)
+    window_scan.write_workspaces(hypotheses, workspace_dir)
+    level = 1.0 - channel["cl"]
+    frame = window_scan.fit_hypotheses(hypotheses, level=level, data=data, background=background, channel=channel, systematics=systematics)
+    problems = window_scan.cross_check_with_pyhf(frame, hypotheses, level=level, every=int(fit["pyhf_check_every"]), tolerance=float(fit["pyhf_check_tolerance"]))
+    if len(frame):
+        log.info("part %d/%d: %d hypotheses; pyhf cross-check of %d: largest relative difference %.2g (obs), %.2g (bands)", part, n_parts, len(frame), int(frame["pyhf_check_obs"].notna().sum()), frame["pyhf_check_obs"].max(), frame["pyhf_check_exp"].max())
+    if problems:
+        raise RuntimeError(f"channel {channel['name']}: the scan engine disagrees with pyhf beyond {fit['pyhf_check_tolerance']:.0%}: " + "; ".join(problems))
     with rootio.atomic_path(out_csv) as tmp:
         frame.to_csv(tmp, index=False, float_format="%.8g")
     return frame
-
-
-def _row(result: LimitResult) -> dict:
-    row = {"mass": result.mass, "status": result.status, "xsec_obs": result.xsec_obs}
-    row.update({f"xsec_{s}": v for s, v in zip(SIGMA_SUFFIXES, result.xsec_exp)})
-    row.update({k: v for k, v in dataclasses.asdict(result).items() if k not in {"mass", "status", "xsec_obs", "xsec_exp"}})
-    return row
 
 
 def add_coupling_limits(frame: pd.DataFrame, *, channel: dict) -> pd.DataFrame:

@@ -8,67 +8,83 @@ import os
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from darkscan import rootio
 from darkscan.select.histograms import SIGNAL_REGION, histogram_key, read_histogram
 from darkscan.seeds import rng_for
-from darkscan.stats.lookelsewhere import global_significance, scan_windows
+from darkscan.stats import engine, window_toys
+from darkscan.stats.lookelsewhere import global_p_value, upcrossings
 from darkscan.stats.run import summed_background
 
 log = logging.getLogger(__name__)
 METHOD = (
     "background-only pseudo-experiments through the full scan: per fine bin a true background drawn from "
     "the MC within its statistical uncertainty, normalised to the data in the scanned range, then Poisson "
-    "counts; local significance of each window against the background predicted from its sidebands, with "
-    "the uncertainty of that prediction (Cowan 2012 counting formula); "
-    "p_global = fraction of pseudo-experiments whose largest local significance reaches the observed one "
-    "(+1 in numerator and denominator). Gross-Vitells upcrossing estimate reported as a cross-check."
+    "counts summed into the bins of every hypothesis; each hypothesis' pyhf workspace (workspaces/) fitted "
+    "to them by the scan engine: the local significance of a toy is the q0 of the model that gave z_local "
+    "in limits.csv. p_global = fraction of pseudo-experiments whose largest local significance reaches the "
+    "observed one (+1 in numerator and denominator), never below the local p-value (trials_factor_floor). "
+    "Gross-Vitells upcrossing estimate reported as a cross-check."
 )
 
 
-def write_significance(limits_csv: str | os.PathLike, histograms_path: str | os.PathLike, out_json: str | os.PathLike, *, channel: dict, seed: int) -> dict:
-    """Compute the look-elsewhere correction of a channel's scan and write it as JSON."""
-    limits = pd.read_csv(limits_csv)
-    settings = channel.get("lookelsewhere", {})
+def scan_toy_model(limits: pd.DataFrame, histograms_path, workspace_dirs, *, channel: dict):
+    """Everything the pseudo-experiments need: the engine batch of the workspaces, the bin index of
+    every hypothesis, and the background model (normalised to the data in the scanned range)."""
     data = read_histogram(histograms_path, histogram_key(SIGNAL_REGION, "data"))
     background = summed_background(histograms_path, channel)
-    edges = data.axes[0].edges
+    specs = window_toys.read_workspaces(limits, workspace_dirs)
+    batch = engine.batch_from_specs(specs)
     fit = channel["fit"]
-    usable = []
-    for i, row in limits.iterrows():
-        try:
-            scan_windows(edges, np.array([row["mass"]]), np.array([row["resolution"]]), window_sigmas=fit["window_sigmas"], signal_sigmas=fit["signal_sigmas"])
-            usable.append(i)
-        except ValueError:
-            continue
-    if not usable:
-        raise ValueError(f"{limits_csv}: no hypothesis has both sidebands inside the histogram")
-    rows = limits.loc[usable]
-    windows = scan_windows(edges, rows["mass"].to_numpy(), rows["resolution"].to_numpy(), window_sigmas=fit["window_sigmas"], signal_sigmas=fit["signal_sigmas"])
-    n_toys = int(settings.get("toys", 2000))
-    toy_seed_names = (channel["name"], "lookelsewhere")
-    result = global_significance(data.values(), background.values(), background.variances(), windows, n_toys=n_toys, rng=rng_for(seed, *toy_seed_names), reference_level=float(settings.get("reference_level", 1.0)))
-    best = limits.loc[limits["z_local"].idxmax()]
+    edges = data.axes[0].edges
+    index = window_toys.bin_index(edges, limits["mass"], limits["resolution"], window_sigmas=fit["window_sigmas"], signal_sigmas=fit["signal_sigmas"], n_bins=[len(s["observations"][0]["data"]) for s in specs])
+    observed = window_toys.rebin(data.values(), index)
+    if not np.allclose(np.where(batch.bin_mask, observed, 0.0), np.where(batch.bin_mask, batch.data, 0.0)):
+        raise ValueError("the workspaces' observations are not the data histogram in the bins of their hypotheses: stale workspaces?")
+    inside = slice(int(index.min()), int(index.max()))
+    model = np.asarray(background.values(), float).clip(min=0.0)
+    norm = data.values()[inside].sum() / max(model[inside].sum(), 1e-12)
+    variance = np.asarray(background.variances(), float).clip(min=0.0) * norm**2
+    return batch, index, model * norm, variance
+
+
+def write_significance(limits_csv: str | os.PathLike, histograms_path: str | os.PathLike, out_json: str | os.PathLike, *, channel: dict, seed: int, workspace_dirs: list[str | os.PathLike]) -> dict:
+    """Compute the look-elsewhere correction of a channel's scan and write it as JSON."""
+    limits = pd.read_csv(limits_csv)
+    usable = limits[limits["z_local"].notna()].reset_index(drop=True)
+    if usable.empty:
+        raise ValueError(f"{limits_csv}: no hypothesis with a local significance")
+    settings = channel["lookelsewhere"]
+    batch, index, model, variance = scan_toy_model(usable, histograms_path, workspace_dirs, channel=channel)
+    n_toys = int(settings["toys"])
+    seed_names = (channel["name"], "lookelsewhere")
+    rng = rng_for(seed, *seed_names)
+    reference_level = float(settings["reference_level"])
+    maxima, crossings = [], []
+    for start in range(0, n_toys, 100):
+        z = window_toys.toy_significances(batch, window_toys.background_toys(model, variance, min(100, n_toys - start), rng), index)
+        maxima.append(z.max(axis=1))
+        crossings.append(upcrossings(z, reference_level))
+    maxima = np.concatenate(maxima)
+    best = usable.loc[usable["z_local"].idxmax()]
+    z_max = float(best["z_local"])
+    result = global_p_value(maxima, z_max)
+    mean_crossings = float(np.mean(np.concatenate(crossings)))
+    p_gv = min(1.0, float(stats.norm.sf(z_max)) + mean_crossings * np.exp(-(z_max**2 - reference_level**2) / 2.0))
     payload = {
         "channel": channel["name"],
-        "z_local_max": float(best["z_local"]),
+        "z_local_max": z_max,
         "p_local_min": float(best["p0_local"]),
         "mass_at_max": float(best["mass"]),
-        "z_global": result["z_global"],
-        "p_global": result["p_global"],
+        **{k: result[k] for k in ("z_global", "p_global", "p_global_toys", "trials_factor_floor", "toys", "toys_above")},
         "method": METHOD,
-        "toys": result["toys"],
-        "toys_above": result["toys_above"],
         "seed": int(seed),
-        "seed_names": list(toy_seed_names),
-        "z_local_max_counting": result["z_local_max_counting"],
-        "mass_at_max_counting": float(rows["mass"].iloc[result["index_at_max"]]),
-        "hypotheses": int(len(rows)),
-        "hypotheses_without_sidebands": int(len(limits) - len(rows)),
-        "gross_vitells": result["gross_vitells"],
+        "seed_names": list(seed_names),
+        "hypotheses": int(len(usable)),
+        "gross_vitells": {"reference_level": reference_level, "mean_upcrossings": mean_crossings, "p_global": float(p_gv), "z_global": float(max(stats.norm.isf(p_gv), 0.0))},
+        "toy_z_local_max": [round(float(v), 5) for v in maxima],
     }
-    if "mass2" in limits:
-        payload["mass2_at_max"] = float(best["mass2"])
     with rootio.atomic_path(out_json) as tmp:
         tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
     log.info("largest local excess Z = %.2f at %.4g GeV; global Z = %.2f (p = %.3g, %d toys)", payload["z_local_max"], payload["mass_at_max"], payload["z_global"], payload["p_global"], n_toys)

@@ -1,0 +1,99 @@
+"""Calibration of the 1D window + sidebands scan (fit method ``window_sidebands``).
+
+Pseudo-experiments are the look-elsewhere toys of :mod:`darkscan.stats.window_toys` (a true
+background per fine bin drawn within the MC uncertainty, Poisson counts, summed into the bins
+of every hypothesis' workspace) put through the scan engine with each hypothesis' own pyhf model:
+q0 at every hypothesis (largest local Z per toy), and CLs limits with their expected bands at
+every ``limit_every``-th hypothesis. Injected signal adds Poisson(sigma x signal per fb) events
+in the bins of one hypothesis (its workspace's signal template); the fitted cross section is the
+free fit's (bounded at zero, as in the scan) and the pull the signed square root of the profile
+likelihood ratio at the injected value.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pathlib
+
+import numpy as np
+import pandas as pd
+
+from darkscan.seeds import rng_for
+from darkscan.stats import engine, window_toys
+from darkscan.stats.calibration import BackgroundEnsemble, Injection, write_calibration
+from darkscan.stats.significance import scan_toy_model
+
+log = logging.getLogger(__name__)
+NAME = "window_sidebands"
+
+
+def subset(specs: list[dict], rows) -> engine.WindowBatch:
+    return engine.batch_from_specs([specs[i] for i in rows])
+
+
+def background_ensemble(specs, batch, index, model, variance, *, checked, level: float, toys: int, reference, rng, batch_size: int = 50) -> BackgroundEnsemble:
+    """Largest local Z of every toy over the scan; limits and bands of the toys at ``checked``."""
+    checked_batch = subset(specs, checked)
+    z_max, observed, expected = [], [], []
+    for start in range(0, toys, batch_size):
+        counts = window_toys.background_toys(model, variance, min(batch_size, toys - start), rng)
+        z_max.append(window_toys.toy_significances(batch, counts, index).max(axis=1))
+        limits = engine.upper_limits(checked_batch.with_data(window_toys.rebin(counts, index[checked])), level=level)
+        observed.append(np.where(limits.converged, limits.observed, np.nan))
+        expected.append(np.moveaxis(limits.expected, 0, 1))  # (toys, 5, k)
+    return BackgroundEnsemble(np.concatenate(z_max), np.asarray(reference, float), np.concatenate(observed), np.concatenate(expected))
+
+
+def injection_ensemble(spec: dict, index_row: np.ndarray, model, variance, *, injected: float, level: float, toys: int, rng, mass: float) -> Injection:
+    """Toys with ``injected`` fb of signal in the bins of one hypothesis."""
+    one = engine.batch_from_specs([spec])
+    signal = np.zeros(one.data.shape[-1])
+    per_fb = next(s["data"] for s in spec["channels"][0]["samples"] if s["name"] == "signal")
+    signal[: len(per_fb)] = per_fb
+    background = window_toys.rebin(window_toys.background_toys(model, variance, toys, rng), index_row[None, :])  # (toys, 1, B)
+    counts = background + rng.poisson(injected * signal, background.shape)
+    counts = np.where(one.bin_mask, counts, 0.0)
+    toy_batch = one.with_data(counts)
+    free = engine.fit_free(toy_batch)
+    fixed = engine.fit_fixed_poi(toy_batch, injected)
+    fitted = free.poi[:, 0]
+    pulls = np.sign(fitted - injected) * np.sqrt(np.maximum(fixed.twice_nll[:, 0] - free.twice_nll[:, 0], 0.0))
+    ok = free.converged[:, 0] & fixed.converged[:, 0]
+    limits = engine.upper_limits(toy_batch, level=level)
+    upper = np.where(limits.converged[:, 0], limits.observed[:, 0], np.nan)
+    return Injection(mass, None, injected, np.where(ok, fitted, np.nan), np.where(ok, pulls, np.nan), upper)
+
+
+def injection_rows(limits: pd.DataFrame, *, count: int, background_min: float) -> list[int]:
+    """Hypotheses spread over the scan, preferring windows with at least ``background_min``
+    background events per bin and enough MC (the asymptotic regime of the limits)."""
+    ok = limits["xsec_exp"].notna() & (limits["status"] == "ok")
+    per_bin = limits["background"] / limits["n_bins"]
+    preferred = limits.index[ok & (per_bin >= background_min) & ~limits["low_mc_statistics"].astype(bool)]
+    pool = list(preferred) if len(preferred) >= count else list(limits.index[ok])
+    if not pool:
+        raise ValueError("no hypothesis with a converged limit to inject a signal at")
+    picks = np.unique(np.round(np.linspace(0, len(pool) - 1, count)).astype(int))
+    return [pool[i] for i in picks]
+
+
+def calibrate(*, channel: dict, seed: int, limits_csv, histograms_path, systematics_path, significance_json, workspace_dirs, out_json) -> dict:
+    """Build both ensembles for a 1D channel and write ``calibration.json``."""
+    del systematics_path  # the workspaces carry the systematics
+    settings = channel["calibration"]
+    limits = pd.read_csv(limits_csv)
+    limits = limits[limits["z_local"].notna()].reset_index(drop=True)
+    specs = window_toys.read_workspaces(limits, workspace_dirs)
+    batch, index, model, variance = scan_toy_model(limits, histograms_path, workspace_dirs, channel=channel)
+    level = 1.0 - channel["cl"]
+    rng = rng_for(seed, channel["name"], "calibration")
+    checked = np.arange(len(limits))[:: int(settings["limit_every"])]
+    reference = json.loads(pathlib.Path(significance_json).read_text())["toy_z_local_max"]
+    background = background_ensemble(specs, batch, index, model, variance, checked=checked, level=level, toys=int(settings["toys"]), reference=reference, rng=rng)
+    injections = []
+    for row in injection_rows(limits, count=int(settings["injection_points"]), background_min=float(settings["injection_background_min"])):
+        for strength in settings["strengths"]:
+            injected = float(strength) * float(limits.at[row, "xsec_exp"])
+            injections.append(injection_ensemble(specs[row], index[row], model, variance, injected=injected, level=level, toys=int(settings["injection_toys"]), rng=rng, mass=float(limits.at[row, "mass"])))
+    return write_calibration(out_json, channel=channel, background=background, injections=injections, method=NAME, seed=seed, rng=rng, enforce=bool(settings["enforce"]))
