@@ -11,9 +11,11 @@ interleaving old and new runs (the machine is noisy: compare the ratio, not seco
 
     mkdir -p /tmp/old && for f in twophoton.py _twophoton_phasespace.py qed_mumu.py; do
         git show HEAD:workflow/darkscan/generate/processes/$f > /tmp/old/$f; done
+    for f in matrix_elements.py xsec.py; do git show HEAD:workflow/darkscan/physics/$f > /tmp/old/$f; done
     .venv/bin/python benchmarks/bench_generators.py --old /tmp/old --events 200000 --repeat 3
 
-Files missing from DIR are skipped (only the new code is timed for that generator).
+Files missing from DIR are skipped (only the new code is timed for that generator); for
+``mumu_gamma`` the old ``physics/matrix_elements.py`` and ``physics/xsec.py`` are used when present.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ OPTIONS = {
 }
 #: Module file(s) of each generator in an --old directory: (helper modules..., module with ``generate``).
 OLD_FILES = {"mumu_gamma": ("qed_mumu.py",), "eemumu": ("_twophoton_phasespace.py", "twophoton.py")}
+#: Optional old helper modules outside the processes package (package of each file), loaded first if present.
+OLD_OPTIONAL = {"mumu_gamma": (("darkscan.physics", "matrix_elements.py"), ("darkscan.physics", "xsec.py"))}
 _PACKAGE = "darkscan.generate.processes"
 
 
@@ -63,6 +67,12 @@ def load_old(directory: Path, process: str):
     if not all((directory / f).is_file() for f in files):
         return None
     renames, module = {}, None
+    for package, f in OLD_OPTIONAL.get(process, ()):
+        if (directory / f).is_file():
+            stem = f.removesuffix(".py")
+            name = f"bench_old_{process}.{stem}"
+            _load(directory / f, name, renames)
+            renames[f"{package}.{stem}"] = name
     for f in files:
         stem = f.removesuffix(".py")
         name = f"bench_old_{process}.{stem}"

@@ -102,3 +102,48 @@ def test_interference_is_charge_odd():
     a, b = interference(ev.p3, ev.p4), interference(ev.p4, ev.p3)
     assert np.abs(a).max() > 1e-3 * me.me2_mumu_v(ev.p1, ev.p2, ev.p3, ev.p4, ev.k, **kw).max()
     assert np.allclose(a, -b, rtol=1e-8, atol=1e-14)
+
+
+def _dirac_to_chiral(spinors):
+    """(N, S, 4) Dirac-representation spinors -> chiral representation (4, S, N), psi_W = U psi_D."""
+    top, bottom = spinors[..., :2], spinors[..., 2:]
+    return np.concatenate([top - bottom, top + bottom], axis=-1).transpose(2, 1, 0) / np.sqrt(2)
+
+
+def test_chiral_spinors_match_dirac_spinors():
+    ev = xsec.sample_mumu_v(500, np.random.default_rng(8), sqrt_s=SQRT_S, mass=0.0, omega_min=0.5)
+    for p, m in [(ev.p1, ELECTRON_MASS), (ev.p3, MUON_MASS), (ev.p4, MUON_MASS)]:
+        assert np.allclose(me._chiral_spinors(p, m, False), _dirac_to_chiral(me.spinors_u(p, m)), rtol=0, atol=1e-14)
+        assert np.allclose(me._chiral_spinors(p, m, True), _dirac_to_chiral(me.spinors_v(p, m)), rtol=0, atol=1e-14)
+        assert np.allclose(me._chiral_bar(me._chiral_spinors(p, m, False)), _dirac_to_chiral(me.bar(me.spinors_u(p, m))), rtol=0, atol=1e-14)
+
+
+def test_currents_match_dirac_representation():
+    ev = xsec.sample_mumu_v(300, np.random.default_rng(9), sqrt_s=SQRT_S, mass=0.0, omega_min=0.5)
+    mbar, mv = me.bar(me.spinors_u(ev.p3, MUON_MASS)), me.spinors_v(ev.p4, MUON_MASS)
+    dirac = np.einsum("nsi,mij,ntj->mstn", mbar, me.GAMMA, mv).reshape(4, 4, -1)  # [mu, 2 s + t]
+    chiral = me._chiral_current(me._chiral_bar(me._chiral_spinors(ev.p3, MUON_MASS, False)), me._chiral_spinors(ev.p4, MUON_MASS, True))
+    assert np.allclose(chiral, dirac, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("mass", [0.0, 1.0])
+def test_fixed_beam_path_equals_general_path(mass, monkeypatch):
+    """Fixed beams use matrix products with constant spinors; the general path gives the same |M|^2."""
+    ev = xsec.sample_mumu_v(3000, np.random.default_rng(10), sqrt_s=SQRT_S, mass=mass, omega_min=0.5)
+    args = (ev.p1, ev.p2, ev.p3, ev.p4, ev.k)
+    fixed = me.me2_mumu_v(*args, g=E_CHARGE, g_e=E_CHARGE, isr=True)
+    monkeypatch.setattr(me, "_is_fixed", lambda p: False)
+    general = me.me2_mumu_v(*args, g=E_CHARGE, g_e=E_CHARGE, isr=True)
+    assert np.allclose(fixed, general, rtol=1e-12, atol=0)
+
+
+def test_transverse_photon_polarisations_equal_metric_sum(monkeypatch):
+    """For a photon the two transverse polarisations replace -g_{rho sigma} (current conservation)."""
+    c0 = np.cos(np.radians(36.0))
+    ev = xsec.sample_mumu_v(3000, np.random.default_rng(11), sqrt_s=SQRT_S, mass=0.0, omega_min=0.9, cos_k_range=(-c0, c0))
+    args = (ev.p1, ev.p2, ev.p3, ev.p4, ev.k)
+    transverse = me.me2_mumu_v(*args, g=E_CHARGE, g_e=E_CHARGE, isr=True)
+    assert me._polarisations(ev.k)[0].shape[1] == 2
+    monkeypatch.setattr(me, "_polarisations", lambda k: (np.broadcast_to(np.eye(4)[:, :, None], (4, 4, len(k))), -me.METRIC))
+    metric = me.me2_mumu_v(*args, g=E_CHARGE, g_e=E_CHARGE, isr=True)
+    assert np.allclose(transverse, metric, rtol=1e-9, atol=0)

@@ -1,5 +1,7 @@
 """The alp_gammagamma channel end to end on a tiny configuration (tests/configs/tiny_alp.yaml)."""
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -20,4 +22,9 @@ def test_alp_gammagamma_tiny(built_alp_and_dark_higgs):
         assert (results / "plots" / f"{stem}.png").stat().st_size > 0
         assert (results / "plots" / f"{stem}.pdf").stat().st_size > 0
     assert (results / "validation.html").is_file()
+    # pseudo-data without duplicated truth events: no spurious peaks (was z_local_max 7 on main 1125cd8)
+    significance = json.loads((results / "significance.json").read_text())
+    assert significance["z_local_max"] < 4.0 and significance["z_global"] <= significance["z_local_max"]
+    calibration = json.loads((results / "calibration.json").read_text())
+    assert calibration["failed_targets"] == []
     assert not (repo / "results" / "zprime_invisible").exists()

@@ -32,6 +32,10 @@ def test_dark_higgsstrahlung_tiny(built_alp_and_dark_higgs):
     for key in ("z_local_max", "mass_at_max", "mass2_at_max", "z_global", "p_global", "method"):
         assert key in significance
     assert 0.0 < significance["p_global"] <= 1.0
+    assert significance["z_global"] <= significance["z_local_max"]
+    calibration = json.loads((results / "calibration.json").read_text())
+    assert calibration["failed_targets"] == [] and len(calibration["injection"]) == 6
+    assert all("mass2" in row for row in calibration["injection"])
     for stem in ("limits_xsec", "limits_coupling", "local_significance"):
         for ext in ("png", "pdf"):
             assert (results / "plots" / f"{stem}.{ext}").stat().st_size > 1000

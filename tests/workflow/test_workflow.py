@@ -44,6 +44,23 @@ def test_outputs_exist_and_limits_are_sane(built):
     assert 10 < limits["xsec_exp"].median() < 1000
 
 
+def test_scan_engine_agrees_with_pyhf_and_calibration_meets_its_targets(built):
+    """The engine's limits on the channel's own workspaces against pyhf's root finding (every 25th
+    hypothesis), look-elsewhere consistent with the local significance, calibration targets met."""
+    results = built / "results" / "zprime_invisible"
+    limits = pd.read_csv(results / "limits.csv")
+    checked = limits[limits["pyhf_check_obs"].notna()]
+    assert len(checked) >= 1 and (checked["pyhf_check_obs"] < 0.01).all() and (checked["pyhf_check_exp"] < 0.01).all()
+    assert (limits["limit_method"] == "cls_asymptotic_engine").all() and limits["n_eff_background"].gt(0).all()
+    significance = json.loads((results / "significance.json").read_text())
+    assert significance["z_global"] <= significance["z_local_max"] and len(significance["toy_z_local_max"]) == significance["toys"]
+    calibration = json.loads((results / "calibration.json").read_text())
+    assert calibration["failed_targets"] == [] and calibration["background"]["toys"] == 200
+    assert len(calibration["injection"]) == 6 and {round(r["injected"] / r["fitted_mean"]) for r in calibration["injection"]} == {1}
+    assert 0.1 < calibration["background"]["outside_1sigma"] < 0.5 and calibration["background"]["outside_2sigma"] < 0.15
+    assert (results / "plots" / "calibration.png").stat().st_size > 20_000
+
+
 def test_workspaces_are_valid_pyhf(built):
     files = sorted((built / "results" / "zprime_invisible" / "workspaces").glob("part*/mass_*.json"))
     limits = pd.read_csv(built / "results" / "zprime_invisible" / "limits.csv")
@@ -60,7 +77,7 @@ def test_data_matches_background_expectation(built):
 
 
 def test_bit_identical_with_one_and_two_cores(built, built_single_core):
-    for rel in ("results/zprime_invisible/limits.csv", "results/zprime_invisible/cutflow.csv", "results/zprime_invisible/systematics.csv"):
+    for rel in ("results/zprime_invisible/limits.csv", "results/zprime_invisible/cutflow.csv", "results/zprime_invisible/systematics.csv", "results/zprime_invisible/calibration.json", "results/zprime_invisible/significance.json"):
         assert (built / rel).read_bytes() == (built_single_core / rel).read_bytes(), rel
 
 

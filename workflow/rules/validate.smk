@@ -5,6 +5,7 @@ rule validation_notebook:
         selected=lambda w: expand("results/{channel}/selected/{sample}.root", channel=w.channel, sample=all_samples(w.channel)),
         cutflow="results/{channel}/cutflow.csv",
         histograms="results/{channel}/histograms.root",
+        limits="results/{channel}/limits.csv",
         notebook="notebooks/validation.ipynb",
     output:
         notebook="results/{channel}/validation.ipynb",

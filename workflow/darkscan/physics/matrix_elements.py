@@ -1,8 +1,11 @@
 """Tree-level squared matrix elements for e+ e- -> mu- mu+ (V), computed numerically.
 
-Amplitudes are evaluated with explicit Dirac matrices (Dirac representation) and explicit
-spinors for every spin state, vectorised over events, and squared and summed over spins
-numerically; no trace algebra is done by hand, so electron and muon masses are kept exactly.
+Amplitudes are evaluated with explicit gamma matrices and explicit spinors for every spin
+state, vectorised over events, and squared and summed over spins numerically; no trace algebra
+is done by hand, so electron and muon masses are kept exactly. :func:`spinors_u`,
+:func:`spinors_v`, :func:`slash` and :func:`me2_born` use the Dirac representation; the
+2 -> 3 amplitudes (:func:`me2_mumu_v`) use the chiral representation, in which the same
+spinors and gamma matrices are block-structured (see the section comment below).
 
 Momentum labels: e-(p1) e+(p2) -> mu-(p3) mu+(p4) V(k), V a vector boson of mass M >= 0
 with vector couplings ``g`` to muons and ``g_e`` to electrons (same sign convention as the
@@ -13,7 +16,10 @@ diagrams); amplitudes are added before squaring, so ISR-FSR interference is incl
 The V polarisation sum is -g_{rho sigma}: the k_rho k_sigma / M^2 term does not contribute
 because each fermion line with on-shell external spinors is a conserved current for a
 vector coupling, k_rho M^rho = 0 for the FSR and ISR pairs separately (Ward identity).
-The tests check this numerically.
+The tests check this numerically. For a massless V the sum is taken over the two transverse
+polarisations instead (equal to -g by the same identity, and free of the cancellation between
+the time and longitudinal components that costs the -g sum up to ~5 digits for collinear
+photons), for a massive V directly as -g.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import numpy as np
 from darkscan.physics.constants import ALPHA_EM, ELECTRON_MASS, MUON_MASS
 from darkscan.physics.kinematics import METRIC, mdot
 
-_CHUNK = 2048
+_CHUNK = 4096
 
 _S0 = np.eye(2, dtype=complex)
 _SIGMA = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=complex)
@@ -340,14 +346,17 @@ def _polarisations(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     n = len(k)
     if np.all(np.abs(mdot(k, k)) <= 1e-12 * k[:, 0] ** 2):
-        direction = k[:, 1:] / np.linalg.norm(k[:, 1:], axis=1, keepdims=True)
-        # Helper axis: x unless the V is close to it, then y.
-        helper = np.where((np.abs(direction[:, 0]) < 0.9)[:, None], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
-        e1 = np.cross(helper, direction)
-        e1 /= np.linalg.norm(e1, axis=1, keepdims=True)
-        e2 = np.cross(direction, e1)
+        kx, ky, kz = k[:, 1:].T
+        rho = np.hypot(kx, ky)
+        kabs = np.hypot(rho, kz)
+        # Polar unit vectors e_theta, e_phi of the V direction; along the z axis, x and y.
+        axis = rho > 1e-9 * kabs
+        cos_phi = np.divide(kx, rho, out=np.ones(n), where=axis)
+        sin_phi = np.divide(ky, rho, out=np.zeros(n), where=axis)
+        cos_theta, sin_theta = kz / kabs, rho / kabs
         eps = np.zeros((4, 2, n))
-        eps[1:, 0], eps[1:, 1] = e1.T, e2.T
+        eps[1, 0], eps[2, 0], eps[3, 0] = cos_theta * cos_phi, cos_theta * sin_phi, -sin_theta
+        eps[1, 1], eps[2, 1] = -sin_phi, cos_phi
         return eps, np.ones(2)
     return np.broadcast_to(np.eye(4)[:, :, None], (4, 4, n)), -METRIC
 

@@ -73,8 +73,7 @@ def _sample_omega(n, rng, sqrt_s, mass, omega_lo, omega_hi, q2_lo, f_rr):
 
 def _sample_peaked_cos(n, rng, b, lo, hi, f_flat):
     """cos from f_flat * flat + (1 - f_flat) * [1/(1 - b c) + 1/(1 + b c)] on [lo, hi]."""
-    b = np.clip(b, 1e-6, 1.0 - 1e-15)
-    b = np.broadcast_to(b, (n,))
+    b = np.clip(b, 1e-6, 1.0 - 1e-15)  # a scalar (beam axis) or one value per point
     at_lo, at_hi = np.arctanh(b * lo), np.arctanh(b * hi)
     # The symmetric combination 2/(1 - b^2 c^2) has primitive (2/b) artanh(b c).
     c_peak = np.tanh(at_lo + rng.random(n) * (at_hi - at_lo)) / b
@@ -94,6 +93,7 @@ def sample_mumu_v(
     cos_k_range: tuple[float, float] = (-1.0, 1.0),
     radiative_return_fraction: float = 0.0,
     beam_collinear_fraction: float = 0.0,
+    muon_flat_fraction: float = 0.3,
     m_mu: float = MUON_MASS,
     m_e: float = ELECTRON_MASS,
 ) -> MuMuVEvents:
@@ -108,6 +108,8 @@ def sample_mumu_v(
         cos_k_range: range of the V polar cosine in the CM frame.
         radiative_return_fraction: mixture fraction of the 1/Q^2 component.
         beam_collinear_fraction: mixture fraction of the 1/(1 - beta_e^2 cos^2) component.
+        muon_flat_fraction: mixture fraction of the flat component of cos(alpha*) (the rest
+            is peaked along the V direction, FSR collinear to a muon).
         m_mu: muon mass.
         m_e: electron mass.
     """
@@ -130,18 +132,18 @@ def sample_mumu_v(
     p_star = np.sqrt(np.clip(q2 / 4.0 - m_mu**2, 0.0, None))
     e_star = qm / 2.0
     b = 2.0 * p_star * k_star / (2.0 * e_star * omega_star + mass**2)
-    cos_a, pdf_cos_a = _sample_peaked_cos(n, rng, b, -1.0, 1.0, 0.3)
+    cos_a, pdf_cos_a = _sample_peaked_cos(n, rng, b, -1.0, 1.0, muon_flat_fraction)
     phi_a = rng.uniform(0.0, 2.0 * np.pi, n)
     sin_a = np.sqrt(np.clip(1.0 - cos_a**2, 0.0, None))
     e1, e2, nk = frame
     dirs = (sin_a * np.cos(phi_a))[:, None] * e1 + (sin_a * np.sin(phi_a))[:, None] * e2 + cos_a[:, None] * nk
-    p3 = np.empty((n, 4))
-    p3[:, 0] = e_star
-    p3[:, 1:] = p_star[:, None] * dirs
-    p4 = p3.copy()
-    p4[:, 1:] *= -1.0
+    muons = np.empty((2, n, 4))  # mu-, mu+ in the pair rest frame, boosted together
+    muons[0, :, 0] = e_star
+    muons[0, :, 1:] = p_star[:, None] * dirs
+    muons[1, :, 0] = e_star
+    np.negative(muons[0, :, 1:], out=muons[1, :, 1:])
     beta_q = -(kabs / (sqrt_s - omega))[:, None] * nk
-    p3, p4 = boost(p3, beta_q), boost(p4, beta_q)
+    p3, p4 = boost(muons, beta_q)
     k = np.empty((n, 4))
     k[:, 0] = omega
     k[:, 1:] = kabs[:, None] * nk

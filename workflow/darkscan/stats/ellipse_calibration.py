@@ -7,7 +7,9 @@ Poisson(w k L) data events per MC event, counted in every ellipse at once
 the local significance of every ellipse (the ``z_local`` of ``limits.csv``) and the closed-form
 CLs limits (:func:`darkscan.stats.ellipses.counting_cls_limits`) at every ``limit_every``-th
 hypothesis with a measured background. Injected signal adds Poisson(sigma s) events to the
-ellipse of the hypothesis (s: selected signal events per fb inside it); the fitted cross section
+ellipse of the hypothesis (s: selected signal events per fb inside it; the true normalisation of
+each toy drawn within the signal-normalisation systematic, as a frequentist toy draws the global
+observable); the fitted cross section
 is the unbounded maximum-likelihood estimate (n - b0) / s, the pull the signed square root of the
 profile-likelihood ratio at the injected value.
 """
@@ -70,7 +72,8 @@ def likelihood_pulls(n, s, b0, sigma_b, injected) -> tuple[np.ndarray, np.ndarra
 
 def injection_ensemble(row: int, member, bkg: el.Events, b0, sigma_b, s, *, injected: float, level: float, signal_norm: float, toys: int, rng: np.random.Generator, mass: float, mass2: float) -> Injection:
     """Toys with ``injected`` fb of signal in the ellipse of hypothesis ``row``."""
-    n = _toy_counts(member[row], bkg.w, toys, rng)[0] + rng.poisson(injected * s[row], toys)
+    scale = el.normsys_factor(rng.standard_normal(toys), signal_norm) if signal_norm > 0 else np.ones(toys)
+    n = _toy_counts(member[row], bkg.w, toys, rng)[0] + rng.poisson(injected * scale * s[row])
     fitted, pulls = likelihood_pulls(n, s[row], b0[row], sigma_b[row], injected)
     limits = el.counting_cls_limits(n, s[row], b0[row], sigma_b[row], level=level, signal_norm=signal_norm)
     return Injection(mass, mass2, injected, fitted, pulls, np.where(limits.converged, limits.observed, np.nan))

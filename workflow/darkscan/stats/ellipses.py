@@ -503,6 +503,8 @@ def scan_part(*, channel: dict, signal_files: list[str], histograms_path: str, s
         "efficiency": eff, "containment": cont, "resolution": res1, "resolution2": res2,
         "signal_xsec_fb": [model.xsec_fb(m1, m2) for m1, m2 in grid],
         "n_bins": 1, "background": b0, "background_err": sigma_b, "data": n,
+        "n_eff_background": (b0 / sigma_b) ** 2, "low_mc_statistics": (b0 / sigma_b) ** 2 < 10.0,
+        "limit_method": "cls_asymptotic_closed_form",
         "xsec_obs_pyhf": np.nan, "xsec_exp_pyhf": np.nan,
     })
     # cross-check every n-th hypothesis whose background is measured by at least ~one MC event

@@ -5,7 +5,8 @@ background per fine bin drawn within the MC uncertainty, Poisson counts, summed 
 of every hypothesis' workspace) put through the scan engine with each hypothesis' own pyhf model:
 q0 at every hypothesis (largest local Z per toy), and CLs limits with their expected bands at
 every ``limit_every``-th hypothesis. Injected signal adds Poisson(sigma x signal per fb) events
-in the bins of one hypothesis (its workspace's signal template); the fitted cross section is the
+in the bins of one hypothesis (its workspace's signal template, its normalisation drawn within
+the signal-normalisation systematic); the fitted cross section is the
 free fit's (bounded at zero, as in the scan) and the pull the signed square root of the profile
 likelihood ratio at the injected value.
 """
@@ -45,14 +46,29 @@ def background_ensemble(specs, batch, index, model, variance, *, checked, level:
     return BackgroundEnsemble(np.concatenate(z_max), np.asarray(reference, float), np.concatenate(observed), np.concatenate(expected))
 
 
+def true_signal_scale(sample: dict, alpha: np.ndarray) -> np.ndarray:
+    """The true signal normalisation of each toy: the ``signal_normalisation`` normsys at a drawn
+    alpha ~ N(0, 1) (hi^alpha above zero, lo^-alpha below), 1 where the signal has none.
+
+    Fluctuating the truth within the systematic, as the pseudo-experiments of a frequentist
+    calibration fluctuate its global observable, makes the pulls of unit width where the
+    systematic matters (a strong injected signal).
+    """
+    normsys = next((m["data"] for m in sample["modifiers"] if m["type"] == "normsys"), None)
+    if normsys is None:
+        return np.ones_like(alpha)
+    return np.where(alpha >= 0, normsys["hi"] ** alpha, normsys["lo"] ** (-alpha))
+
+
 def injection_ensemble(spec: dict, index_row: np.ndarray, model, variance, *, injected: float, level: float, toys: int, rng, mass: float) -> Injection:
     """Toys with ``injected`` fb of signal in the bins of one hypothesis."""
     one = engine.batch_from_specs([spec])
+    sample = next(s for s in spec["channels"][0]["samples"] if s["name"] == "signal")
     signal = np.zeros(one.data.shape[-1])
-    per_fb = next(s["data"] for s in spec["channels"][0]["samples"] if s["name"] == "signal")
-    signal[: len(per_fb)] = per_fb
+    signal[: len(sample["data"])] = sample["data"]
     background = window_toys.rebin(window_toys.background_toys(model, variance, toys, rng), index_row[None, :])  # (toys, 1, B)
-    counts = background + rng.poisson(injected * signal, background.shape)
+    scale = true_signal_scale(sample, rng.standard_normal(toys))
+    counts = background + rng.poisson(injected * scale[:, None, None] * signal, background.shape)
     counts = np.where(one.bin_mask, counts, 0.0)
     toy_batch = one.with_data(counts)
     free = engine.fit_free(toy_batch)

@@ -20,6 +20,13 @@ from darkscan.physics.xsec import weighted_mumu_v
 log = logging.getLogger(__name__)
 
 _CHUNK = 200_000
+#: Importance-sampling mixture fractions (:func:`darkscan.physics.xsec.sample_mumu_v`): radiative
+#: return, beam collinear, flat muon angle. Tuned on the zprime_invisible photon cuts at sqrt(s) =
+#: 10.58 GeV: against (0.3, 0.5, 0.3) max/mean weight 3.9 -> 3.1, effective fraction 0.68 -> 0.73,
+#: unweighting oversampling (tolerance 1e-3) 3.3 -> 2.6; cross sections +0.26 and +1.55 sigma apart
+#: in two independent 1M-event comparisons, weighted chi2 of nine distributions 22-56 / 40 bins.
+#: Every mixture keeps a flat component, so the weights are exact for any fractions in (0, 1).
+_SAMPLING = dict(radiative_return_fraction=0.25, beam_collinear_fraction=0.8, muon_flat_fraction=0.55)
 
 
 @register_process("mumu_gamma", description="e+e- -> mu+ mu- gamma, tree level ISR + FSR + interference, photon cuts in the CM frame")
@@ -70,8 +77,7 @@ def generate(
             isr=True,
             omega_min=photon_energy_min,
             cos_k_range=cos_range,
-            radiative_return_fraction=0.3,
-            beam_collinear_fraction=0.5,
+            **_SAMPLING,
         )
         p4[lo:hi, 0], p4[lo:hi, 1], p4[lo:hi, 2] = ev.p3, ev.p4, ev.k
         weight[lo:hi] = ev.weight * ((hi - lo) / n_events) * float(xsec_scale)
