@@ -27,4 +27,6 @@ def test_alp_gammagamma_tiny(built_alp_and_dark_higgs):
     assert significance["z_local_max"] < 4.0 and significance["z_global"] <= significance["z_local_max"]
     calibration = json.loads((results / "calibration.json").read_text())
     assert calibration["failed_targets"] == []
+    checked = limits[limits["pyhf_check_obs"].notna()]  # the engine against pyhf on the channel's own workspaces
+    assert len(checked) >= 1 and (checked[["pyhf_check_obs", "pyhf_check_exp"]] < 0.01).all().all()
     assert not (repo / "results" / "zprime_invisible").exists()

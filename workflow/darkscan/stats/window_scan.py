@@ -48,7 +48,7 @@ def build_hypotheses(masses: np.ndarray, indices: np.ndarray, model, *, data, ba
     fit = channel["fit"]
     resolution_syst = next((s.value for s in systematics if s.modifier == "histosys"), 0.0)
     out = []
-    for index, mass in zip(indices, masses):
+    for index, mass in zip(indices, masses, strict=True):
         signal = model.at(float(mass))
         inputs = window_inputs(float(mass), signal, data=data, background=background, luminosity_fb=channel["luminosity_fb"], window_sigmas=fit["window_sigmas"], signal_sigmas=fit["signal_sigmas"], resolution_scale=resolution_syst)
         spec = build_spec(inputs, systematics, scale_fb=signal_scale(inputs), background_floor=fit["background_floor"])
@@ -65,7 +65,7 @@ def effective_mc_events(inputs: WindowInputs) -> float:
 
 def _row(h: Hypothesis, status: str, observed: float, expected, p0: float, z: float) -> dict:
     row = {"mass": h.mass, "status": status, "xsec_obs": float(observed)}
-    row.update({f"xsec_{name}": float(value) for name, value in zip(BANDS, expected)})
+    row.update({f"xsec_{name}": float(value) for name, value in zip(BANDS, expected, strict=True)})
     n_eff = effective_mc_events(h.inputs)
     row.update({
         "p0_local": float(p0), "z_local": float(z),

@@ -39,7 +39,7 @@ def bin_index(fine_edges: np.ndarray, masses, resolutions, *, window_sigmas: flo
     """(H, B_max + 1) indices into ``fine_edges`` of every hypothesis' bin edges (padded by repeating the last)."""
     b_max = max(n_bins)
     rows = []
-    for mass, resolution, n in zip(masses, resolutions, n_bins):
+    for mass, resolution, n in zip(masses, resolutions, n_bins, strict=True):
         idx = np.searchsorted(fine_edges, window_edges(fine_edges, mass, resolution, window_sigmas=window_sigmas, signal_sigmas=signal_sigmas))
         if len(idx) - 1 != n:
             raise ValueError(f"mass {mass:.4f} GeV: {len(idx) - 1} window bins from the edges but {n} in its workspace")
