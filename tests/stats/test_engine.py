@@ -138,7 +138,7 @@ def test_specs_cover_the_scan(specs, batch):
     centre = [w[int(np.argmax(s["channels"][0]["samples"][0]["data"]))] for w, s in zip(windows, specs)]
     assert max(centre) > 5e3 and min(centre) < 1.0
     assert {w.size for w in windows} == {1, 2, 3}
-    assert set(batch.parameters) == {"mu", "background_norm", "signal_normalisation", "background_mc_statistics", "background_xsec", "trigger"}
+    assert set(batch.parameters) == {"mu", "background_norm", "signal_normalisation", "background_mc_statistics", "background_mc_statistics_low", "background_mc_statistics_high", "background_xsec", "trigger"}
 
 
 def test_expected_counts_equal_pyhf(specs, batch):
@@ -166,7 +166,8 @@ def test_free_fit_matches_pyhf(specs, batch):
         if model.config.nmaindata > 1:  # one bin: mu and background_norm are degenerate, mu_hat is arbitrary
             assert fit.poi[h] == pytest.approx(pars[model.config.poi_index], abs=2e-3 * batch.init[h, 0]), h
         # the engine's minimum is pyhf's, never above it
-        assert fit.twice_nll[h] == pytest.approx(float(twice_nll), abs=2e-5)
+        # pyhf's minimiser stops early with more nuisances (up to 5e-4 above the engine's minimum)
+        assert fit.twice_nll[h] == pytest.approx(float(twice_nll), abs=1e-3)
         assert fit.twice_nll[h] <= float(twice_nll) + 1e-7
 
 
@@ -247,7 +248,7 @@ def test_kinked_interpolation_codes_match_pyhf(specs):
     """The modifier classes' own codes (normsys code1, histosys code0) with an asymmetric histosys."""
     spec = copy.deepcopy(specs[6])
     background = spec["channels"][0]["samples"][1]
-    histosys = next(m for m in background["modifiers"] if m["type"] == "histosys")
+    histosys = next(m for m in background["modifiers"] if m["name"] == "background_mc_statistics")
     histosys["data"]["lo_data"][1] = 0.5 * (histosys["data"]["lo_data"][1] + background["data"][1])  # down shift halved
     batch = engine.batch_from_specs([spec], normsys_code="code1", histosys_code="code0")
     settings = {"normsys": {"interpcode": "code1"}, "histosys": {"interpcode": "code0"}}

@@ -182,7 +182,7 @@ def test_build_spec_is_valid_workspace_with_expected_modifiers():
     ws = pyhf.Workspace(spec)  # validates against the pyhf schema
     model = ws.model()
     assert model.config.poi_name == POI
-    assert set(model.config.parameters) == {"mu", "background_norm", "signal_normalisation", "background_mc_statistics", "bkg_xsec"}
+    assert set(model.config.parameters) == {"mu", "background_norm", "signal_normalisation", "background_mc_statistics", "background_mc_statistics_low", "background_mc_statistics_high", "bkg_xsec"}
     assert ws.data(model, include_auxdata=False) == [40.0, 12.0, 35.0]
     samples = {s["name"]: s for s in spec["channels"][0]["samples"]}
     assert samples["background"]["data"] == [38.0, 1e-3, 36.0]
@@ -207,9 +207,13 @@ def test_build_spec_mc_statistics_histosys_moves_window_by_sqrt_sumw2():
     inputs = _counting_inputs(110.0, 100.0, 5.0)
     inputs = WindowInputs(**{**inputs.__dict__, "background_sumw2": np.array([1.0, 16.0, 1.0])})
     spec = build_spec(inputs, [Systematic("b", "background", "staterror", float("nan"), "")], scale_fb=1.0, background_floor=1e-3)
-    mod = spec["channels"][0]["samples"][1]["modifiers"][1]
+    mods = {m["name"]: m for m in spec["channels"][0]["samples"][1]["modifiers"]}
+    mod = mods["background_mc_statistics"]
     assert mod["data"]["hi_data"] == [SIDEBAND, 104.0, SIDEBAND]
     assert mod["data"]["lo_data"] == [SIDEBAND, 96.0, SIDEBAND]
+    # each sideband moved by its own MC error, sqrt(1) = 1 event
+    assert mods["background_mc_statistics_low"]["data"]["hi_data"] == [SIDEBAND + 1.0, 100.0, SIDEBAND]
+    assert mods["background_mc_statistics_high"]["data"]["lo_data"] == [SIDEBAND, 100.0, SIDEBAND - 1.0]
     # no signal systematics: no signal_normalisation modifier at all
     assert [m["name"] for m in spec["channels"][0]["samples"][0]["modifiers"]] == [POI]
 
@@ -317,7 +321,7 @@ def test_fit_mass_ok_and_writes_workspace(fit_inputs, tmp_path):
     b_all = np.array(spec["channels"][0]["samples"][1]["data"])
     b_win, s_win = b_all[1], spec["channels"][0]["samples"][0]["data"][1]
     sigma_b = np.sqrt(b_win + b_win**2 / (b_all[0] + b_all[2]) + 0.05 * b_win)
-    assert ws_model.config.npars == 4  # mu, background_norm, signal_normalisation, background_mc_statistics
+    assert ws_model.config.npars == 6  # mu, background_norm, signal_normalisation, background_mc_statistics (window, low, high)
     assert result.xsec_exp[2] == pytest.approx(sigma_b * stats.norm.ppf(0.95) / s_win, rel=0.1)
 
 

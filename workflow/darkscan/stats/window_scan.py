@@ -111,7 +111,7 @@ def cross_check_with_pyhf(frame: pd.DataFrame, hypotheses: list[Hypothesis], *, 
     for i, h in enumerate(hypotheses):
         if h.index % every and frame.at[i, "limit_method"] == "cls_asymptotic_engine":
             continue
-        reference = engine.pyhf_reference(h.spec, level, rtol=1e-4)
+        reference = engine.pyhf_reference(h.spec, level, rtol=1e-3)
         ours = frame.loc[i, ["xsec_obs", *[f"xsec_{b}" for b in BANDS]]].to_numpy(float)
         theirs = np.array([reference.observed, *reference.expected], float)
         rel = np.abs(ours / theirs - 1.0)
