@@ -16,7 +16,7 @@ def test_alp_gammagamma_tiny(built_alp_and_dark_higgs):
     for column in ("xsec_obs", "xsec_exp", "coupling_obs", "coupling_exp"):
         assert (limits[column] > 0).all() and limits[column].notna().all()
     assert (limits["xsec_exp_m1"] <= limits["xsec_exp"]).all() and (limits["xsec_exp"] <= limits["xsec_exp_p1"]).all()
-    # g_agg limits at 0.445 fb^-1: of order 1e-3 GeV^-1 (PRL 125 (2020) 161806), loose bounds for the tiny MC
+    # g_agg limits at 0.445 fb^-1 are of order 1e-3 GeV^-1 (PRL 125 (2020) 161806); loose bounds for the tiny 0.1 fb^-1
     assert ((limits["coupling_exp"] > 1e-4) & (limits["coupling_exp"] < 1e-1)).all()
     for stem in ("limits_xsec", "limits_coupling", "local_significance"):
         assert (results / "plots" / f"{stem}.png").stat().st_size > 0

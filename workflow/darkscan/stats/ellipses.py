@@ -592,7 +592,7 @@ def write_significance(limits_csv, histograms_path, out_json, *, channel: dict, 
         "toys": result["toys"],
         "toys_above": result["toys_above"],
         "mean_z_local_max_toys": result["mean_z_max_toys"],
-        "toy_z_local_max": [round(float(v), 5) for v in result["maxima"]],
+        "toy_z_local_max": [float(v) for v in result["maxima"]],  # full precision: ties stay ties
         "seed": int(seed),
         "seed_names": list(seed_names),
         "hypotheses": int(len(usable)),

@@ -83,7 +83,7 @@ def write_significance(limits_csv: str | os.PathLike, histograms_path: str | os.
         "seed_names": list(seed_names),
         "hypotheses": int(len(usable)),
         "gross_vitells": {"reference_level": reference_level, "mean_upcrossings": mean_crossings, "p_global": float(p_gv), "z_global": float(max(stats.norm.isf(p_gv), 0.0))},
-        "toy_z_local_max": [round(float(v), 5) for v in maxima],
+        "toy_z_local_max": [float(v) for v in maxima],  # full precision: ties of a discrete statistic stay ties
     }
     with rootio.atomic_path(out_json) as tmp:
         tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")

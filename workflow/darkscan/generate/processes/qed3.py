@@ -139,7 +139,10 @@ def generate_gammagammagamma(
     kept, trials = [], 0
     n_kept = 0
     while n_kept < n_events:
-        p = rambo3(batch, rng, sqrt_s)
+        # trials sized to what is still needed (a small call no longer pays for a full batch)
+        acceptance = n_kept / trials if n_kept else 0.25
+        size = int(min(batch, max(1000, 1.2 * (n_events - n_kept) / max(acceptance, 1e-3))))
+        p = rambo3(size, rng, sqrt_s)
         ok = _passes(p, photon_energy_min, cos_lo, cos_hi)
         index = np.flatnonzero(ok)
         need = n_events - n_kept
@@ -147,7 +150,7 @@ def generate_gammagammagamma(
             trials += int(index[need - 1]) + 1
             index = index[:need]
         else:
-            trials += batch
+            trials += size
         kept.append(p[index])
         n_kept += len(index)
     p = np.concatenate(kept) if kept else np.zeros((0, 3, 4))
