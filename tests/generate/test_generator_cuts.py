@@ -21,10 +21,10 @@ from darkscan.select.selection import select_sample
 
 #: (channel, background, events per sample)
 CASES = [
-    ("zprime_invisible", "mumu_gamma", 150_000),
-    ("zprime_invisible", "eemumu", 150_000),
-    ("dark_higgsstrahlung", "mumu_gamma", 150_000),
-    ("dark_higgsstrahlung", "eemumu", 150_000),
+    ("zprime_invisible", "mumu_gamma", 100_000),
+    ("zprime_invisible", "eemumu", 100_000),
+    ("dark_higgsstrahlung", "mumu_gamma", 100_000),
+    ("dark_higgsstrahlung", "eemumu", 100_000),
     ("alp_gammagamma", "gammagammagamma", 300_000),
 ]
 

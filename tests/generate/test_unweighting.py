@@ -21,14 +21,14 @@ from darkscan.generate.sample import ComponentDraw, Unweighting, accept_unweight
 SQRT_S = 10.58
 #: (channel, background, datasets, expected events per dataset, regions). Few datasets with many
 #: regions: a generator call costs ~0.2 s whatever its size; the dispersion averaged over R regions
-#: of T datasets has a standard error sqrt(2 / ((T - 1) R)) ~ 0.026.
+#: of T datasets has a standard error sqrt(2 / ((T - 1) R)) ~ 0.033 (T = 40, R = 48).
 CASES = [
-    ("zprime_invisible", "mumu_gamma", 60, 1200, 48),
-    ("zprime_invisible", "tautau", 60, 1200, 48),
-    ("zprime_invisible", "eemumu", 60, 1200, 48),
-    ("dark_higgsstrahlung", "mumu_gamma", 60, 1200, 48),
-    ("dark_higgsstrahlung", "eemumu", 60, 1200, 48),
-    ("alp_gammagamma", "gammagammagamma", 60, 600, 20),
+    ("zprime_invisible", "mumu_gamma", 40, 1200, 48),
+    ("zprime_invisible", "tautau", 40, 1200, 48),
+    ("zprime_invisible", "eemumu", 40, 1200, 48),
+    ("dark_higgsstrahlung", "mumu_gamma", 40, 1200, 48),
+    ("dark_higgsstrahlung", "eemumu", 40, 1200, 48),
+    ("alp_gammagamma", "gammagammagamma", 40, 600, 20),
 ]
 
 
@@ -85,7 +85,7 @@ def test_pseudo_data_counts_are_poisson_in_every_region(case, global_config):
     assert np.all(mean >= 20), f"regions need >= 20 expected events, got {mean}"
     dispersion = variance / mean
     datasets = len(counts)
-    # one region's dispersion index has a standard error sqrt(2 / (datasets - 1)) ~ 0.18: each region
+    # one region's dispersion index has a standard error sqrt(2 / (datasets - 1)) ~ 0.23: each region
     # within 4 of them, their mean within 0.1 (~4 standard errors)
     assert np.all(np.abs(dispersion - 1.0) < 4.0 * np.sqrt(2.0 / (datasets - 1))), f"variance / mean per region {dispersion} (edges {edges})"
     assert dispersion.mean() == pytest.approx(1.0, abs=0.1), f"variance / mean per region {dispersion}"
