@@ -21,7 +21,6 @@ Files missing from DIR are skipped (only the new code is timed for that generato
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
 from pathlib import Path

@@ -33,7 +33,8 @@ def test_injection_summary_of_gaussian_toys():
     assert row["pull_width"] == pytest.approx(1.0, abs=0.05) and row["coverage"] == pytest.approx(0.9, abs=0.015)
     assert cal.failed_targets({"background": {"p_global_ks_pvalue": 0.5}, "injection": [row]}, cl=0.9) == []
     biased = cal.summarise_injection(cal.Injection(1.0, None, 10.0, fitted + 2.0, (fitted - 8.0) / 2.0, fitted), cl=0.9)
-    failures = cal.failed_targets({"background": {"p_global_ks_pvalue": 0.001}, "injection": [biased]}, cl=0.9)
+    failures = cal.failed_targets({"background": {"p_global_ks_pvalue": 0.0005}, "injection": [biased]}, cl=0.9)
+    assert cal.marginal_targets({"background": {"p_global_ks_pvalue": 0.005}}) and not cal.failed_targets({"background": {"p_global_ks_pvalue": 0.005}, "injection": []}, cl=0.9)
     assert any("p_global_ks_pvalue" in f for f in failures) and any("bias = +0.19" in f or "bias = +0.20" in f for f in failures)
     assert any("coverage" in f for f in failures)
 
@@ -65,7 +66,7 @@ def _calibrate(bkg_truth: el.Events, bkg_model, member, b0, sigma_b, s, *, rng):
 
 def test_two_mass_calibration_meets_its_targets(tmp_path):
     bkg, _, member, b0, sigma_b, s = _toy_scan()
-    rng = np.random.default_rng(204)  # (the KS p-value exceeds 0.01 in 99% of seeds)
+    rng = np.random.default_rng(204)
     background, injections = _calibrate(bkg, bkg, member, b0, sigma_b, s, rng=rng)
     channel = {"name": "toy", "cl": 0.9}
     summary = cal.write_calibration(tmp_path / "c.json", channel=channel, background=background, injections=injections, method="ellipse_counting", seed=1, rng=rng)

@@ -11,7 +11,7 @@ through the same statistics as the data:
   the fitted signal, its pull and whether the upper limit covers the injected cross section.
 
 This module turns them into the summary and checks it against the targets: the global p-values
-uniform (Kolmogorov-Smirnov p-value above 0.01), |bias| below 10%, pull width within 1 +- 0.1,
+uniform (Kolmogorov-Smirnov p-value above 0.01; the rule fails below 0.001), |bias| below 10%, pull width within 1 +- 0.1,
 coverage at least the CL minus three standard errors of the toy fraction. A channel that misses
 them fails the ``calibrate_scan`` rule with a message naming the figure.
 """
@@ -32,7 +32,8 @@ from darkscan.stats.lookelsewhere import global_p_value
 
 log = logging.getLogger(__name__)
 QUANTILES = (0.05, 0.16, 0.5, 0.84, 0.95)
-KS_PVALUE_MIN = 0.01
+KS_PVALUE_MIN = 0.01  # the target: below it the calibration warns
+KS_PVALUE_FAIL = 0.001  # below it the rule fails (a 1% false alarm per channel and build is too many)
 BIAS_MAX = 0.10
 PULL_WIDTH_TOLERANCE = 0.10
 
@@ -151,11 +152,14 @@ def failed_targets(summary: dict, *, cl: float) -> list[str]:
 
     Bias and pull width are measured on a finite number of toys: a figure misses its target when
     it lies beyond it by more than two of its standard errors (with 200 toys a 20% bias is found).
+    The uniformity test fails below p = 0.001; between 0.001 and the target 0.01 it only warns
+    (:func:`marginal_targets`): under the null hypothesis p < 0.01 happens in 1% of the
+    calibrations, so three channels would fail a correct build 3% of the time.
     """
     failures = []
     ks = summary["background"]["p_global_ks_pvalue"]
-    if not ks > KS_PVALUE_MIN:
-        failures.append(f"p_global_ks_pvalue = {ks:.3g} (global p-values of background-only toys not uniform; target > {KS_PVALUE_MIN})")
+    if not ks > KS_PVALUE_FAIL:
+        failures.append(f"p_global_ks_pvalue = {ks:.3g} (global p-values of background-only toys not uniform; target > {KS_PVALUE_MIN}, fails below {KS_PVALUE_FAIL})")
     for row in summary["injection"]:
         where = f"injection at {row['mass']:.4g} GeV" + (f", {row['mass2']:.4g} GeV" if "mass2" in row else "") + f", {row['injected']:.4g} fb"
         if not abs(row["bias"]) - 2.0 * row["bias_error"] < BIAS_MAX:
@@ -166,6 +170,14 @@ def failed_targets(summary: dict, *, cl: float) -> list[str]:
         if not row["coverage"] >= floor:
             failures.append(f"{where}: coverage = {row['coverage']:.3f} (target >= CL - 3 standard errors = {floor:.3f})")
     return failures
+
+
+def marginal_targets(summary: dict) -> list[str]:
+    """Figures between their failure threshold and their target (logged as warnings)."""
+    ks = summary["background"]["p_global_ks_pvalue"]
+    if KS_PVALUE_FAIL < ks <= KS_PVALUE_MIN:
+        return [f"p_global_ks_pvalue = {ks:.3g} is below its target {KS_PVALUE_MIN} (fails below {KS_PVALUE_FAIL}; p < 0.01 happens in 1% of correct calibrations)"]
+    return []
 
 
 class CalibrationError(RuntimeError):
@@ -185,10 +197,13 @@ def write_calibration(out_json: str | os.PathLike, *, channel: dict, background:
         "seed": int(seed),
         "background": summarise_background(background, rng=rng),
         "injection": [summarise_injection(i, cl=cl) for i in injections],
-        "targets": {"p_global_ks_pvalue_min": KS_PVALUE_MIN, "bias_max": BIAS_MAX, "pull_width": [1.0 - PULL_WIDTH_TOLERANCE, 1.0 + PULL_WIDTH_TOLERANCE], "coverage_min": "cl - 3 standard errors"},
+        "targets": {"p_global_ks_pvalue_min": KS_PVALUE_MIN, "p_global_ks_pvalue_fail": KS_PVALUE_FAIL, "bias_max": BIAS_MAX, "pull_width": [1.0 - PULL_WIDTH_TOLERANCE, 1.0 + PULL_WIDTH_TOLERANCE], "coverage_min": "cl - 3 standard errors"},
     }
     failures = failed_targets(summary, cl=cl)
     summary["failed_targets"] = failures
+    summary["marginal_targets"] = marginal_targets(summary)
+    for warning in summary["marginal_targets"]:
+        log.warning("calibration: %s", warning)
     with rootio.atomic_path(out_json) as tmp:
         tmp.write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
     background_summary = summary["background"]
