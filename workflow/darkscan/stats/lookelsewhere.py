@@ -1,6 +1,13 @@
 """Look-elsewhere effect: the global significance of the largest local excess of a scan.
 
-Method: background-only pseudo-experiments through the full scan. Each pseudo-experiment draws
+Shared by both fit methods: :func:`global_p_value` (toys' largest local Z -> p_global, never
+below the local p-value) and :func:`counting_significance` (the local significance of the 2D
+ellipse counting). The 1D scan's toys now use its own statistic, each hypothesis' workspace
+fitted by the engine (:mod:`darkscan.stats.window_toys`, :mod:`darkscan.stats.significance`);
+:func:`global_significance` below, the counting approximation that the 1D workflow used before,
+is no longer called by the workflow (kept with its tests as an independent cross-check).
+
+Counting approximation: background-only pseudo-experiments through the full scan. Each pseudo-experiment draws
 a "true" background per fine bin from the MC within its statistical uncertainty (sum of squared
 weights), then Poisson counts from it, and evaluates at every hypothesis of the scan the local
 significance of the signal window against the background predicted from its sidebands (ratio

@@ -31,7 +31,8 @@ METHOD = (
 
 def scan_toy_model(limits: pd.DataFrame, histograms_path, workspace_dirs, *, channel: dict):
     """Everything the pseudo-experiments need: the engine batch of the workspaces, the bin index of
-    every hypothesis, and the background model (normalised to the data in the scanned range)."""
+    every hypothesis, the background model (normalised to the data in the scanned range) and the
+    workspaces themselves."""
     data = read_histogram(histograms_path, histogram_key(SIGNAL_REGION, "data"))
     background = summed_background(histograms_path, channel)
     specs = window_toys.read_workspaces(limits, workspace_dirs)
@@ -46,7 +47,7 @@ def scan_toy_model(limits: pd.DataFrame, histograms_path, workspace_dirs, *, cha
     model = np.asarray(background.values(), float).clip(min=0.0)
     norm = data.values()[inside].sum() / max(model[inside].sum(), 1e-12)
     variance = np.asarray(background.variances(), float).clip(min=0.0) * norm**2
-    return batch, index, model * norm, variance
+    return batch, index, model * norm, variance, specs
 
 
 def write_significance(limits_csv: str | os.PathLike, histograms_path: str | os.PathLike, out_json: str | os.PathLike, *, channel: dict, seed: int, workspace_dirs: list[str | os.PathLike]) -> dict:
@@ -56,7 +57,7 @@ def write_significance(limits_csv: str | os.PathLike, histograms_path: str | os.
     if usable.empty:
         raise ValueError(f"{limits_csv}: no hypothesis with a local significance")
     settings = channel["lookelsewhere"]
-    batch, index, model, variance = scan_toy_model(usable, histograms_path, workspace_dirs, channel=channel)
+    batch, index, model, variance, _ = scan_toy_model(usable, histograms_path, workspace_dirs, channel=channel)
     n_toys = int(settings["toys"])
     seed_names = (channel["name"], "lookelsewhere")
     rng = rng_for(seed, *seed_names)

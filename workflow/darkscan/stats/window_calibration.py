@@ -100,8 +100,7 @@ def calibrate(*, channel: dict, seed: int, limits_csv, histograms_path, systemat
     settings = channel["calibration"]
     limits = pd.read_csv(limits_csv)
     limits = limits[limits["z_local"].notna()].reset_index(drop=True)
-    specs = window_toys.read_workspaces(limits, workspace_dirs)
-    batch, index, model, variance = scan_toy_model(limits, histograms_path, workspace_dirs, channel=channel)
+    batch, index, model, variance, specs = scan_toy_model(limits, histograms_path, workspace_dirs, channel=channel)
     level = 1.0 - channel["cl"]
     rng = rng_for(seed, channel["name"], "calibration")
     checked = np.arange(len(limits))[:: int(settings["limit_every"])]

@@ -63,12 +63,3 @@ def toy_significances(batch: engine.WindowBatch, toys: np.ndarray, index: np.nda
     """(T, H) local significance of every toy (fine-bin counts (T, F)) at every hypothesis."""
     _, z = engine.discovery_p0(batch.with_data(rebin(toys, index)))
     return z
-
-
-def max_significances(batch, index, model, variance, *, n_toys: int, rng: np.random.Generator, batch_size: int = 100) -> np.ndarray:
-    """Largest local significance over the scan of each of ``n_toys`` background-only toys."""
-    maxima = []
-    for start in range(0, n_toys, batch_size):
-        toys = background_toys(model, variance, min(batch_size, n_toys - start), rng)
-        maxima.append(toy_significances(batch, toys, index).max(axis=1))
-    return np.concatenate(maxima) if maxima else np.zeros(0)
