@@ -29,6 +29,11 @@ for channel_rules in sorted(Path(workflow.basedir).glob("workflow/rules/channels
     include: str(channel_rules)
 
 
+# A killed job leaves its temporary output (darkscan.rootio.atomic_path); no job runs yet here.
+onstart:
+    preflight.remove_stale_temporaries("results")
+
+
 rule all:
     input:
         get_final_output(),

@@ -80,3 +80,40 @@ def test_sample_names_and_signal_config(channel):
 def test_belle2_sqrt_s(experiment):
     # 2 sqrt(E1 E2) cos(alpha/2) with E1 = 7.004, E2 = 4.002 GeV, alpha = 83 mrad (basf2 Y4S)
     assert cfg.Beams(**experiment["beams"]).sqrt_s == pytest.approx(10.5796, abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"channels": {"zprime_invisible": {"luminosty_fb": 10}}}, r"unknown key 'luminosty_fb'; did you mean 'luminosity_fb'"),
+        ({"channels": {"zprime_invisible": {"fit": {"signal_sigma": 3}}}}, r"unknown key 'fit.signal_sigma'; did you mean 'signal_sigmas'"),
+        ({"channels": {"zprime_invisible": {"backgrounds": {"tautau": {"event": 3}}}}}, r"unknown key 'backgrounds.tautau.event'; did you mean 'events'"),
+        ({"channels": {"zprime_invisible": {"calibration": {"toy": 300}}}}, r"unknown key 'calibration.toy'; did you mean 'toys'"),
+        ({"experiments": {"belle2": {"tracking": {"pt_resolutin_a": 0.001}}}}, r"belle2.yaml \(experiment belle2\): unknown key 'tracking.pt_resolutin_a'; did you mean 'pt_resolution_a'"),
+    ],
+)
+def test_unknown_keys_are_errors_naming_file_key_and_the_closest_key(global_config, override, message):
+    merged = cfg.deep_merge(global_config, override)
+    with pytest.raises(cfg.ConfigError, match=message):
+        cfg.channel_config(merged, "zprime_invisible")
+
+
+def test_unknown_global_keys_are_errors(global_config):
+    with pytest.raises(cfg.ConfigError, match="unknown key 'sede'; did you mean 'seed'"):
+        cfg.validate({**global_config, "sede": 1}, "config", where="config.yaml")
+
+
+def test_every_schema_key_is_described():
+    def undescribed(node, path):
+        if isinstance(node, dict):
+            for name, sub in node.get("properties", {}).items():
+                if "description" not in sub and "$ref" not in sub:
+                    yield f"{path}.{name}"
+            for key, sub in node.items():
+                yield from undescribed(sub, f"{path}.{key}" if key not in ("properties",) else path)
+        elif isinstance(node, list):
+            for item in node:
+                yield from undescribed(item, path)
+
+    missing = {name: sorted(set(undescribed(cfg.load_yaml(cfg.SCHEMA_DIR / f"{name}.schema.yaml"), name))) for name in ("config", "channel", "experiment")}
+    assert missing == {"config": [], "channel": [], "experiment": []}

@@ -2,6 +2,7 @@
 
 import copy
 
+import awkward as ak
 import numpy as np
 import pandas as pd
 import pytest
@@ -55,3 +56,23 @@ def test_missing_branch_names_file_and_branch(ntuple, tmp_path, channel):
     with pytest.raises(rootio.InputFileError, match=r"lacks branch\(es\) \['NoSuchBranch'\]"):
         import_data([path], tmp_path / "data.root", channel=_channel(channel, mapping))
     assert not (tmp_path / "data.root").exists()
+
+
+def test_a_jagged_branch_mapped_to_a_variable_names_file_branch_and_type(tmp_path, channel):
+    path = tmp_path / "jagged.root"
+    write_real_ntuple(path, n=3, seed=1)
+    scalars = uproot.open(path)["tree"].arrays(library="np")
+    with uproot.recreate(path) as f:
+        f.mktree("tree", {**{k: v.dtype for k, v in scalars.items()}, "MrecoilAll": "var * float64"})
+        f["tree"].extend({**scalars, "MrecoilAll": ak.Array([[1.0, 2.0], [], [3.0]])})
+    mapping = {**MAPPING, "recoil_mass": "MrecoilAll"}
+    with pytest.raises(rootio.InputFileError, match=r"jagged.root: branch 'MrecoilAll' \(variable 'recoil_mass'\) has type .*not a jagged"):
+        import_data([path], tmp_path / "out.root", channel=_channel(channel, mapping), allow_empty=True)
+
+
+def test_a_corrupted_intermediate_names_the_command_that_regenerates_it(tmp_path):
+    path = tmp_path / "results" / "zp" / "samples" / "tautau.root"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a ROOT file" * 100)
+    with pytest.raises(rootio.InputFileError, match=r"(?s)cannot be read.*snakemake --cores all --force results/zp/samples/tautau.root"):
+        rootio.open_checked(path)

@@ -88,3 +88,19 @@ def test_a_biased_background_model_fails_the_calibration(tmp_path):
     background, injections = _calibrate(truth, bkg, member, b0, sigma_b, s, rng=rng)
     with pytest.raises(cal.CalibrationError, match="bias"):
         cal.write_calibration(tmp_path / "c.json", channel={"name": "toy", "cl": 0.9}, background=background, injections=injections, method="ellipse_counting", seed=1, rng=rng)
+
+
+def test_ellipse_pulls_include_the_signal_normalisation_systematic():
+    """Toys whose true signal normalisation is drawn within its 20% systematic: the likelihood-ratio
+    pulls have unit width only when the pull's likelihood profiles that nuisance."""
+    from darkscan.stats import ellipses as el
+    from darkscan.stats.ellipse_calibration import likelihood_pulls
+
+    rng = np.random.default_rng(7)
+    toys, s, b0, sigma_b, injected, norm = 4000, 100.0, 50.0, 2.0, 3.0, 0.2
+    theta = el.normsys_factor(rng.standard_normal(toys), norm)
+    n = rng.poisson(injected * s * theta + rng.normal(b0, sigma_b, toys).clip(0))
+    _, with_norm = likelihood_pulls(n, s, b0, sigma_b, injected, signal_norm=norm)
+    _, without = likelihood_pulls(n, s, b0, sigma_b, injected)
+    assert abs(np.std(with_norm) - 1.0) < 0.05  # standard error of the width ~ 0.011
+    assert np.std(without) > 2.5  # sqrt(350 + 60^2) / sqrt(350) = 3.4 for a symmetric spread

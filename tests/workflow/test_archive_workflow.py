@@ -39,7 +39,7 @@ def test_an_existing_different_archive_is_not_overwritten(archived, tmp_path):
     shutil.copy2(archive, saved)
     archive.write_bytes(b"an older, different archive")
     try:
-        result = run(repo, "--cores", "1", "archive", "--forcerun", "tarball", "--configfile", str(TINY), check=False)
+        result = run(repo, "--cores", "1", "archive", "--forcerun", "pack_archive", "--configfile", str(TINY), check=False)
         assert result.returncode != 0
         assert "refusing to overwrite" in result.stdout + result.stderr and "archive_overwrite=true" in result.stdout + result.stderr
         assert archive.read_bytes() == b"an older, different archive"

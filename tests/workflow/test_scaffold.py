@@ -29,7 +29,7 @@ def test_new_channel_plans_the_full_chain(tmp_path):
     assert config["channels"]["zprime_invisible"]["enabled"] is True  # untouched
     result = run_snakemake(repo, "-n", "results/my_search/limits.csv")
     text = result.stdout + result.stderr
-    for rule in ("generate_sample", "pseudo_data_chunk", "select_sample", "systematics", "scan_part", "limits"):
+    for rule in ("generate_sample", "pseudo_data_chunk", "select_sample", "aggregate_systematics", "scan_part", "merge_limits"):
         assert rule in text
     result = run_snakemake(repo, "-n", "my_search")  # the channel's own target rule
     assert "plot_limits" in result.stdout + result.stderr
@@ -42,3 +42,11 @@ def test_new_channel_refuses_bad_or_existing_names(tmp_path):
         new_channel("Bad-Name", root=tmp_path)
     with pytest.raises(ValueError, match="already registered"):
         new_channel("taken", root=tmp_path)
+
+
+def test_new_channel_refuses_the_names_of_workflow_rules(repo_root):
+    from darkscan.scaffold import reserved_names
+
+    assert {"all", "merge_limits", "scan_part", "archive", "plot_limits"} <= reserved_names(repo_root)
+    with pytest.raises(ValueError, match="reserved.*rule 'merge_limits'"):
+        new_channel("merge_limits", root=repo_root)

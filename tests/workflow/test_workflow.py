@@ -86,21 +86,6 @@ def test_nothing_to_do_after_a_build(built):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_changing_a_cut_reruns_only_selection_and_after(built, tmp_path):
-    overlay = yaml.safe_load(TINY.read_text())
-    cuts = yaml.safe_load((ROOT / "config/channels/zprime_invisible.yaml").read_text())["selection"]["cuts"]
-    cuts[3]["expr"] = "(mu1_pt > 0.5) & (mu2_pt > 0.5)"
-    overlay["channels"]["zprime_invisible"]["selection"] = {"cuts": cuts}
-    path = tmp_path / "cut.yaml"
-    path.write_text(yaml.safe_dump(overlay))
-    result = run(built, "-n", "--configfile", str(path))
-    text = result.stdout + result.stderr
-    assert "select_sample" in text and "scan_part" in text and "plot_limits" in text
-    # the data are reselected part by part and concatenated again, not regenerated
-    assert re.search(r"^select_data_part\s+1$", text, re.M) and re.search(r"^data\s+1$", text, re.M)
-    assert "generate_sample" not in text and "pseudo_data" not in text
-
-
 def test_bad_config_fails_before_any_job(built, tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump({"channels": {"zprime_invisible": {"luminosity_fb": -5.0}}}))

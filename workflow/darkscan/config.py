@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import difflib
 import functools
 import logging
 import math
@@ -95,9 +96,25 @@ def validate(data: dict, schema_name: str, *, where: str) -> dict:
     """
     errors = sorted(_schema_validator(schema_name).iter_errors(data), key=lambda e: list(e.path))
     if errors:
-        lines = [f"{where}: key '{'.'.join(map(str, e.path)) or '<top>'}': {e.message}" for e in errors[:5]]
+        lines = [line for e in errors[:5] for line in _error_lines(e, where=where)]
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
     return data
+
+
+def _error_lines(error: jsonschema.ValidationError, *, where: str) -> list[str]:
+    """Lines naming the key of a schema error; an unknown key gets the closest valid key."""
+    path = ".".join(map(str, error.path))
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = list(error.schema.get("properties", {}))
+        unknown = sorted(k for k in error.instance if k not in known)
+        if unknown and error.schema.get("additionalProperties") is False:
+            return [f"{where}: unknown key '{'.'.join(filter(None, (path, key)))}'{_closest(key, known)} (allowed: {', '.join(known)})" for key in unknown]
+    return [f"{where}: key '{path or '<top>'}': {error.message}"]
+
+
+def _closest(key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -286,6 +303,16 @@ def sample_config(channel: Mapping, sample: str) -> dict:
                 entry["mass"] = mass
             return entry
     raise ConfigError(f"channel {channel['name']!r} has no sample {sample!r}; samples: {sample_names(channel)}")
+
+
+def data_components(channel: Mapping) -> list[str]:
+    """The samples whose processes make up the pseudo-data: the backgrounds, plus the signal
+    sample at the mass of ``data.inject_signal`` when a signal is injected."""
+    names = list(channel["backgrounds"])
+    inject = channel["data"].get("inject_signal")
+    if inject:
+        names.append(signal_sample_name(inject["mass"]))
+    return names
 
 
 def load_global(path: str | pathlib.Path = "config/config.yaml", overlays: list[str] | tuple[str, ...] = ()) -> dict:

@@ -72,14 +72,24 @@ def write_metadata(file: uproot.WritableDirectory, metadata: dict) -> None:
 
 
 def open_checked(path: str | os.PathLike) -> uproot.ReadOnlyDirectory:
-    """Open a ROOT file; a missing or unreadable file raises InputFileError naming it."""
+    """Open a ROOT file; a missing or unreadable file raises InputFileError naming it (and, for a
+    workflow intermediate under ``results/``, the command that regenerates it)."""
     path = pathlib.Path(path)
     if not path.is_file():
         raise InputFileError(f"input ROOT file {path} does not exist")
     try:
         return uproot.open(path)
     except Exception as err:  # uproot raises several types for corrupt files
-        raise InputFileError(f"input ROOT file {path} cannot be read: {err}") from err
+        raise InputFileError(f"input ROOT file {path} cannot be read: {err}{regenerate_hint(path)}") from err
+
+
+def regenerate_hint(path: str | os.PathLike) -> str:
+    """How to regenerate a corrupted workflow intermediate (``""`` for files outside ``results/``)."""
+    parts = pathlib.Path(path).parts
+    if "results" not in parts:
+        return ""
+    relative = pathlib.Path(*parts[len(parts) - 1 - parts[::-1].index("results"):])
+    return f"; it is a workflow intermediate: regenerate it (and what depends on it) with `snakemake --cores all --force {relative}`, then rerun"
 
 
 def read_metadata(path: str | os.PathLike) -> dict:

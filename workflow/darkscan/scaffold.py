@@ -19,6 +19,17 @@ TEMPLATES = pathlib.Path(__file__).parent / "templates"
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+RULE = re.compile(r"^(?:rule|checkpoint)\s+(\w+)\s*:", re.M)
+
+
+def reserved_names(root: str | pathlib.Path = ".") -> set[str]:
+    """Rule names of the generic workflow (Snakefile and ``workflow/rules/*.smk``): a channel's
+    target rule is named after the channel, so these cannot be channel names."""
+    root = pathlib.Path(root)
+    files = [root / "Snakefile", *sorted((root / "workflow" / "rules").glob("*.smk"))]
+    return {match for path in files if path.is_file() for match in RULE.findall(path.read_text())}
+
+
 def new_channel(name: str, *, root: str | pathlib.Path = ".") -> list[pathlib.Path]:
     """Create the channel ``name`` in the repository at ``root``; returns the files written.
 
@@ -31,6 +42,9 @@ def new_channel(name: str, *, root: str | pathlib.Path = ".") -> list[pathlib.Pa
     config_path = root / "config" / "config.yaml"
     if not config_path.is_file():
         raise ValueError(f"{config_path} not found: run darkscan new-channel from the repository root")
+    reserved = reserved_names(root)
+    if name in reserved:
+        raise ValueError(f"channel name {name!r} is reserved: the channel's target rule would clash with the workflow's rule {name!r} (reserved: {', '.join(sorted(reserved))})")
     config = yaml.safe_load(config_path.read_text())
     if name in config.get("channels", {}):
         raise ValueError(f"channel {name!r} is already registered in {config_path}")

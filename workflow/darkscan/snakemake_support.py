@@ -1,4 +1,6 @@
-"""Helpers shared by the thin scripts in ``workflow/scripts`` (logging, resolved configs)."""
+"""Helpers shared by the thin scripts in ``workflow/scripts`` (logging).
+
+Scripts read their config from ``snakemake.params`` only (:mod:`darkscan.stage_inputs`)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import logging
 import pathlib
 import sys
 
-from darkscan import config as cfg
 
 
 def setup_logging(log_path: str | None, *, level: int = logging.INFO) -> None:
@@ -21,10 +22,3 @@ def setup_logging(log_path: str | None, *, level: int = logging.INFO) -> None:
         logging.getLogger("darkscan").error("%s: %s", kind.__name__, value, exc_info=(kind, value, tb))
 
     sys.excepthook = excepthook
-
-
-def channel_and_experiment(config, channel: str) -> tuple[dict, dict]:
-    """The validated channel config and its experiment config."""
-    plain = cfg.as_plain(config)
-    channel_config = cfg.channel_config(plain, channel)
-    return channel_config, cfg.experiment_config(plain, channel_config["experiment"])

@@ -8,7 +8,7 @@
 # content makes the job fail unless --config archive_overwrite=true.
 
 
-rule hepdata:
+rule package_hepdata:
     input:
         archive_inputs,
     output:
@@ -16,8 +16,7 @@ rule hepdata:
     log:
         "logs/archive/hepdata.log",
     params:
-        channels=CHANNELS,
-        meta=lambda w: {channel: channel_cfg(channel).get("hepdata", {}) for channel in CHANNELS},
+        configs={channel: stage_params("archive_hepdata", channel_cfg(channel), experiment_cfg(channel)) for channel in CHANNELS},
     localrule: True
     conda:
         "../../envs/darkscan.yaml"
@@ -25,7 +24,7 @@ rule hepdata:
         "../scripts/archive_hepdata.py"
 
 
-rule report:
+rule render_report:
     input:
         archive_inputs,
     output:
@@ -34,6 +33,7 @@ rule report:
         "logs/archive/report.log",
     params:
         snakefile=workflow.main_snakefile,
+        config=CONFIG,
     localrule: True
     conda:
         "../../envs/darkscan.yaml"
@@ -41,11 +41,11 @@ rule report:
         "../scripts/archive_report.py"
 
 
-rule tarball:
+rule pack_archive:
     input:
         results=archive_inputs,
-        hepdata=rules.hepdata.output.submission,
-        report=rules.report.output.report,
+        hepdata=rules.package_hepdata.output.submission,
+        report=rules.render_report.output.report,
     output:
         pointer=f"{ARCHIVE_DIR}/latest.json",
     log:
@@ -53,6 +53,8 @@ rule tarball:
     params:
         name=ARCHIVE_NAME,
         channels=CHANNELS,
+        config=CONFIG,
+        resolved={"channels": CHANNEL_CONFIGS, "experiments": EXPERIMENT_CONFIGS},
         root=workflow.basedir,
     localrule: True
     conda:
@@ -63,7 +65,7 @@ rule tarball:
 
 rule archive:
     input:
-        pointer=rules.tarball.output.pointer,
+        pointer=rules.pack_archive.output.pointer,
     log:
         "logs/archive/check.log",
     localrule: True

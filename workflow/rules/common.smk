@@ -17,8 +17,12 @@ os.environ.update(PYTHONPATH=PACKAGE_DIR)
 from snakemake.utils import validate
 
 from darkscan import config as dsconfig
+from darkscan import preflight
 from darkscan.archive import provenance
+from darkscan.stage_inputs import stage_inputs, stage_params
 
+# darkscan's validation first: an unknown key gets the closest valid one in its error
+dsconfig.validate(dsconfig.as_plain(config), "config", where="config.yaml and overlays")
 validate(config, "../schemas/config.schema.yaml")
 
 CONFIG = dsconfig.as_plain(config)
@@ -27,6 +31,14 @@ CHANNELS = dsconfig.enabled_channels(CONFIG)
 CHANNEL_CONFIGS = {name: dsconfig.channel_config(CONFIG, name) for name in CHANNELS}
 EXPERIMENT_CONFIGS = {c["experiment"]: dsconfig.experiment_config(CONFIG, c["experiment"]) for c in CHANNEL_CONFIGS.values()}
 SCAN_PARTS = list(range(CONFIG["scan_jobs"]))
+# Names checked against the registries (variables, cuts, processes, data files) before any job;
+# jobs (cluster jobs parse the Snakefile too) skip it.
+if workflow.is_main_process:
+    preflight.check_channels_cached(
+        CHANNEL_CONFIGS,
+        where={name: CONFIG["channels"][name]["config"] for name in CHANNELS},
+        cache_dir=Path(".snakemake") / "darkscan",
+    )
 
 
 wildcard_constraints:
@@ -55,14 +67,6 @@ def background_samples(channel):
     return list(channel_cfg(channel)["backgrounds"])
 
 
-def data_components(channel):
-    """Backgrounds (and an injected signal) that make up the pseudo-data."""
-    names = background_samples(channel)
-    if channel_cfg(channel)["data"].get("inject_signal"):
-        names.append(dsconfig.signal_sample_name(channel_cfg(channel)["data"]["inject_signal"]["mass"]))
-    return names
-
-
 # Parts of the data: `chunk{index}` (pseudo-data: a slice of the luminosity with every
 # component) or `file{index}` (the channel's own ROOT files).
 DATA_PART_PATTERN = r"chunk\d+|file\d+"
@@ -89,52 +93,24 @@ def all_samples(channel):
     return mc_samples(channel) + ["data"]
 
 
-def generation_params(wildcards):
-    """Everything that determines a sample: rerun generation when (and only when) it changes."""
-    channel = channel_cfg(wildcards.channel)
-    params = {
-        "sample": dsconfig.sample_config(channel, wildcards.sample),
-        "experiment": experiment_cfg(wildcards.channel),
-        "seed": CONFIG["seed"],
-        "chunk_events": CONFIG["chunk_events"],
-    }
-    if wildcards.sample in channel["backgrounds"]:  # sized to mc_luminosity_factor x the luminosity
-        params["luminosity_fb"] = channel["luminosity_fb"]
-        params["mc_luminosity_factor"] = channel["mc_luminosity_factor"]
-        params["pilot_events"] = channel["data"]["pilot_events"]
+def stage_config(stage):
+    """``params`` of a rule: the slice of its channel's config that ``stage`` reads
+    (darkscan.stage_inputs); its script reads no other config."""
+
+    def params(wildcards):
+        channel = wildcards.channel
+        return stage_params(stage, channel_cfg(channel), experiment_cfg(channel), sample=wildcards.get("sample"))
+
     return params
 
 
-def data_params(wildcards):
-    """Everything that determines the pseudo-data (the signal config only when a signal is injected)."""
-    channel = channel_cfg(wildcards.channel)
-    return {
-        "data": channel["data"],
-        "luminosity_fb": channel["luminosity_fb"],
-        "backgrounds": channel["backgrounds"],
-        "signal": channel["signal"] if channel["data"].get("inject_signal") else None,
-        "experiment": experiment_cfg(wildcards.channel),
-        "components": data_components(wildcards.channel),
-        "seed": CONFIG["seed"],
-        "chunk_events": CONFIG["chunk_events"],
-    }
+def generation_globals(wildcards):
+    """The global config a generation job reads (its seeds derive from `seed`)."""
+    return {"seed": CONFIG["seed"], "chunk_events": CONFIG["chunk_events"], "compression": CONFIG["compression"]}
 
 
-def selection_params(wildcards):
-    channel = channel_cfg(wildcards.channel)
-    return {"selection": channel["selection"], "luminosity_fb": channel["luminosity_fb"]}
-
-
-def fit_params(wildcards):
-    channel = channel_cfg(wildcards.channel)
-    return {k: channel[k] for k in ("fit", "masses", "cl", "luminosity_fb", "coupling")}
-
-
-def calibration_params(wildcards):
-    """The channel config the calibration reads (its script reads nothing else)."""
-    channel = channel_cfg(wildcards.channel)
-    keys = ("name", "fit", "masses", "cl", "luminosity_fb", "signal", "backgrounds", "lookelsewhere", "calibration")
-    return {k: channel[k] for k in keys}
+def n_data_chunks(wildcards):
+    return dsconfig.data_chunks(CONFIG, channel_cfg(wildcards.channel))
 
 
 def channel_outputs(channel):

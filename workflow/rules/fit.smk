@@ -4,14 +4,14 @@ rule scan_part:
         histograms="results/{channel}/histograms.root",
         systematics="results/{channel}/systematics.csv",
     output:
-        limits=temp("results/{channel}/scan/part{part}.csv"),
+        limits="results/{channel}/scan/part{part}.csv",
         workspaces=directory("results/{channel}/workspaces/part{part}"),
     log:
         "logs/{channel}/scan/part{part}.log",
     benchmark:
         "benchmarks/rules/{channel}/scan/part{part}.tsv"
     params:
-        fit=fit_params,
+        config=stage_config("scan_part"),
         n_parts=len(SCAN_PARTS),
     threads: 1
     resources:
@@ -23,7 +23,7 @@ rule scan_part:
         "../scripts/scan_part.py"
 
 
-rule limits:
+rule merge_limits:
     input:
         parts=lambda w: expand("results/{channel}/scan/part{part}.csv", channel=w.channel, part=SCAN_PARTS),
     output:
@@ -31,7 +31,7 @@ rule limits:
     log:
         "logs/{channel}/limits.log",
     params:
-        fit=fit_params,
+        config=stage_config("merge_limits"),
     localrule: True
     conda:
         "../../envs/darkscan.yaml"
@@ -39,7 +39,7 @@ rule limits:
         "../scripts/merge_limits.py"
 
 
-rule significance:
+rule compute_significance:
     input:
         limits="results/{channel}/limits.csv",
         histograms="results/{channel}/histograms.root",
@@ -50,13 +50,13 @@ rule significance:
     log:
         "logs/{channel}/significance.log",
     params:
-        lookelsewhere=lambda w: channel_cfg(w.channel).get("lookelsewhere", {}),
+        config=stage_config("compute_significance"),
         seed=CONFIG["seed"],
     localrule: True
     conda:
         "../../envs/darkscan.yaml"
     script:
-        "../scripts/significance.py"
+        "../scripts/compute_significance.py"
 
 
 # Pseudo-experiments through the scan (darkscan.stats.calibration): background-only ensemble
@@ -78,7 +78,7 @@ rule calibrate_scan:
     benchmark:
         "benchmarks/rules/{channel}/calibration.tsv"
     params:
-        channel=calibration_params,
+        config=stage_config("calibrate_scan"),
         seed=CONFIG["seed"],
     threads: 1
     resources:

@@ -6,8 +6,8 @@ rule generate_sample:
     benchmark:
         "benchmarks/rules/{channel}/generate/{sample}.tsv"
     params:
-        generation=generation_params,
-        compression=CONFIG["compression"],
+        config=stage_config("generate_sample"),
+        globals=generation_globals,
     group:
         "sample"
     threads: 1
@@ -34,9 +34,9 @@ rule pseudo_data_chunk:
     wildcard_constraints:
         chunk=r"\d+",
     params:
-        generation=data_params,
-        n_chunks=lambda w: dsconfig.data_chunks(CONFIG, channel_cfg(w.channel)),
-        compression=CONFIG["compression"],
+        config=stage_config("pseudo_data_chunk"),
+        globals=generation_globals,
+        n_chunks=n_data_chunks,
     group:
         "sample"
     threads: 1
@@ -59,6 +59,7 @@ rule import_data_file:
     wildcard_constraints:
         index=r"\d+",
     params:
+        config=stage_config("import_data_file"),
         compression=CONFIG["compression"],
     group:
         "sample"

@@ -12,8 +12,7 @@ rule plot_limits:
     log:
         "logs/{channel}/plots.log",
     params:
-        fit=fit_params,
-        plots=lambda w: channel_cfg(w.channel).get("plots", {}),
+        config=stage_config("plot_limits"),
     localrule: True
     conda:
         "../../envs/darkscan.yaml"

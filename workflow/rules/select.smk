@@ -3,11 +3,11 @@ rule select_sample:
         sample="results/{channel}/samples/{sample}.root",
     output:
         selected="results/{channel}/selected/{sample}.root",
-        cutflow=temp("results/{channel}/cutflow/{sample}.csv"),
+        cutflow="results/{channel}/cutflow/{sample}.csv",
     log:
         "logs/{channel}/select/{sample}.log",
     params:
-        selection=selection_params,
+        config=stage_config("select_sample"),
         compression=CONFIG["compression"],
     group:
         "sample"
@@ -26,13 +26,13 @@ rule select_data_part:
         sample="results/{channel}/samples/data/{data_part}.root",
     output:
         selected=temp("results/{channel}/selected/data/{data_part}.root"),
-        cutflow=temp("results/{channel}/cutflow/data/{data_part}.csv"),
+        cutflow="results/{channel}/cutflow/data/{data_part}.csv",
     log:
         "logs/{channel}/select/data/{data_part}.log",
     wildcard_constraints:
         data_part=DATA_PART_PATTERN,
     params:
-        selection=selection_params,
+        config=stage_config("select_sample"),
         compression=CONFIG["compression"],
     group:
         "sample"
@@ -48,28 +48,29 @@ rule select_data_part:
 
 # The selected parts of the data, concatenated: reads only what passed the preselection, so it
 # runs on the submit host (no cluster job, and no job reads the whole dataset).
-ruleorder: data > select_sample
+ruleorder: merge_data > select_sample
 
 
-rule data:
+rule merge_data:
     input:
         selected=lambda w: data_parts(w.channel, "results/{channel}/selected/data/{part}.root"),
         cutflows=lambda w: data_parts(w.channel, "results/{channel}/cutflow/data/{part}.csv"),
     output:
         selected="results/{channel}/selected/data.root",
-        cutflow=temp("results/{channel}/cutflow/data.csv"),
+        cutflow="results/{channel}/cutflow/data.csv",
     log:
         "logs/{channel}/select/data.log",
     params:
+        config=stage_config("merge_data"),
         compression=CONFIG["compression"],
     localrule: True
     conda:
         "../../envs/darkscan.yaml"
     script:
-        "../scripts/data.py"
+        "../scripts/merge_data.py"
 
 
-rule cutflow:
+rule merge_cutflow:
     input:
         lambda w: expand("results/{channel}/cutflow/{sample}.csv", channel=w.channel, sample=all_samples(w.channel)),
     output:
@@ -83,7 +84,7 @@ rule cutflow:
         "../scripts/merge_cutflow.py"
 
 
-rule histograms:
+rule fill_histograms:
     input:
         selected=lambda w: expand("results/{channel}/selected/{sample}.root", channel=w.channel, sample=all_samples(w.channel)),
     output:
@@ -91,7 +92,7 @@ rule histograms:
     log:
         "logs/{channel}/histograms.log",
     params:
-        fit=fit_params,
+        config=stage_config("fill_histograms"),
         compression=CONFIG["compression"],
     localrule: True
     resources:
@@ -100,4 +101,4 @@ rule histograms:
     conda:
         "../../envs/darkscan.yaml"
     script:
-        "../scripts/histograms.py"
+        "../scripts/fill_histograms.py"

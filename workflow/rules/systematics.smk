@@ -1,4 +1,4 @@
-rule systematics:
+rule aggregate_systematics:
     input:
         signal=lambda w: expand("results/{channel}/selected/{sample}.root", channel=w.channel, sample=signal_samples(w.channel)),
     output:
@@ -7,11 +7,9 @@ rule systematics:
     log:
         "logs/{channel}/systematics.log",
     params:
-        systematics=lambda w: channel_cfg(w.channel)["systematics"],
-        experiment=lambda w: experiment_cfg(w.channel).get("systematics", {}),
-        fit=fit_params,  # derived sources depend on the signal model of the fit method
+        config=stage_config("aggregate_systematics"),
     localrule: True
     conda:
         "../../envs/darkscan.yaml"
     script:
-        "../scripts/systematics.py"
+        "../scripts/aggregate_systematics.py"

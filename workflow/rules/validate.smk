@@ -1,6 +1,6 @@
 # Seconds-long (at most 18 s per channel in the full default rebuild, benchmarks/RESULTS.md):
 # like the plots it runs on the submit host, not as a cluster job.
-rule validation_notebook:
+rule render_validation:
     input:
         selected=lambda w: expand("results/{channel}/selected/{sample}.root", channel=w.channel, sample=all_samples(w.channel)),
         cutflow="results/{channel}/cutflow.csv",
@@ -13,6 +13,7 @@ rule validation_notebook:
     log:
         "logs/{channel}/validation.log",
     params:
+        config=stage_config("render_validation"),
         results=lambda w: f"results/{w.channel}",
     localrule: True
     resources:
@@ -21,4 +22,4 @@ rule validation_notebook:
     conda:
         "../../envs/darkscan.yaml"
     script:
-        "../scripts/validation_notebook.py"
+        "../scripts/render_validation.py"

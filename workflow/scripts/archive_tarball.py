@@ -11,9 +11,10 @@ build_archive(
     archive_dir=os.path.dirname(snakemake.output.pointer),
     name=snakemake.params.name,
     channels=snakemake.params.channels,
-    config=snakemake.config,
+    config=snakemake.params.config,
+    resolved=snakemake.params.resolved,
     root=snakemake.params.root,
     hepdata=snakemake.input.hepdata,
     report=snakemake.input.report,
-    overwrite=overwrite_allowed(snakemake.config),
+    overwrite=overwrite_allowed(snakemake.params.config),
 )

@@ -2,10 +2,11 @@
 
 from darkscan.plots.calibration import plot_calibration
 from darkscan.snakemake_support import setup_logging
+from darkscan.stage_inputs import declared_configs
 from darkscan.stats.methods import get_calibrator
 
 setup_logging(snakemake.log[0])
-channel = snakemake.params.channel
+channel, _ = declared_configs(snakemake.params.config)
 get_calibrator(channel)(
     channel=channel,
     seed=snakemake.params.seed,

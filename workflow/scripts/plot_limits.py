@@ -1,8 +1,9 @@
 """Draw the limit plots of a channel (darkscan.plots.limits)."""
 
 from darkscan.plots.limits import plot_channel
-from darkscan.snakemake_support import channel_and_experiment, setup_logging
+from darkscan.snakemake_support import setup_logging
+from darkscan.stage_inputs import declared_configs
 
 setup_logging(snakemake.log[0])
-channel, experiment = channel_and_experiment(snakemake.config, snakemake.wildcards.channel)
+channel, experiment = declared_configs(snakemake.params.config)
 plot_channel(snakemake.input.limits, channel=channel, experiment=experiment, outputs=dict(snakemake.output), significance_json=snakemake.input.significance)

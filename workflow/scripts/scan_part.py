@@ -1,10 +1,11 @@
 """Fit one part of the mass scan (darkscan.stats.run.scan_part)."""
 
-from darkscan.snakemake_support import channel_and_experiment, setup_logging
+from darkscan.snakemake_support import setup_logging
+from darkscan.stage_inputs import declared_configs
 from darkscan.stats.methods import get_method
 
 setup_logging(snakemake.log[0])
-channel, _ = channel_and_experiment(snakemake.config, snakemake.wildcards.channel)
+channel, _ = declared_configs(snakemake.params.config)
 get_method(channel).scan_part(
     channel=channel,
     signal_files=list(snakemake.input.signal),

@@ -1,11 +1,12 @@
 """Select one sample, or one part of the data, which may be empty (darkscan.select.selection.select_sample)."""
 
 from darkscan.select.selection import select_sample
-from darkscan.snakemake_support import channel_and_experiment, setup_logging
+from darkscan.snakemake_support import setup_logging
+from darkscan.stage_inputs import declared_configs
 
 setup_logging(snakemake.log[0])
 data_part = "data_part" in snakemake.wildcards.keys()  # rule select_data_part
-channel, experiment = channel_and_experiment(snakemake.config, snakemake.wildcards.channel)
+channel, experiment = declared_configs(snakemake.params.config)
 select_sample(
     snakemake.input.sample,
     snakemake.output.selected,

@@ -75,8 +75,12 @@ def manifest_text(entries: Sequence[TarEntry], prefix: str) -> str:
     return "".join(lines)
 
 
-def archive_bytes(*, name: str, channels: Sequence[str], config: Mapping, root: str | os.PathLike, results_dir: str | os.PathLike = "results", hepdata: str | os.PathLike, report: str | os.PathLike | None = None, state: provenance.SourceState | None = None) -> bytes:
-    """Build the archive in memory and return its (deterministic) gzip-compressed bytes."""
+def archive_bytes(*, name: str, channels: Sequence[str], config: Mapping, root: str | os.PathLike, results_dir: str | os.PathLike = "results", hepdata: str | os.PathLike, report: str | os.PathLike | None = None, state: provenance.SourceState | None = None, resolved: Mapping | None = None) -> bytes:
+    """Build the archive in memory and return its (deterministic) gzip-compressed bytes.
+
+    ``resolved`` (``{"channels": {name: config}, "experiments": {name: config}}``) gives the
+    resolved configs the workflow used; without it they are resolved again from ``config``.
+    """
     # archive_overwrite says how to write this archive, not what is in it: leave it out (determinism)
     plain = {k: v for k, v in cfg.as_plain(config).items() if k not in ACTION_KEYS}
     state = state or provenance.source_state(root)
@@ -86,14 +90,19 @@ def archive_bytes(*, name: str, channels: Sequence[str], config: Mapping, root: 
     def add(rel: str, data: bytes | None = None, path: str | os.PathLike | None = None) -> None:
         members[rel] = TarEntry.from_path(prefix + rel, path) if path is not None else TarEntry(prefix + rel, data)
 
-    channel_configs = {ch: cfg.channel_config(plain, ch) for ch in channels}
-    experiments = sorted({c["experiment"] for c in channel_configs.values()})
+    if resolved is None:
+        channel_configs = {ch: cfg.channel_config(plain, ch) for ch in channels}
+        experiment_configs = {c["experiment"]: cfg.experiment_config(plain, c["experiment"]) for c in channel_configs.values()}
+    else:
+        channel_configs = {ch: cfg.as_plain(resolved["channels"][ch]) for ch in channels}
+        experiment_configs = {c["experiment"]: cfg.as_plain(resolved["experiments"][c["experiment"]]) for c in channel_configs.values()}
+    experiments = sorted(experiment_configs)
     for channel in channels:
         for path in channel_results(results_dir, channel):
             add(f"results/{channel}/{path.relative_to(pathlib.Path(results_dir) / channel).as_posix()}", path=path)
         add(f"config/channels/{channel}.yaml", _yaml(channel_configs[channel]))
     for experiment in experiments:
-        add(f"config/experiments/{experiment}.yaml", _yaml(cfg.experiment_config(plain, experiment)))
+        add(f"config/experiments/{experiment}.yaml", _yaml(experiment_configs[experiment]))
     add("config/resolved.yaml", _yaml(plain))
     add("seeds.yaml", _yaml(provenance.seeds(plain, channel_configs)))
     add("versions.txt", provenance.package_versions().encode())
@@ -165,7 +174,7 @@ def write_archive(data: bytes, final: str | os.PathLike, *, overwrite: bool) -> 
     return True
 
 
-def build_archive(pointer: str | os.PathLike, *, archive_dir: str | os.PathLike, name: str, channels: Sequence[str], config: Mapping, root: str | os.PathLike, hepdata: str | os.PathLike, report: str | os.PathLike | None = None, results_dir: str | os.PathLike = "results", overwrite: bool = False) -> pathlib.Path:
+def build_archive(pointer: str | os.PathLike, *, archive_dir: str | os.PathLike, name: str, channels: Sequence[str], config: Mapping, root: str | os.PathLike, hepdata: str | os.PathLike, report: str | os.PathLike | None = None, results_dir: str | os.PathLike = "results", overwrite: bool = False, resolved: Mapping | None = None) -> pathlib.Path:
     """Build the archive ``archive_dir/name`` and write the pointer JSON ``pointer`` describing it.
 
     Args:
@@ -179,12 +188,13 @@ def build_archive(pointer: str | os.PathLike, *, archive_dir: str | os.PathLike,
         report: the ``snakemake --report`` HTML (None to leave it out).
         results_dir: the results directory.
         overwrite: allow replacing a *different* archive of the same name.
+        resolved: the resolved channel and experiment configs (see :func:`archive_bytes`).
 
     Returns:
         The archive path.
     """
     state = provenance.source_state(root)
-    data = archive_bytes(name=name, channels=channels, config=config, root=root, results_dir=results_dir, hepdata=hepdata, report=report, state=state)
+    data = archive_bytes(name=name, channels=channels, config=config, root=root, results_dir=results_dir, hepdata=hepdata, report=report, state=state, resolved=resolved)
     final = pathlib.Path(archive_dir) / name
     written = write_archive(data, final, overwrite=overwrite)
     info = {

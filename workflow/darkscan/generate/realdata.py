@@ -15,6 +15,7 @@ import os
 import pathlib
 
 import numpy as np
+import uproot
 
 from darkscan import rootio
 from darkscan.select.expressions import ExpressionError, check_expression
@@ -44,6 +45,26 @@ def _sha256(path: pathlib.Path) -> str:
     return digest.hexdigest()
 
 
+def check_scalar_branches(tree, mapping: dict[str, str], *, path: str | os.PathLike) -> None:
+    """Every mapped branch holds one number per event; a jagged or object branch is an error
+    naming the file, the branch and its type (before any event is read)."""
+    for variable, branch in mapping.items():
+        interpretation = getattr(tree[branch], "interpretation", None)
+        if interpretation is None:  # an RNTuple field: checked on reading (_scalar_values)
+            continue
+        dtype = getattr(interpretation, "to_dtype", None)
+        scalar = isinstance(interpretation, uproot.interpretation.numerical.AsDtype) and dtype is not None and dtype.shape == () and dtype.kind in "biuf"
+        if not scalar:
+            raise rootio.InputFileError(f"{path}: branch {branch!r} (variable {variable!r}) has type {tree[branch].typename!r}; a variable needs a scalar number per event (not a jagged or object branch)")
+
+
+def _scalar_values(values, *, path: str | os.PathLike, branch: str, variable: str) -> np.ndarray:
+    values = np.asarray(values)
+    if values.ndim != 1 or values.dtype.kind not in "biuf":
+        raise rootio.InputFileError(f"{path}: branch {branch!r} (variable {variable!r}) holds {values.dtype} values of shape {values.shape[1:]} per event; a variable needs a scalar number per event (not a jagged or object branch)")
+    return values
+
+
 def import_data(files: list[str | os.PathLike], out_path: str | os.PathLike, *, channel: dict, compression: str = "lz4", step_size: int = 1_000_000, allow_empty: bool = False) -> dict:
     """Copy the mapped branches of real ntuples into one darkscan data file; returns its metadata.
 
@@ -60,10 +81,11 @@ def import_data(files: list[str | os.PathLike], out_path: str | os.PathLike, *, 
         for path in map(pathlib.Path, files):
             with rootio.open_checked(path) as file:
                 tree = rootio.tree_of(file, path, tree=tree_name, branches=list(mapping.values()))
+                check_scalar_branches(tree, mapping, path=path)
                 for arrays in tree.iterate(list(mapping.values()), step_size=step_size, library="np"):
                     payload = {}
                     for variable, branch in mapping.items():
-                        values = np.asarray(arrays[branch])
+                        values = _scalar_values(arrays[branch], path=path, branch=branch, variable=variable)
                         if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
                             raise ValueError(f"{path}: branch {branch!r} (variable {variable!r}) has {np.count_nonzero(~np.isfinite(values))} non-finite values")
                         payload[variable] = values

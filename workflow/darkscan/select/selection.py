@@ -19,7 +19,7 @@ import pandas as pd
 
 from darkscan import rootio
 from darkscan.select.expressions import check_expression, evaluate_cut
-from darkscan.select.variables import get_variables
+from darkscan.select.variables import get_variables, variable_columns
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,12 @@ def _preselection_index(channel: dict) -> int:
 
 
 def _columns_of_chunk(chunk: ak.Array, channel: dict, experiment: dict) -> dict[str, np.ndarray]:
-    function, _ = get_variables(channel["selection"]["variables"])
+    name = channel["selection"]["variables"]
+    function, _ = get_variables(name)
     columns = function(chunk, experiment)
+    declared = variable_columns(name)
+    if set(columns) != set(declared):
+        raise ValueError(f"variable function {name!r} returned columns {sorted(set(columns) ^ set(declared))} that differ from its declared columns (register_variables(columns=...))")
     for name, values in columns.items():
         if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
             raise ValueError(f"variable {name!r} has {np.count_nonzero(~np.isfinite(values))} non-finite values")

@@ -9,6 +9,8 @@ extension point for new signatures.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from typing import Callable
 
 import awkward as ak
@@ -19,16 +21,35 @@ from darkscan.experiments.beams import beam_four_momenta, lab_to_cm_matrix, tran
 from darkscan.physics.constants import MUON_MASS
 
 VariableFunction = Callable[[ak.Array, dict], dict[str, np.ndarray]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """A column a variable function computes: its axis label and unit (``""``: dimensionless)."""
+
+    label: str
+    unit: str = ""
+
+
 _VARIABLES: dict[str, tuple[VariableFunction, tuple[str, ...]]] = {}
+_COLUMNS: dict[str, dict[str, Column]] = {}
 
 
-def register_variables(name: str, *, branches: tuple[str, ...]) -> Callable[[VariableFunction], VariableFunction]:
-    """Register a variable function under ``name``; ``branches`` are the input branches it reads."""
+def register_variables(name: str, *, branches: tuple[str, ...], columns: Mapping[str, Column]) -> Callable[[VariableFunction], VariableFunction]:
+    """Register a variable function under ``name``.
+
+    Args:
+        name: the name channel configs use (``selection.variables``).
+        branches: the input branches it reads.
+        columns: every column it returns, with label and unit: cut expressions and fit
+            variables are checked against them before any job runs (:mod:`darkscan.preflight`).
+    """
 
     def wrap(func: VariableFunction) -> VariableFunction:
         if name in _VARIABLES:
             raise ValueError(f"variable function {name!r} is already registered")
         _VARIABLES[name] = (func, branches)
+        _COLUMNS[name] = dict(columns)
         return func
 
     return wrap
@@ -39,6 +60,17 @@ def get_variables(name: str) -> tuple[VariableFunction, tuple[str, ...]]:
     if name not in _VARIABLES:
         raise ValueError(f"unknown variable function {name!r}; registered: {sorted(_VARIABLES)}")
     return _VARIABLES[name]
+
+
+def variable_columns(name: str) -> dict[str, Column]:
+    """The columns (with labels and units) that the variable function ``name`` returns."""
+    get_variables(name)
+    return _COLUMNS[name]
+
+
+def variable_function_names() -> list[str]:
+    """The registered variable functions."""
+    return sorted(_VARIABLES)
 
 
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -67,7 +99,26 @@ def _leading_two_tracks(track: ak.Array) -> tuple[np.ndarray, np.ndarray, np.nda
     return p, ak.to_numpy(padded.charge).astype(np.int64), ak.to_numpy(padded.muon_id).astype(bool), ak.to_numpy(ak.num(track))
 
 
-@register_variables("dimuon_recoil", branches=("track", "photon", "trigger"))
+_DIMUON_RECOIL_COLUMNS = {
+    "n_tracks": Column("number of tracks"),
+    "n_muons": Column("number of identified muons"),
+    "charge_sum": Column("charge sum of the two leading tracks"),
+    "trigger": Column("two-track trigger"),
+    "mu1_pt": Column(r"$p_T(\mu_1)$", "GeV"),
+    "mu2_pt": Column(r"$p_T(\mu_2)$", "GeV"),
+    "mumu_mass": Column(r"$M(\mu\mu)$", "GeV"),
+    "pt_mumu_cm": Column(r"$p^*_T(\mu\mu)$", "GeV"),
+    "recoil_mass_squared": Column(r"$M^2_{\mathrm{recoil}}$", "GeV$^2$"),
+    "recoil_mass": Column(r"$M_{\mathrm{recoil}}(\mu\mu)$", "GeV"),
+    "recoil_p_cm": Column(r"$p^*_{\mathrm{recoil}}$", "GeV"),
+    "recoil_theta_lab": Column(r"$\theta_{\mathrm{recoil}}$ (lab)", "deg"),
+    "recoil_mu_angle_min": Column(r"min. angle(recoil, $\mu$) (CM)", "deg"),
+    "n_photons_near_recoil": Column("photons near the recoil"),
+    "extra_energy": Column(r"$E_{\mathrm{extra}}$ (lab)", "GeV"),
+}
+
+
+@register_variables("dimuon_recoil", branches=("track", "photon", "trigger"), columns=_DIMUON_RECOIL_COLUMNS)
 def dimuon_recoil(events: ak.Array, experiment: dict, *, photon_cone_deg: float = 15.0) -> dict[str, np.ndarray]:
     """Columns of a dimuon + missing-momentum search (recoil against the mu+ mu- pair).
 
@@ -118,7 +169,27 @@ def dimuon_recoil(events: ak.Array, experiment: dict, *, photon_cone_deg: float 
 ALP_RECOIL_SWITCH_GEV = 6.85
 
 
-@register_variables("three_photons", branches=("photon", "track", "trigger_ecl"))
+_THREE_PHOTON_COLUMNS = {
+    "n_photons": Column("number of photons"),
+    "n_photons_hard": Column("photons above the hard-photon threshold"),
+    "n_tracks": Column("number of tracks"),
+    "trigger_ecl": Column("ECL trigger"),
+    "m3gamma": Column(r"$M(\gamma\gamma\gamma)$", "GeV"),
+    "m3gamma_over_sqrt_s": Column(r"$M(\gamma\gamma\gamma)/\sqrt{s}$"),
+    "p3gamma_cm": Column(r"$p^*(\gamma\gamma\gamma)$", "GeV"),
+    "e_sum_cm": Column(r"$\sum E^*_\gamma$", "GeV"),
+    "extra_energy": Column(r"$E_{\mathrm{extra}}$ (lab)", "GeV"),
+    "photon_theta_min": Column(r"min. $\theta_\gamma$ (lab)", "deg"),
+    "photon_theta_max": Column(r"max. $\theta_\gamma$ (lab)", "deg"),
+    **{f"e{k + 1}_lab": Column(rf"$E_{{\gamma_{k + 1}}}$ (lab)", "GeV") for k in range(3)},
+    **{f"e{k + 1}_cm": Column(rf"$E^*_{{\gamma_{k + 1}}}$", "GeV") for k in range(3)},
+    **{f"mgg_direct_{k}": Column(rf"$M(\gamma\gamma)$ without $\gamma_{k + 1}$", "GeV") for k in range(3)},
+    **{f"mgg_recoil_{k}": Column(rf"$M_{{\mathrm{{recoil}}}}(\gamma_{k + 1})$", "GeV") for k in range(3)},
+    **{f"mgg_{k}": Column(rf"$M_{{\gamma\gamma}}$ without $\gamma_{k + 1}$", "GeV") for k in range(3)},
+}
+
+
+@register_variables("three_photons", branches=("photon", "track", "trigger_ecl"), columns=_THREE_PHOTON_COLUMNS)
 def three_photons(events: ak.Array, experiment: dict, *, photon_energy_min: float = 0.65, switch_gev: float = ALP_RECOIL_SWITCH_GEV) -> dict[str, np.ndarray]:
     """Columns of a three-photon search (e+e- -> gamma a, a -> gamma gamma).
 

@@ -1,8 +1,9 @@
 """Look-elsewhere correction of a channel's scan (darkscan.stats.significance.write_significance)."""
 
-from darkscan.snakemake_support import channel_and_experiment, setup_logging
+from darkscan.snakemake_support import setup_logging
+from darkscan.stage_inputs import declared_configs
 from darkscan.stats.methods import get_method
 
 setup_logging(snakemake.log[0])
-channel, _ = channel_and_experiment(snakemake.config, snakemake.wildcards.channel)
+channel, _ = declared_configs(snakemake.params.config)
 get_method(channel).write_significance(snakemake.input.limits, snakemake.input.histograms, snakemake.output.significance, channel=channel, seed=snakemake.params.seed, workspace_dirs=list(snakemake.input.workspaces))
