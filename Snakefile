@@ -35,6 +35,6 @@ onstart:
 
 
 rule all:
+    default_target: True
     input:
         get_final_output(),
-    default_target: True

@@ -37,8 +37,14 @@ SQRT_S = 10.58
 #: zprime_invisible.yaml background options.
 OPTIONS = {
     "mumu_gamma": dict(photon_energy_min=0.9, photon_theta_min=36.0, photon_theta_max=142.0),
-    "eemumu": dict(muon_theta_min=15.0, muon_theta_max=165.0, muon_pt_min=0.35, mumu_pt_min=0.9,
-                   recoil_cos_max=0.85, recoil_p_min=0.9),
+    "eemumu": dict(
+        muon_theta_min=15.0,
+        muon_theta_max=165.0,
+        muon_pt_min=0.35,
+        mumu_pt_min=0.9,
+        recoil_cos_max=0.85,
+        recoil_p_min=0.9,
+    ),
 }
 #: Module file(s) of each generator in an --old directory: (helper modules..., module with ``generate``).
 OLD_FILES = {"mumu_gamma": ("qed_mumu.py",), "eemumu": ("_twophoton_phasespace.py", "twophoton.py")}
@@ -55,7 +61,7 @@ def _load(path: Path, name: str, renames: dict[str, str]) -> ModuleType:
     module = ModuleType(name)
     module.__file__ = str(path)
     sys.modules[name] = module
-    with mock.patch.object(registry, "register_process", lambda *a, **k: (lambda f: f)):
+    with mock.patch.object(registry, "register_process", lambda *a, **k: lambda f: f):
         exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102 - trusted local copy
     return module
 
@@ -84,8 +90,13 @@ def weight_stats(weight: np.ndarray) -> dict:
     """Cross section, its MC error, max/mean, effective fraction and unweighting oversample."""
     w = np.asarray(weight, float)
     oversample, above = unweighting_oversample(w, tolerance=1e-3)
-    return dict(sigma=w.sum(), error=np.sqrt((w**2).sum()), max_over_mean=w.max() / w.mean(),
-                effective=w.sum() ** 2 / (len(w) * (w**2).sum()), oversample=oversample)
+    return dict(
+        sigma=w.sum(),
+        error=np.sqrt((w**2).sum()),
+        max_over_mean=w.max() / w.mean(),
+        effective=w.sum() ** 2 / (len(w) * (w**2).sum()),
+        oversample=oversample,
+    )
 
 
 def _run(generate, n: int, seed: int, options: dict) -> tuple[float, float, np.ndarray]:
@@ -97,10 +108,12 @@ def _run(generate, n: int, seed: int, options: dict) -> tuple[float, float, np.n
 
 def _describe(label: str, times: list[float], cpu: list[float], n: int, stats: dict) -> None:
     best = min(times)
-    print(f"  {label:4s} {n / best:10.0f} ev/s (best of {len(times)}: {1e6 * best / n:6.2f} s/1M wall, "
-          f"{1e6 * min(cpu) / n:6.2f} s/1M CPU)  "
-          f"sigma = {stats['sigma']:.6g} +- {stats['error']:.3g} fb  max/mean {stats['max_over_mean']:6.2f}  "
-          f"effective {stats['effective']:.3f}  oversample(1e-3) {stats['oversample']:.2f}")
+    print(
+        f"  {label:4s} {n / best:10.0f} ev/s (best of {len(times)}: {1e6 * best / n:6.2f} s/1M wall, "
+        f"{1e6 * min(cpu) / n:6.2f} s/1M CPU)  "
+        f"sigma = {stats['sigma']:.6g} +- {stats['error']:.3g} fb  max/mean {stats['max_over_mean']:6.2f}  "
+        f"effective {stats['effective']:.3f}  oversample(1e-3) {stats['oversample']:.2f}"
+    )
 
 
 def main(argv=None) -> None:
@@ -134,7 +147,10 @@ def main(argv=None) -> None:
             ratio_cpu = min(cpu["old"]) / min(cpu["new"])
             diff = stats["new"]["sigma"] - stats["old"]["sigma"]
             pull = diff / np.hypot(stats["new"]["error"], stats["old"]["error"])
-            print(f"  speed-up old/new {ratio:.2f}x wall, {ratio_cpu:.2f}x CPU per event; sigma new - old = {diff:.4g} fb ({pull:+.2f} sigma)")
+            print(
+                f"  speed-up old/new {ratio:.2f}x wall, {ratio_cpu:.2f}x CPU per event; "
+                f"sigma new - old = {diff:.4g} fb ({pull:+.2f} sigma)"
+            )
 
 
 if __name__ == "__main__":

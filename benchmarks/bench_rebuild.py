@@ -88,7 +88,15 @@ def read_benchmarks(bench_dir: pathlib.Path) -> list[dict]:
             for record in csv.DictReader(handle, delimiter="\t"):
                 relative = path.relative_to(bench_dir)
                 rule = record.get("rule_name") or "/".join(relative.parts[1:-1]) or relative.stem
-                rows.append({"rule": rule, "file": str(relative), "s": _float(record.get("s")), "max_rss": _float(record.get("max_rss")), "cpu_time": _float(record.get("cpu_time"))})
+                rows.append(
+                    {
+                        "rule": rule,
+                        "file": str(relative),
+                        "s": _float(record.get("s")),
+                        "max_rss": _float(record.get("max_rss")),
+                        "cpu_time": _float(record.get("cpu_time")),
+                    }
+                )
     return rows
 
 
@@ -155,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=pathlib.Path, default=ROOT / "benchmarks" / "rebuild.json")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
 
     configfiles = [str(pathlib.Path(c).resolve()) for c in args.configfile]
     if args.workdir:

@@ -87,9 +87,19 @@ def synthetic_specs(n: int, *, seed: int, luminosity_fb: float = 50.0) -> list[d
     for i, mass in enumerate(np.linspace(0.03, 9.95, n)):
         values = mass + resolution(mass) * rng.standard_normal(4000)
         signal = Interpolated(mass, 0.3, resolution(mass), 1.0, values, np.full(values.size, 0.3 / values.size))
-        inputs = window_inputs(mass, signal, data=data, background=mc, luminosity_fb=luminosity_fb,
-                               window_sigmas=6.0, signal_sigmas=2.0, resolution_scale=0.10)
-        specs.append(build_spec(inputs, SYSTEMATICS[i % len(SYSTEMATICS)], scale_fb=signal_scale(inputs), background_floor=1e-3))
+        inputs = window_inputs(
+            mass,
+            signal,
+            data=data,
+            background=mc,
+            luminosity_fb=luminosity_fb,
+            window_sigmas=6.0,
+            signal_sigmas=2.0,
+            resolution_scale=0.10,
+        )
+        specs.append(
+            build_spec(inputs, SYSTEMATICS[i % len(SYSTEMATICS)], scale_fb=signal_scale(inputs), background_floor=1e-3)
+        )
     return specs
 
 
@@ -110,6 +120,7 @@ def timed(func):
 
 def run_engine(specs: list[dict], level: float) -> dict:
     """Limits and p0 of every spec at once."""
+
     def work():
         batch = engine.batch_from_specs(specs)
         return batch, engine.upper_limits(batch, level=level), engine.discovery_p0(batch)
@@ -128,6 +139,7 @@ def run_pyhf(specs: list[dict], subset: list[int], level: float) -> dict:
         log.info("pyhf_reference %d/%d done", len(reference), len(subset))
     ref_cpu = time.process_time() - start
     for i in subset:
+
         def fast(spec=specs[i]):
             workspace = pyhf.Workspace(spec)
             model = workspace.model()
@@ -136,6 +148,7 @@ def run_pyhf(specs: list[dict], subset: list[int], level: float) -> dict:
                 warnings.simplefilter("ignore", RuntimeWarning)
                 FastAsymptoticCLs(model, workspace.data(model)).upper_limits(level, scale=scale)
                 pyhf.infer.hypotest(0.0, workspace.data(model), model, test_stat="q0")
+
         try:
             fast_cpu += timed(fast)[2]
         except Exception as err:  # noqa: BLE001  (a failed attempt 0 is retried by the workflow)
@@ -150,9 +163,15 @@ def run_toys(batch: engine.WindowBatch, n_toys: int, level: float, seed: int) ->
     limits, _, cpu_lim = timed(lambda: engine.upper_limits(toys, level=level))
     n_fits = n_toys * batch.n_hypotheses
     log.info("toys: %d x %d: p0 %.2f s, limits %.2f s CPU", n_toys, batch.n_hypotheses, cpu_p0, cpu_lim)
-    return {"n_toys": n_toys, "p0_cpu_s": cpu_p0, "limits_cpu_s": cpu_lim,
-            "p0_ms_per_dataset_hypothesis": 1e3 * cpu_p0 / n_fits, "limits_ms_per_dataset_hypothesis": 1e3 * cpu_lim / n_fits,
-            "limits_converged_fraction": float(limits.converged.mean()), "max_local_z": float(np.max(p0_z[1]))}
+    return {
+        "n_toys": n_toys,
+        "p0_cpu_s": cpu_p0,
+        "limits_cpu_s": cpu_lim,
+        "p0_ms_per_dataset_hypothesis": 1e3 * cpu_p0 / n_fits,
+        "limits_ms_per_dataset_hypothesis": 1e3 * cpu_lim / n_fits,
+        "limits_converged_fraction": float(limits.converged.mean()),
+        "max_local_z": float(np.max(p0_z[1])),
+    }
 
 
 def compare(eng: dict, ref: dict, subset: list[int]) -> dict:
@@ -163,10 +182,12 @@ def compare(eng: dict, ref: dict, subset: list[int]) -> dict:
     lim = eng["limits"]
     d_obs = lim.observed[subset] / obs - 1
     d_exp = lim.expected[:, subset] / exp - 1
-    return {"max_rel_diff_observed": float(np.max(np.abs(d_obs))),
-            "max_rel_diff_expected": [float(v) for v in np.max(np.abs(d_exp), axis=1)],
-            "max_abs_diff_z": float(np.max(np.abs(eng["z"][subset] - z))),
-            "engine_converged_fraction": float(lim.converged.mean())}
+    return {
+        "max_rel_diff_observed": float(np.max(np.abs(d_obs))),
+        "max_rel_diff_expected": [float(v) for v in np.max(np.abs(d_exp), axis=1)],
+        "max_abs_diff_z": float(np.max(np.abs(eng["z"][subset] - z))),
+        "engine_converged_fraction": float(lim.converged.mean()),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -188,8 +209,12 @@ def main(argv: list[str] | None = None) -> dict:
     per_engine = eng["cpu_s"] / len(specs)
     result = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(),
-                    "numpy": np.__version__, "pyhf": pyhf.__version__},
+        "machine": {
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+            "numpy": np.__version__,
+            "pyhf": pyhf.__version__,
+        },
         "source": args.workspaces or f"synthetic, seed {args.seed}",
         "n_hypotheses": len(specs),
         "n_pyhf": len(subset),

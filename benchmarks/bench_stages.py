@@ -24,7 +24,7 @@ import platform
 import sys
 import tempfile
 import time
-from typing import Callable
+from collections.abc import Callable
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # single-threaded, so CPU time ~ wall time on an idle core
@@ -91,17 +91,41 @@ class Bench:
             seconds, cpu = best_time(lambda: baseline_events(n, rng), max(self.repeats, 3))
             self._baseline[n] = n / seconds
             self._baseline_cpu[n] = n / cpu
-            self.rows.append({"stage": "baseline (numpy 2-body + boost)", "unit": "events/s", "n": n, "seconds": seconds, "cpu_seconds": cpu, "rate": n / seconds, "ratio": 1.0, "ratio_cpu": 1.0})
+            self.rows.append(
+                {
+                    "stage": "baseline (numpy 2-body + boost)",
+                    "unit": "events/s",
+                    "n": n,
+                    "seconds": seconds,
+                    "cpu_seconds": cpu,
+                    "rate": n / seconds,
+                    "ratio": 1.0,
+                    "ratio_cpu": 1.0,
+                }
+            )
             log.info("baseline n=%d: %.3g events/s", n, n / seconds)
         return self._baseline[n]
 
-    def add(self, stage: str, n: int, timing: tuple[float, float], *, unit: str = "events/s", compare: bool = True) -> None:
+    def add(
+        self, stage: str, n: int, timing: tuple[float, float], *, unit: str = "events/s", compare: bool = True
+    ) -> None:
         """Record one stage: ``n`` items in ``timing`` (wall, CPU s); ratio to the same-size baseline."""
         seconds, cpu = timing
         rate = n / seconds
         ratio = rate / self.baseline_rate(n) if compare else None
         ratio_cpu = (n / cpu) / self._baseline_cpu[n] if compare else None
-        self.rows.append({"stage": stage, "unit": unit, "n": n, "seconds": seconds, "cpu_seconds": cpu, "rate": rate, "ratio": ratio, "ratio_cpu": ratio_cpu})
+        self.rows.append(
+            {
+                "stage": stage,
+                "unit": unit,
+                "n": n,
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+                "rate": rate,
+                "ratio": ratio,
+                "ratio_cpu": ratio_cpu,
+            }
+        )
         log.info("%s n=%d: %.3g s, %.3g %s%s", stage, n, seconds, rate, unit, f", ratio {ratio:.3g}" if ratio else "")
 
 
@@ -120,7 +144,10 @@ def bench_generation(bench: Bench, channel: dict, n_events: int, n_tau: int) -> 
         process = get_process(name)
         process.generate(min(n, 500), np.random.default_rng(0), sqrt_s=SQRT_S, **options)  # warm-up
         rng = np.random.default_rng(bench.seed)
-        run = lambda: events.__setitem__(name, process.generate(n, rng, sqrt_s=SQRT_S, **options))  # noqa: E731
+
+        def run(name=name, process=process, n=n, rng=rng, options=options):
+            events[name] = process.generate(n, rng, sqrt_s=SQRT_S, **options)
+
         bench.add(f"generate {name}", n, best_time(run, 1 if name == "tautau" else bench.repeats))
     return events
 
@@ -131,7 +158,9 @@ def bench_detector(bench: Bench, events, experiment: dict, label: str) -> None:
 
     rng = np.random.default_rng(bench.seed)
     simulate(events.take(np.arange(min(len(events), 500))), experiment, rng)  # warm-up
-    bench.add(f"detector simulate ({label})", len(events), best_time(lambda: simulate(events, experiment, rng), bench.repeats))
+    bench.add(
+        f"detector simulate ({label})", len(events), best_time(lambda: simulate(events, experiment, rng), bench.repeats)
+    )
 
 
 def bench_two_body(bench: Bench, experiment: dict, n_events: int) -> None:
@@ -148,8 +177,11 @@ def bench_two_body(bench: Bench, experiment: dict, n_events: int) -> None:
     warm = np.random.default_rng(0)
     simulate(process.generate(1000, warm, sqrt_s=SQRT_S), experiment, warm)
     rng = np.random.default_rng(bench.seed)
-    bench.add("generate + detector mumu (2-body with smearing)", n_events,
-              best_time(lambda: simulate(process.generate(n_events, rng, sqrt_s=SQRT_S), experiment, rng), bench.repeats))
+    bench.add(
+        "generate + detector mumu (2-body with smearing)",
+        n_events,
+        best_time(lambda: simulate(process.generate(n_events, rng, sqrt_s=SQRT_S), experiment, rng), bench.repeats),
+    )
 
 
 def bench_selection(bench: Bench, channel: dict, experiment: dict, n_events: int) -> None:
@@ -157,14 +189,31 @@ def bench_selection(bench: Bench, channel: dict, experiment: dict, n_events: int
     from darkscan.generate.sample import produce_sample
     from darkscan.select.selection import select_sample
 
-    channel = {**channel, "backgrounds": {**channel["backgrounds"], "eemumu": {**channel["backgrounds"]["eemumu"], "events": n_events}}}
+    channel = {
+        **channel,
+        "backgrounds": {**channel["backgrounds"], "eemumu": {**channel["backgrounds"]["eemumu"], "events": n_events}},
+    }
     with tempfile.TemporaryDirectory(prefix="bench_stages_") as tmp:
         sample = pathlib.Path(tmp, "eemumu.root")
-        produce = lambda: produce_sample(sample, channel=channel, experiment=experiment, sample="eemumu", seed=bench.seed, chunk_events=n_events, progress=False)  # noqa: E731
+
+        def produce():
+            return produce_sample(
+                sample,
+                channel=channel,
+                experiment=experiment,
+                sample="eemumu",
+                seed=bench.seed,
+                chunk_events=n_events,
+                progress=False,
+            )
+
         bench.add("produce_sample eemumu (gen + sim + write)", n_events, best_time(produce))
         out, flow = pathlib.Path(tmp, "selected.root"), pathlib.Path(tmp, "cutflow.csv")
         select_sample(sample, out, flow, channel=channel, experiment=experiment, sample="eemumu")  # warm-up
-        timing = best_time(lambda: select_sample(sample, out, flow, channel=channel, experiment=experiment, sample="eemumu"), bench.repeats)
+        timing = best_time(
+            lambda: select_sample(sample, out, flow, channel=channel, experiment=experiment, sample="eemumu"),
+            bench.repeats,
+        )
         bench.add("select_sample eemumu (read + select + write)", n_events, timing)
 
 
@@ -174,8 +223,15 @@ def synthetic_inputs(rng: np.random.Generator):
 
     background = np.array([420.0, 95.0, 380.0])
     signal = np.array([0.02, 0.55, 0.03]) * 79.7 * 0.05
-    return WindowInputs(edges=np.array([1.70, 1.90, 2.10, 2.30]), data=rng.poisson(background).astype(float), background=background, background_sumw2=background * 0.04,
-                        signal=signal, signal_up=signal * np.array([1.3, 0.93, 1.3]), signal_down=signal * np.array([0.7, 1.05, 0.7]))
+    return WindowInputs(
+        edges=np.array([1.70, 1.90, 2.10, 2.30]),
+        data=rng.poisson(background).astype(float),
+        background=background,
+        background_sumw2=background * 0.04,
+        signal=signal,
+        signal_up=signal * np.array([1.3, 0.93, 1.3]),
+        signal_down=signal * np.array([0.7, 1.05, 0.7]),
+    )
 
 
 def bench_fits(bench: Bench, n_fits: int) -> None:
@@ -207,11 +263,17 @@ def bench_fits(bench: Bench, n_fits: int) -> None:
 
 def markdown(rows: list[dict]) -> str:
     """The result rows as a Markdown table."""
-    lines = ["| stage | n | wall (s) | CPU (s) | rate (wall) | ratio (wall) | ratio (CPU) | slowdown (CPU) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| stage | n | wall (s) | CPU (s) | rate (wall) | ratio (wall) | ratio (CPU) | slowdown (CPU) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         ratio, ratio_cpu = (f"{r[k]:.3g}" if r[k] is not None else "n/a" for k in ("ratio", "ratio_cpu"))
         slow = f"{1 / r['ratio_cpu']:,.0f}x" if r["ratio_cpu"] else "n/a"
-        lines.append(f"| {r['stage']} | {r['n']:,} | {r['seconds']:.3g} | {r['cpu_seconds']:.3g} | {r['rate']:,.4g} {r['unit']} | {ratio} | {ratio_cpu} | {slow} |")
+        lines.append(
+            f"| {r['stage']} | {r['n']:,} | {r['seconds']:.3g} | {r['cpu_seconds']:.3g} | "
+            f"{r['rate']:,.4g} {r['unit']} | {ratio} | {ratio_cpu} | {slow} |"
+        )
     return "\n".join(lines)
 
 
@@ -224,12 +286,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fits", type=int, default=10, help="number of fits to time")
     parser.add_argument("--repeats", type=int, default=3, help="repeats per stage; the fastest counts")
     parser.add_argument("--seed", type=int, default=12345)
-    parser.add_argument("--two-body-events", type=int, default=1_000_000, help="events for the 2-body generation + detector stage")
+    parser.add_argument(
+        "--two-body-events", type=int, default=1_000_000, help="events for the 2-body generation + detector stage"
+    )
     parser.add_argument("--stages", default="generate,detector,twobody,select,fit", help="comma-separated subset")
     parser.add_argument("--output", type=pathlib.Path, default=ROOT / "benchmarks" / "results.json")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+    )
     os.chdir(ROOT)  # the configs use paths relative to the repository root
 
     from darkscan import config as cfg
@@ -255,7 +321,13 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     result = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(), "numpy": np.__version__, "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS")},
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "numpy": np.__version__,
+            "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        },
         "arguments": {k: str(v) for k, v in vars(args).items()},
         "baseline": "numpy 2-body e+e- -> mu+mu- (flat angles) + z boost, same number of events",
         "results": bench.rows,

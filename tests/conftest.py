@@ -13,6 +13,7 @@ from darkscan import config as cfg
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
+
 @pytest.fixture
 def repo_root(monkeypatch) -> pathlib.Path:
     """Run from the repository root (config paths are relative to it)."""

@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from darkscan.config import Beams
-from darkscan.experiments.beams import beam_four_momenta, boost_beta_gamma, cm_to_lab_matrix, lab_to_cm_matrix, transform
+from darkscan.experiments.beams import (
+    beam_four_momenta,
+    boost_beta_gamma,
+    cm_to_lab_matrix,
+    lab_to_cm_matrix,
+    transform,
+)
 
 BELLE2 = Beams(7.004, 4.002, 0.083)
 

@@ -46,9 +46,20 @@ def _with(global_config, **override):
         ({"cl": 0.5}, "cl"),
         ({"signal": {"masses": [1.0, 11.0]}}, "outside the kinematic range"),
         ({"masses": {"min": 0.1, "max": 8.0}}, "outside the generated signal masses"),
-        ({"selection": {"variables": "dimuon_recoil", "cuts": [{"name": "a", "expr": "x > 1"}, {"name": "a", "expr": "x > 2"}]}}, "duplicate cut names"),
+        (
+            {
+                "selection": {
+                    "variables": "dimuon_recoil",
+                    "cuts": [{"name": "a", "expr": "x > 1"}, {"name": "a", "expr": "x > 2"}],
+                }
+            },
+            "duplicate cut names",
+        ),
         ({"experiment": "nonexistent"}, "experiment 'nonexistent'"),
-        ({"data": {"source": "pseudo", "inject_signal": {"mass": 2.5, "coupling": 0.01}}}, "inject_signal.mass 2.5 must be one of"),
+        (
+            {"data": {"source": "pseudo", "inject_signal": {"mass": 2.5, "coupling": 0.01}}},
+            "inject_signal.mass 2.5 must be one of",
+        ),
     ],
 )
 def test_bad_channel_config_names_the_key(global_config, override, message):
@@ -85,11 +96,26 @@ def test_belle2_sqrt_s(experiment):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"channels": {"zprime_invisible": {"luminosty_fb": 10}}}, r"unknown key 'luminosty_fb'; did you mean 'luminosity_fb'"),
-        ({"channels": {"zprime_invisible": {"fit": {"signal_sigma": 3}}}}, r"unknown key 'fit.signal_sigma'; did you mean 'signal_sigmas'"),
-        ({"channels": {"zprime_invisible": {"backgrounds": {"tautau": {"event": 3}}}}}, r"unknown key 'backgrounds.tautau.event'; did you mean 'events'"),
-        ({"channels": {"zprime_invisible": {"calibration": {"toy": 300}}}}, r"unknown key 'calibration.toy'; did you mean 'toys'"),
-        ({"experiments": {"belle2": {"tracking": {"pt_resolutin_a": 0.001}}}}, r"belle2.yaml \(experiment belle2\): unknown key 'tracking.pt_resolutin_a'; did you mean 'pt_resolution_a'"),
+        (
+            {"channels": {"zprime_invisible": {"luminosty_fb": 10}}},
+            r"unknown key 'luminosty_fb'; did you mean 'luminosity_fb'",
+        ),
+        (
+            {"channels": {"zprime_invisible": {"fit": {"signal_sigma": 3}}}},
+            r"unknown key 'fit.signal_sigma'; did you mean 'signal_sigmas'",
+        ),
+        (
+            {"channels": {"zprime_invisible": {"backgrounds": {"tautau": {"event": 3}}}}},
+            r"unknown key 'backgrounds.tautau.event'; did you mean 'events'",
+        ),
+        (
+            {"channels": {"zprime_invisible": {"calibration": {"toy": 300}}}},
+            r"unknown key 'calibration.toy'; did you mean 'toys'",
+        ),
+        (
+            {"experiments": {"belle2": {"tracking": {"pt_resolutin_a": 0.001}}}},
+            r"belle2.yaml \(experiment belle2\): unknown key 'tracking.pt_resolutin_a'; did you mean 'pt_resolution_a'",
+        ),
     ],
 )
 def test_unknown_keys_are_errors_naming_file_key_and_the_closest_key(global_config, override, message):
@@ -115,5 +141,8 @@ def test_every_schema_key_is_described():
             for item in node:
                 yield from undescribed(item, path)
 
-    missing = {name: sorted(set(undescribed(cfg.load_yaml(cfg.SCHEMA_DIR / f"{name}.schema.yaml"), name))) for name in ("config", "channel", "experiment")}
+    missing = {
+        name: sorted(set(undescribed(cfg.load_yaml(cfg.SCHEMA_DIR / f"{name}.schema.yaml"), name)))
+        for name in ("config", "channel", "experiment")
+    }
     assert missing == {"config": [], "channel": [], "experiment": []}

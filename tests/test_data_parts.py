@@ -15,7 +15,15 @@ from darkscan.select.selection import merge_data_parts, select_sample
 def data_chunks(channel, experiment, tmp_path):
     """Two pseudo-data chunks of mumu_gamma at 0.3 fb^-1 and one empty chunk (no tree)."""
     small = {**channel, "luminosity_fb": 0.3, "backgrounds": {"mumu_gamma": channel["backgrounds"]["mumu_gamma"]}}
-    kwargs = dict(channel=small, experiment=experiment, components=["mumu_gamma"], n_chunks=2, seed=11, unweighting=Unweighting(pilot_events=20_000), chunk_events=50_000)
+    kwargs = dict(
+        channel=small,
+        experiment=experiment,
+        components=["mumu_gamma"],
+        n_chunks=2,
+        seed=11,
+        unweighting=Unweighting(pilot_events=20_000),
+        chunk_events=50_000,
+    )
     paths = [tmp_path / f"chunk{i}.root" for i in range(2)]
     for i, path in enumerate(paths):
         produce_data_chunk(path, chunk=i, **kwargs)
@@ -39,7 +47,9 @@ def _select_parts(paths, tmp_path, channel, experiment):
     for path in paths:
         selected.append(tmp_path / f"sel_{path.name}")
         flows.append(tmp_path / f"flow_{path.stem}.csv")
-        select_sample(path, selected[-1], flows[-1], channel=channel, experiment=experiment, sample="data", allow_empty=True)
+        select_sample(
+            path, selected[-1], flows[-1], channel=channel, experiment=experiment, sample="data", allow_empty=True
+        )
     return selected, flows
 
 
@@ -47,7 +57,9 @@ def test_parts_merge_to_the_selection_of_the_whole_dataset(data_chunks, tmp_path
     channel, paths, empty = data_chunks
     whole = tmp_path / "whole.root"
     n_events = _concatenated(paths, whole)
-    reference = select_sample(whole, tmp_path / "ref.root", tmp_path / "ref.csv", channel=channel, experiment=experiment, sample="data")
+    reference = select_sample(
+        whole, tmp_path / "ref.root", tmp_path / "ref.csv", channel=channel, experiment=experiment, sample="data"
+    )
     parts = [paths[0], empty, paths[1]]
     selected, flows = _select_parts(parts, tmp_path, channel, experiment)
     assert "events" not in uproot.open(selected[1])  # the empty chunk gives an empty part
@@ -70,14 +82,18 @@ def test_parts_merge_to_the_selection_of_the_whole_dataset(data_chunks, tmp_path
 def test_empty_part_is_an_error_outside_the_data(data_chunks, tmp_path, experiment):
     channel, _, empty = data_chunks
     with pytest.raises(rootio.InputFileError, match="no tree 'events'"):
-        select_sample(empty, tmp_path / "sel.root", tmp_path / "flow.csv", channel=channel, experiment=experiment, sample="data")
+        select_sample(
+            empty, tmp_path / "sel.root", tmp_path / "flow.csv", channel=channel, experiment=experiment, sample="data"
+        )
     assert not (tmp_path / "sel.root").exists()
 
 
 def test_data_without_any_event_names_the_channel(data_chunks, tmp_path, experiment):
     channel, _, empty = data_chunks
     selected, flows = _select_parts([empty], tmp_path, channel, experiment)
-    with pytest.raises(ValueError, match=r"channel zprime_invisible: the data is empty: none of its 1 part\(s\) holds an event"):
+    with pytest.raises(
+        ValueError, match=r"channel zprime_invisible: the data is empty: none of its 1 part\(s\) holds an event"
+    ):
         merge_data_parts(selected, flows, tmp_path / "data.root", tmp_path / "data.csv", channel=channel)
     assert not (tmp_path / "data.root").exists() and not (tmp_path / "data.csv").exists()
 
@@ -89,4 +105,6 @@ def test_parts_selected_with_other_cuts_are_refused(data_chunks, tmp_path, exper
     (tmp_path / "other").mkdir()
     other, other_flows = _select_parts(paths[1:], tmp_path / "other", looser, experiment)
     with pytest.raises(ValueError, match="selected with different cuts"):
-        merge_data_parts(selected + other, flows + other_flows, tmp_path / "data.root", tmp_path / "data.csv", channel=channel)
+        merge_data_parts(
+            selected + other, flows + other_flows, tmp_path / "data.root", tmp_path / "data.csv", channel=channel
+        )

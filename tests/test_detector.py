@@ -16,7 +16,13 @@ def _events(p4_list, pdg_list, n=1):
 
 def _ideal(experiment):
     ideal = {**experiment, "beams": {**experiment["beams"], "sqrt_s_spread": 0.0}}
-    ideal["tracking"] = {**experiment["tracking"], "efficiency": 1.0, "pt_resolution_a": 0.0, "pt_resolution_b": 0.0, "theta_resolution": 0.0}
+    ideal["tracking"] = {
+        **experiment["tracking"],
+        "efficiency": 1.0,
+        "pt_resolution_a": 0.0,
+        "pt_resolution_b": 0.0,
+        "theta_resolution": 0.0,
+    }
     ideal["particle_id"] = {"muon_efficiency": 1.0, "pion_as_muon": 0.0, "electron_as_muon": 0.0}
     ideal["trigger"] = {"two_track_efficiency": 1.0}
     ideal["calorimeter"] = {**experiment["calorimeter"], "photon_efficiency": 1.0}
@@ -33,7 +39,8 @@ def test_back_to_back_muons_at_90_degrees_cm_are_reconstructed(experiment):
     assert sorted(np.asarray(track.charge[0]).tolist()) == [-1, 1]
     assert bool(np.all(np.asarray(track.muon_id[0])))
     # total lab momentum of the pair equals the boost of a 10 GeV system at rest: 10 * beta*gamma
-    px = float(np.sum(track.px[0])); pz = float(np.sum(track.pz[0]))
+    px = float(np.sum(track.px[0]))
+    pz = float(np.sum(track.pz[0]))
     assert np.hypot(px, pz) == pytest.approx(10.0 * 0.28678, rel=2e-3)
 
 
@@ -51,7 +58,9 @@ def test_track_resolution_matches_config(experiment):
     smeared = smear_tracks(p4, np.full(n, 0.1057), experiment["tracking"], np.random.default_rng(2))
     rel = np.std(np.hypot(smeared[:, 0], smeared[:, 1]) / 3.0 - 1)
     beta = 3.0 / np.hypot(3.0, 0.1057)
-    expected = np.hypot(experiment["tracking"]["pt_resolution_a"] * 3.0, experiment["tracking"]["pt_resolution_b"] / beta)
+    expected = np.hypot(
+        experiment["tracking"]["pt_resolution_a"] * 3.0, experiment["tracking"]["pt_resolution_b"] / beta
+    )
     assert rel == pytest.approx(expected, rel=0.03)
 
 
@@ -70,4 +79,6 @@ def test_muon_id_and_trigger_efficiencies(experiment):
 
 def test_calorimeter_gaps(experiment):
     theta = np.array([10.0, 20.0, 31.8, 90.0, 129.5, 150.0, 160.0])
-    np.testing.assert_array_equal(in_calorimeter(theta, experiment["calorimeter"]), [False, True, False, True, False, True, False])
+    np.testing.assert_array_equal(
+        in_calorimeter(theta, experiment["calorimeter"]), [False, True, False, True, False, True, False]
+    )

@@ -9,8 +9,26 @@ from darkscan.generate.events import TruthEvents
 
 @pytest.mark.parametrize(
     ("code", "charge"),
-    [(11, -1), (-11, 1), (13, -1), (211, 1), (-211, -1), (321, 1), (-321, -1), (2212, 1), (-2212, -1),
-     (3222, 1), (3112, -1), (3312, -1), (3334, -1), (22, 0), (130, 0), (2112, 0), (0, 0), (99999999, 0)],
+    [
+        (11, -1),
+        (-11, 1),
+        (13, -1),
+        (211, 1),
+        (-211, -1),
+        (321, 1),
+        (-321, -1),
+        (2212, 1),
+        (-2212, -1),
+        (3222, 1),
+        (3112, -1),
+        (3312, -1),
+        (3334, -1),
+        (22, 0),
+        (130, 0),
+        (2112, 0),
+        (0, 0),
+        (99999999, 0),
+    ],
 )
 def test_charge_of(code, charge):
     assert detector.charge_of(code) == charge
@@ -28,8 +46,11 @@ def test_kaons_protons_tracked_neutral_hadrons_ignored(experiment):
     for i, (m, phi) in enumerate([(0.4937, 0.0), (0.9383, np.pi), (0.4976, 0.5 * np.pi), (0.9396, 1.5 * np.pi)]):
         p4[0, i] = [np.hypot(1.0, m), np.cos(phi), np.sin(phi), 0.0]
     events = TruthEvents(pdg, p4, np.zeros((1, 4)), np.ones(1))
-    exp = {**experiment, "tracking": {**experiment["tracking"], "efficiency": 1.0},
-           "calorimeter": {**experiment["calorimeter"], "photon_efficiency": 1.0}}
+    exp = {
+        **experiment,
+        "tracking": {**experiment["tracking"], "efficiency": 1.0},
+        "calorimeter": {**experiment["calorimeter"], "photon_efficiency": 1.0},
+    }
     out = detector.simulate(events, exp, np.random.default_rng(1))
     assert sorted(out["track"].charge[0].tolist()) == [-1, 1]
     assert len(out["photon"][0]) == 0  # K_L and n: no ECL cluster in this model

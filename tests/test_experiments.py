@@ -77,9 +77,11 @@ def test_sqrt_s_override_sets_both_energies(global_config):
 
 def test_beams_need_energies_or_sqrt_s(tmp_path, global_config):
     path = tmp_path / "x.yaml"
-    path.write_text("name: x\nbeams: {crossing_angle: 0.0}\ntracking: {theta_min_deg: 10, theta_max_deg: 170, "
-                    "pt_resolution_a: 0.001, pt_resolution_b: 0.003}\ncalorimeter: {regions: [{name: b, theta_min_deg: 30, "
-                    "theta_max_deg: 150}], energy_resolution_a: 0, energy_resolution_b: 0, energy_resolution_c: 0.01}\n")
+    path.write_text(
+        "name: x\nbeams: {crossing_angle: 0.0}\ntracking: {theta_min_deg: 10, theta_max_deg: 170, "
+        "pt_resolution_a: 0.001, pt_resolution_b: 0.003}\ncalorimeter: {regions: [{name: b, theta_min_deg: 30, "
+        "theta_max_deg: 150}], energy_resolution_a: 0, energy_resolution_b: 0, energy_resolution_c: 0.01}\n"
+    )
     config = cfg.deep_merge(global_config, {"experiments": {"x": {"config": str(path)}}})
     with pytest.raises(cfg.ConfigError, match="beams"):
         cfg.experiment_config(config, "x")

@@ -31,7 +31,9 @@ def test_the_default_channels_pass(global_config):
 def test_a_cut_on_an_unknown_column_names_the_cut_and_the_closest_column(channel):
     cuts = copy.deepcopy(channel["selection"]["cuts"])
     cuts[3]["expr"] = "(mu1_pt > 0.4) & (mu2_ptt > 0.4)"
-    with pytest.raises(ConfigError, match=r"zp.yaml: selection.cuts\[3\] \(muon_pt\).*'mu2_ptt'.*did you mean 'mu2_pt'"):
+    with pytest.raises(
+        ConfigError, match=r"zp.yaml: selection.cuts\[3\] \(muon_pt\).*'mu2_ptt'.*did you mean 'mu2_pt'"
+    ):
         preflight.check_channel(_changed(channel, selection__cuts=cuts), where="zp.yaml")
 
 
@@ -53,7 +55,13 @@ def test_unknown_variable_function_fit_variable_and_process(channel):
 
 def test_a_generator_option_the_process_does_not_take_is_refused(channel):
     options = {**channel["backgrounds"]["mumu_gamma"]["options"], "photon_energy_mn": 1.0}
-    with pytest.raises(ConfigError, match="backgrounds.mumu_gamma.options: process 'mumu_gamma' has no option 'photon_energy_mn'; did you mean 'photon_energy_min'"):
+    with pytest.raises(
+        ConfigError,
+        match=(
+            "backgrounds.mumu_gamma.options: process 'mumu_gamma' has no option 'photon_energy_mn'; "
+            "did you mean 'photon_energy_min'"
+        ),
+    ):
         preflight.check_channel(_changed(channel, backgrounds__mumu_gamma__options=options), where="zp.yaml")
 
 
@@ -71,11 +79,17 @@ def test_a_passed_check_is_remembered_but_data_files_are_checked_every_time(chan
     preflight.check_channels_cached({"zp": channel}, where={"zp": "zp.yaml"}, cache_dir=tmp_path)
     preflight.check_channels_cached({"zp": channel}, where={"zp": "zp.yaml"}, cache_dir=tmp_path)
     assert calls == ["zp.yaml"]
-    preflight.check_channels_cached({"zp": _changed(channel, luminosity_fb=1.0)}, where={"zp": "zp.yaml"}, cache_dir=tmp_path)
+    where = {"zp": "zp.yaml"}
+    preflight.check_channels_cached({"zp": _changed(channel, luminosity_fb=1.0)}, where=where, cache_dir=tmp_path)
+    assert calls == ["zp.yaml"]  # not a key these checks read
+    changed = _changed(channel, fit__variable="recoil_mass_squared")
+    preflight.check_channels_cached({"zp": changed}, where=where, cache_dir=tmp_path)
     assert calls == ["zp.yaml", "zp.yaml"]
     data = {**channel["data"], "source": "files", "files": [str(tmp_path / "gone.root")]}
     with pytest.raises(ConfigError, match="gone.root"):
-        preflight.check_channels_cached({"zp": _changed(channel, data=data)}, where={"zp": "zp.yaml"}, cache_dir=tmp_path)
+        preflight.check_channels_cached(
+            {"zp": _changed(channel, data=data)}, where={"zp": "zp.yaml"}, cache_dir=tmp_path
+        )
 
 
 def test_stale_temporaries_of_killed_jobs_are_removed(tmp_path):

@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 import uproot
 
-from darkscan.generate.sample import Unweighting, chunk_sizes, data_chunk_events, data_component, pilot_xsec_fb, produce_data_chunk
+from darkscan.generate.sample import (
+    Unweighting,
+    chunk_sizes,
+    data_chunk_events,
+    data_component,
+    pilot_xsec_fb,
+    produce_data_chunk,
+)
 
 
 def test_chunk_sizes_cover_all_events():
@@ -17,7 +24,15 @@ def test_chunk_sizes_cover_all_events():
 def test_unweighted_chunks_add_up_to_a_poisson_count():
     """Sum of K Poisson(sigma L / K) draws: mean and variance sigma L."""
     rng = np.random.default_rng(1)
-    totals = np.array([sum(data_chunk_events(xsec_fb=50.0, luminosity_fb=2.0, n_chunks=4, unweighted=True, oversample=2.0, rng=rng) for _ in range(4)) for _ in range(4000)])
+    totals = np.array(
+        [
+            sum(
+                data_chunk_events(xsec_fb=50.0, luminosity_fb=2.0, n_chunks=4, unweighted=True, oversample=2.0, rng=rng)
+                for _ in range(4)
+            )
+            for _ in range(4000)
+        ]
+    )
     assert totals.mean() == pytest.approx(100.0, rel=0.01)
     assert totals.var() == pytest.approx(100.0, rel=0.07)
 
@@ -25,7 +40,12 @@ def test_unweighted_chunks_add_up_to_a_poisson_count():
 def test_weighted_generators_generate_a_poisson_number_of_trials():
     """N ~ Poisson(oversample x sigma L / K): thinning a Poisson process keeps it Poisson."""
     rng = np.random.default_rng(3)
-    n = np.array([data_chunk_events(xsec_fb=100.0, luminosity_fb=1.0, n_chunks=4, unweighted=False, oversample=2.0, rng=rng) for _ in range(4000)])
+    n = np.array(
+        [
+            data_chunk_events(xsec_fb=100.0, luminosity_fb=1.0, n_chunks=4, unweighted=False, oversample=2.0, rng=rng)
+            for _ in range(4000)
+        ]
+    )
     assert n.mean() == pytest.approx(50.0, rel=0.01)
     assert n.var() == pytest.approx(50.0, rel=0.07)
 
@@ -56,7 +76,15 @@ def test_pilot_cross_section_of_the_injected_signal_scales_with_the_model_power(
 def test_data_chunk_is_normalised_by_its_own_events(channel, experiment, tmp_path):
     """Weighted generator: the chunk's cross section is its events' weight sum, close to the pilot's."""
     small = {**channel, "luminosity_fb": 0.2, "backgrounds": {"mumu_gamma": channel["backgrounds"]["mumu_gamma"]}}
-    kwargs = dict(channel=small, experiment=experiment, components=["mumu_gamma"], n_chunks=2, seed=3, unweighting=Unweighting(pilot_events=20_000), chunk_events=50_000)
+    kwargs = dict(
+        channel=small,
+        experiment=experiment,
+        components=["mumu_gamma"],
+        n_chunks=2,
+        seed=3,
+        unweighting=Unweighting(pilot_events=20_000),
+        chunk_events=50_000,
+    )
     meta = produce_data_chunk(tmp_path / "a.root", chunk=0, **kwargs)
     (part,) = meta["components"]
     assert part["xsec_fb"] == pytest.approx(part["pilot_xsec_fb"], rel=0.02)
@@ -76,7 +104,15 @@ def test_chunk_holds_every_component_each_on_its_own_stream(channel, experiment,
     """A chunk is a slice of the luminosity with all processes: each component's events are those it
     draws alone (own random streams), so adding a process changes no other process's events."""
     small = {**channel, "luminosity_fb": 0.3}
-    kwargs = dict(channel=small, experiment=experiment, chunk=1, n_chunks=2, seed=8, unweighting=Unweighting(pilot_events=5_000), chunk_events=50_000)
+    kwargs = dict(
+        channel=small,
+        experiment=experiment,
+        chunk=1,
+        n_chunks=2,
+        seed=8,
+        unweighting=Unweighting(pilot_events=5_000),
+        chunk_events=50_000,
+    )
     both = produce_data_chunk(tmp_path / "both.root", components=["tautau", "mumu_gamma"], **kwargs)
     alone = [produce_data_chunk(tmp_path / f"{c}.root", components=[c], **kwargs) for c in ("tautau", "mumu_gamma")]
     assert [p["component"] for p in both["components"]] == ["tautau", "mumu_gamma"]
@@ -84,5 +120,7 @@ def test_chunk_holds_every_component_each_on_its_own_stream(channel, experiment,
     assert both["events"] == sum(a["events"] for a in alone) and min(a["events"] for a in alone) > 10
     assert both["expected"] == pytest.approx(sum(p["expected"] for p in both["components"]))
     together = uproot.open(tmp_path / "both.root")["events"].arrays()
-    separate = ak.concatenate([uproot.open(tmp_path / f"{c}.root")["events"].arrays() for c in ("tautau", "mumu_gamma")])
+    separate = ak.concatenate(
+        [uproot.open(tmp_path / f"{c}.root")["events"].arrays() for c in ("tautau", "mumu_gamma")]
+    )
     assert ak.array_equal(together, separate)

@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import uproot
-from realdata_helpers import REAL_DATA_MAPPING, passes_zprime_cuts, write_real_ntuple
 
 from darkscan import rootio
 from darkscan.generate.realdata import import_data
 from darkscan.select.selection import select_sample
+from realdata_helpers import REAL_DATA_MAPPING, passes_zprime_cuts, write_real_ntuple
 
 MAPPING = REAL_DATA_MAPPING
 
@@ -33,7 +33,14 @@ def test_import_and_select_real_ntuple(ntuple, tmp_path, channel, experiment):
     real = _channel(channel, MAPPING)
     meta = import_data([path], tmp_path / "data.root", channel=real)
     assert meta["events"] == 1000 and meta["files"][0]["sha256"]
-    select_sample(tmp_path / "data.root", tmp_path / "sel.root", tmp_path / "flow.csv", channel=real, experiment=experiment, sample="data")
+    select_sample(
+        tmp_path / "data.root",
+        tmp_path / "sel.root",
+        tmp_path / "flow.csv",
+        channel=real,
+        experiment=experiment,
+        sample="data",
+    )
     flow = pd.read_csv(tmp_path / "flow.csv").set_index("cut")["events"]
     # independent count of the same cuts on the raw branches
     expected = np.count_nonzero(passes_zprime_cuts(branches))
@@ -66,7 +73,10 @@ def test_a_jagged_branch_mapped_to_a_variable_names_file_branch_and_type(tmp_pat
         f.mktree("tree", {**{k: v.dtype for k, v in scalars.items()}, "MrecoilAll": "var * float64"})
         f["tree"].extend({**scalars, "MrecoilAll": ak.Array([[1.0, 2.0], [], [3.0]])})
     mapping = {**MAPPING, "recoil_mass": "MrecoilAll"}
-    with pytest.raises(rootio.InputFileError, match=r"jagged.root: branch 'MrecoilAll' \(variable 'recoil_mass'\) has type .*not a jagged"):
+    with pytest.raises(
+        rootio.InputFileError,
+        match=r"jagged.root: branch 'MrecoilAll' \(variable 'recoil_mass'\) has type .*not a jagged",
+    ):
         import_data([path], tmp_path / "out.root", channel=_channel(channel, mapping), allow_empty=True)
 
 
@@ -74,5 +84,7 @@ def test_a_corrupted_intermediate_names_the_command_that_regenerates_it(tmp_path
     path = tmp_path / "results" / "zp" / "samples" / "tautau.root"
     path.parent.mkdir(parents=True)
     path.write_bytes(b"not a ROOT file" * 100)
-    with pytest.raises(rootio.InputFileError, match=r"(?s)cannot be read.*snakemake --cores all --force results/zp/samples/tautau.root"):
+    with pytest.raises(
+        rootio.InputFileError, match=r"(?s)cannot be read.*snakemake --cores all --force results/zp/samples/tautau.root"
+    ):
         rootio.open_checked(path)

@@ -13,7 +13,12 @@ def test_seed_is_stable_across_processes():
 
 
 def test_seeds_differ_by_chunk_sample_and_global_seed():
-    seeds = {seed_for(1, "ch", "mumu", 0), seed_for(1, "ch", "mumu", 1), seed_for(1, "ch", "tautau", 0), seed_for(2, "ch", "mumu", 0)}
+    seeds = {
+        seed_for(1, "ch", "mumu", 0),
+        seed_for(1, "ch", "mumu", 1),
+        seed_for(1, "ch", "tautau", 0),
+        seed_for(2, "ch", "mumu", 0),
+    }
     assert len(seeds) == 4
     assert all(0 <= s < 2**63 for s in seeds)
 

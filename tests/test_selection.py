@@ -13,7 +13,10 @@ from darkscan.select.selection import select_sample
 
 @pytest.fixture
 def small_channel(channel):
-    small = {**channel, "backgrounds": {**channel["backgrounds"], "tautau": {**channel["backgrounds"]["tautau"], "events": 3000}}}
+    small = {
+        **channel,
+        "backgrounds": {**channel["backgrounds"], "tautau": {**channel["backgrounds"]["tautau"], "events": 3000}},
+    }
     small["signal"] = {**channel["signal"], "events": 3000}
     return small
 
@@ -22,7 +25,15 @@ def small_channel(channel):
 def signal_file(tmp_path, small_channel, experiment):
     path = tmp_path / "signal_m2p000.root"
     small_channel = {**small_channel, "signal": {**small_channel["signal"], "masses": [2.0, 3.0]}}
-    produce_sample(path, channel=small_channel, experiment=experiment, sample="signal_m2p000", seed=1, chunk_events=1000, progress=False)
+    produce_sample(
+        path,
+        channel=small_channel,
+        experiment=experiment,
+        sample="signal_m2p000",
+        seed=1,
+        chunk_events=1000,
+        progress=False,
+    )
     return path
 
 
@@ -36,7 +47,9 @@ def test_sample_file_metadata_and_chunk_independence(signal_file, tmp_path, smal
     assert meta["xsec_fb"] == pytest.approx(34670, rel=0.05)
     again = tmp_path / "again.root"
     channel = {**small_channel, "signal": {**small_channel["signal"], "masses": [2.0, 3.0]}}
-    produce_sample(again, channel=channel, experiment=experiment, sample="signal_m2p000", seed=1, chunk_events=1000, progress=False)
+    produce_sample(
+        again, channel=channel, experiment=experiment, sample="signal_m2p000", seed=1, chunk_events=1000, progress=False
+    )
     with uproot.open(again) as f:
         np.testing.assert_array_equal(f["events"]["weight"].array(library="np"), weight)
 
@@ -47,7 +60,9 @@ def test_cutflow_is_monotonic_and_matches_output(signal_file, tmp_path, channel,
     frame = pd.read_csv(flow_csv)
     assert list(frame["cut"]) == ["all"] + [c["name"] for c in channel["selection"]["cuts"]]
     assert np.all(np.diff(frame["events"]) <= 0)
-    assert frame["yield"].iloc[0] == pytest.approx(rootio.read_metadata(signal_file)["xsec_fb"] * channel["luminosity_fb"], rel=1e-5)  # CSV keeps 6 digits
+    assert frame["yield"].iloc[0] == pytest.approx(
+        rootio.read_metadata(signal_file)["xsec_fb"] * channel["luminosity_fb"], rel=1e-5
+    )  # CSV keeps 6 digits
     with uproot.open(out) as f:
         passed = f["events"]["passed"].array(library="np")
         weight = f["events"]["weight"].array(library="np")
@@ -55,12 +70,23 @@ def test_cutflow_is_monotonic_and_matches_output(signal_file, tmp_path, channel,
     assert (weight[passed] * channel["luminosity_fb"]).sum() == pytest.approx(flow.yields[-1], rel=1e-9)
     # the signal efficiency is sizeable but below the trigger x muon-ID^2 ceiling
     efficiency = frame["efficiency"].iloc[-1]
-    assert 0.1 < efficiency < experiment["trigger"]["two_track_efficiency"] * experiment["particle_id"]["muon_efficiency"] ** 2
+    assert (
+        0.1
+        < efficiency
+        < experiment["trigger"]["two_track_efficiency"] * experiment["particle_id"]["muon_efficiency"] ** 2
+    )
 
 
 def test_missing_input_file_is_named(tmp_path, channel, experiment):
     with pytest.raises(rootio.InputFileError, match="nope.root does not exist"):
-        select_sample(tmp_path / "nope.root", tmp_path / "o.root", tmp_path / "f.csv", channel=channel, experiment=experiment, sample="x")
+        select_sample(
+            tmp_path / "nope.root",
+            tmp_path / "o.root",
+            tmp_path / "f.csv",
+            channel=channel,
+            experiment=experiment,
+            sample="x",
+        )
     assert not (tmp_path / "o.root").exists()
 
 
@@ -90,12 +116,16 @@ def test_files_hold_ttrees_and_split_records_read_back(signal_file, tmp_path, ch
     """The file contract is a TTree (readable by every ROOT 6, unlike uproot's default RNTuple);
     tracks and photons are split into branches and zipped back into records when read."""
     out = tmp_path / "selected.root"
-    select_sample(signal_file, out, tmp_path / "flow.csv", channel=channel, experiment=experiment, sample="signal_m2p000")
+    select_sample(
+        signal_file, out, tmp_path / "flow.csv", channel=channel, experiment=experiment, sample="signal_m2p000"
+    )
     with uproot.open(signal_file) as f, uproot.open(out) as g:
         assert f["events"].classname == "TTree" and g["events"].classname == "TTree"
         tree = f["events"]
         assert {"ntrack", "track_px", "track_charge", "nphoton", "photon_e"} <= set(tree.keys())
-        assert rootio.record_branches(tree, "track")[0] == "ntrack" and rootio.record_branches(tree, "weight") == ["weight"]
+        assert rootio.record_branches(tree, "track")[0] == "ntrack" and rootio.record_branches(tree, "weight") == [
+            "weight"
+        ]
         (chunk,) = rootio.iterate_events(tree, ["track", "weight"], step_size=tree.num_entries)
         assert chunk.fields == ["track", "weight"]
         np.testing.assert_array_equal(ak.num(chunk.track), tree["ntrack"].array(library="np"))

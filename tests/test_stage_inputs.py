@@ -35,7 +35,9 @@ def test_reading_an_undeclared_key_raises_naming_stage_and_key(channel, experime
 
 def test_partly_declared_sections_raise_below_too(channel, experiment):
     params = si.stage_params("fill_histograms", channel, experiment)
-    assert sorted(params["channel"]["fit"]) == sorted(k for k in ("variable", "columns", "histogram", "label", "unit") if k in channel["fit"])
+    assert sorted(params["channel"]["fit"]) == sorted(
+        k for k in ("variable", "columns", "histogram", "label", "unit") if k in channel["fit"]
+    )
     view, _ = si.declared_configs(params)
     assert view["fit"]["histogram"] == channel["fit"]["histogram"]
     with pytest.raises(si.UndeclaredConfigError, match=r"\.fit: key 'signal_sigmas'"):

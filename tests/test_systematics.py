@@ -19,16 +19,41 @@ from darkscan.systematics.aggregate import (
 CHANNEL = {
     "systematics": [
         {"name": "luminosity", "applies_to": "signal", "source": "experiment", "key": "luminosity_rel"},
-        {"name": "tracking", "applies_to": "signal", "source": "experiment", "key": "tracking_rel_per_track", "multiplicity": 2},
+        {
+            "name": "tracking",
+            "applies_to": "signal",
+            "source": "experiment",
+            "key": "tracking_rel_per_track",
+            "multiplicity": 2,
+        },
         {"name": "muon_id", "applies_to": "signal", "source": "experiment", "key": "muon_id_rel"},
-        {"name": "efficiency_interpolation", "applies_to": "signal", "source": "derived", "method": "efficiency_interpolation"},
-        {"name": "mass_resolution", "applies_to": "signal", "source": "derived", "method": "resolution_scale", "value": 0.10},
+        {
+            "name": "efficiency_interpolation",
+            "applies_to": "signal",
+            "source": "derived",
+            "method": "efficiency_interpolation",
+        },
+        {
+            "name": "mass_resolution",
+            "applies_to": "signal",
+            "source": "derived",
+            "method": "resolution_scale",
+            "value": 0.10,
+        },
         {"name": "signal_mc_statistics", "applies_to": "signal", "source": "derived", "method": "mc_statistics"},
         {"name": "fit_bias", "applies_to": "signal", "source": "value", "value": 0.02},
-        {"name": "background_mc_statistics", "applies_to": "background", "source": "derived", "method": "mc_statistics"},
+        {
+            "name": "background_mc_statistics",
+            "applies_to": "background",
+            "source": "derived",
+            "method": "mc_statistics",
+        },
     ]
 }
-EXPERIMENT = {"name": "belle2", "systematics": {"luminosity_rel": 0.007, "tracking_rel_per_track": 0.0091, "muon_id_rel": 0.04}}
+EXPERIMENT = {
+    "name": "belle2",
+    "systematics": {"luminosity_rel": 0.007, "tracking_rel_per_track": 0.0091, "muon_id_rel": 0.04},
+}
 
 
 def _point(mass, efficiency, efficiency_err):
@@ -60,7 +85,9 @@ def test_build_table_values(model):
     rows = build_table(CHANNEL, EXPERIMENT, model)
     by_name = {r.name: r for r in rows}
     assert [r.name for r in rows] == [s["name"] for s in CHANNEL["systematics"]]
-    assert by_name["luminosity"] == Systematic("luminosity", "signal", "normsys", 0.007, "experiment belle2: luminosity_rel = 0.007")
+    assert by_name["luminosity"] == Systematic(
+        "luminosity", "signal", "normsys", 0.007, "experiment belle2: luminosity_rel = 0.007"
+    )
     # two tracks, fully correlated: linear sum = 2 x per-track value
     assert by_name["tracking"].value == pytest.approx(2 * 0.0091, rel=1e-12)
     assert "x 2" in by_name["tracking"].derivation
@@ -75,10 +102,18 @@ def test_build_table_values(model):
 
 
 def test_build_table_multiplicity_one_and_unknown_method(model):
-    channel = {"systematics": [{"name": "tracking", "applies_to": "signal", "source": "experiment", "key": "tracking_rel_per_track"}]}
+    channel = {
+        "systematics": [
+            {"name": "tracking", "applies_to": "signal", "source": "experiment", "key": "tracking_rel_per_track"}
+        ]
+    }
     (row,) = build_table(channel, EXPERIMENT, model)
     assert row.value == 0.0091 and "x" not in row.derivation.split("=")[1]
-    bad = {"systematics": [{"name": "odd", "applies_to": "background", "source": "derived", "method": "efficiency_smearing"}]}
+    bad = {
+        "systematics": [
+            {"name": "odd", "applies_to": "background", "source": "derived", "method": "efficiency_smearing"}
+        ]
+    }
     with pytest.raises(ValueError, match="'efficiency_smearing'"):
         build_table(bad, EXPERIMENT, model)
 
@@ -91,7 +126,7 @@ def test_write_and_read_table_round_trip(model, tmp_path):
     assert not list((tmp_path / "out").glob(".*tmp*"))  # no temporary files left behind
     back = read_table(csv)
     assert len(back) == len(rows)
-    for a, b in zip(rows, back):
+    for a, b in zip(rows, back, strict=False):
         assert (a.name, a.applies_to, a.modifier, a.derivation) == (b.name, b.applies_to, b.modifier, b.derivation)
         if math.isnan(a.value):
             assert math.isnan(b.value)

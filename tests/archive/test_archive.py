@@ -38,7 +38,7 @@ def _limits(channel: dict) -> pd.DataFrame:
             scale = 100.0 if prefix == "xsec" else 0.01
             values = [0.5, 0.7, 1.0, 1.4, 2.0]
             row[f"{prefix}_obs"] = float("nan") if failed else 1.1 * scale
-            for suffix, v in zip(("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2"), values):
+            for suffix, v in zip(("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2"), values, strict=False):
                 row[f"{prefix}_{suffix}"] = float("nan") if failed else v * scale
         for s in channel["coupling"]["scenarios"]:
             row[f"bf_{s}"] = 0.5
@@ -55,13 +55,27 @@ def results(tmp_path, channel) -> pathlib.Path:
     _limits(channel).to_csv(base / "limits.csv", index=False)
     pd.DataFrame(
         [
-            {"sample": s, "cut": c, "label": lab, "events": n, "yield": n * 1.5, "yield_err": n**0.5, "efficiency": n / 100}
+            {
+                "sample": s,
+                "cut": c,
+                "label": lab,
+                "events": n,
+                "yield": n * 1.5,
+                "yield_err": n**0.5,
+                "efficiency": n / 100,
+            }
             for s in ("signal_m1p000", "data")
-            for c, lab, n in (("all", "all", 100), ("trigger", "two-track trigger", 80), ("muon_pt", "muon $p_T > 0.4$ GeV", 50))
+            for c, lab, n in (
+                ("all", "all", 100),
+                ("trigger", "two-track trigger", 80),
+                ("muon_pt", "muon $p_T > 0.4$ GeV", 50),
+            )
         ]
     ).to_csv(base / "cutflow.csv", index=False)
     (base / "systematics.csv").write_text(
-        "name,applies_to,modifier,value,derivation\nluminosity,signal,normsys,0.007,experiment belle2\nbackground_mc_statistics,background,staterror,,\"per-bin MC statistics, Barlow-Beeston lite\"\n"
+        "name,applies_to,modifier,value,derivation\n"
+        "luminosity,signal,normsys,0.007,experiment belle2\n"
+        'background_mc_statistics,background,staterror,,"per-bin MC statistics, Barlow-Beeston lite"\n'
     )
     (base / "systematics.tex").write_text("\\begin{tabular}{lr}\\end{tabular}\n")
     (base / "validation.html").write_text("<html><body>validation</body></html>\n")
@@ -86,7 +100,14 @@ def source(tmp_path) -> pathlib.Path:
     (root / "Snakefile").write_text("rule all:\n    input: []\n")
     (root / "workflow" / "darkscan" / "__init__.py").write_text("")
     (root / ".gitignore").write_text("results/\nlogs/\n*.egg-info/\n/build/\n")
-    for ignored in ("results/x/limits.csv", ".venv/bin/python", "logs/a.log", "workflow/darkscan.egg-info/PKG-INFO", "build/lib/x.py", ".snakemake/log/x"):
+    for ignored in (
+        "results/x/limits.csv",
+        ".venv/bin/python",
+        "logs/a.log",
+        "workflow/darkscan.egg-info/PKG-INFO",
+        "build/lib/x.py",
+        ".snakemake/log/x",
+    ):
         (root / ignored).parent.mkdir(parents=True, exist_ok=True)
         (root / ignored).write_text("ignored")
     (root / "workflow" / "schemas").symlink_to("darkscan")
@@ -101,47 +122,93 @@ def _channels(global_config):
 
 
 def test_hepdata_submission_validates_and_keeps_failed_points(results, global_config, tmp_path):
-    out = build_submission(tmp_path / "hepdata" / "submission.tar.gz", channels=_channels(global_config), results_dir=results)
+    out = build_submission(
+        tmp_path / "hepdata" / "submission.tar.gz", channels=_channels(global_config), results_dir=results
+    )
     assert validate_submission(out) == []
-    assert sorted(p.name for p in (tmp_path / "hepdata").iterdir()) == ["submission.tar.gz"]  # nothing left in cwd or beside it
+    assert sorted(p.name for p in (tmp_path / "hepdata").iterdir()) == [
+        "submission.tar.gz"
+    ]  # nothing left in cwd or beside it
     with tarfile.open(out) as tar:
         names = tar.getnames()
         docs = list(yaml.safe_load_all(tar.extractfile("submission.yaml")))
         xsec = yaml.safe_load(tar.extractfile("cross-section_limits_(zprime_invisible).yaml"))
     tables = {d["name"]: d for d in docs if "name" in d}
-    assert {"Cross-section limits (zprime_invisible)", "Local significance (zprime_invisible)", "Cut flow (zprime_invisible)", "Systematic uncertainties (zprime_invisible)"} <= set(tables)
-    assert sorted(n for n in tables if n.startswith("Coupling limits")) == ["Coupling limits fully_invisible (zprime_invisible)", "Coupling limits lmu_ltau (zprime_invisible)"]
+    assert {
+        "Cross-section limits (zprime_invisible)",
+        "Local significance (zprime_invisible)",
+        "Cut flow (zprime_invisible)",
+        "Systematic uncertainties (zprime_invisible)",
+    } <= set(tables)
+    assert sorted(n for n in tables if n.startswith("Coupling limits")) == [
+        "Coupling limits fully_invisible (zprime_invisible)",
+        "Coupling limits lmu_ltau (zprime_invisible)",
+    ]
     table = tables["Cross-section limits (zprime_invisible)"]
     assert "failed" in table["description"] and "2 GeV" in table["description"]
     assert "90%" in table["description"] and "fb$^{-1}$" in table["description"]
     keywords = {k["name"]: k["values"] for k in table["keywords"]}
-    assert keywords["reactions"] == ["E+ E- --> MU+ MU- Z'"] and keywords["cmenergies"] == [pytest.approx(10.58, abs=0.01)] and keywords["observables"]
+    assert (
+        keywords["reactions"] == ["E+ E- --> MU+ MU- Z'"]
+        and keywords["cmenergies"] == [pytest.approx(10.58, abs=0.01)]
+        and keywords["observables"]
+    )
     locations = [r["location"] for r in table["additional_resources"]]
-    assert {"zprime_invisible_limits_xsec.png", "thumb_zprime_invisible_limits_xsec.png", "zprime_invisible_limits_xsec.pdf"} <= set(locations)
+    assert {
+        "zprime_invisible_limits_xsec.png",
+        "thumb_zprime_invisible_limits_xsec.png",
+        "zprime_invisible_limits_xsec.pdf",
+    } <= set(locations)
     # failed point: kept, limits '-' with no error entry, status column present
     observed, expected, status = xsec["dependent_variables"]
     assert [v["value"] for v in observed["values"]][1] == "-"
     assert "errors" not in expected["values"][1] and len(expected["values"][0]["errors"]) == 2
-    assert expected["values"][0]["errors"][0]["asymerror"] == {"minus": pytest.approx(-30.0), "plus": pytest.approx(40.0)}
+    assert expected["values"][0]["errors"][0]["asymerror"] == {
+        "minus": pytest.approx(-30.0),
+        "plus": pytest.approx(40.0),
+    }
     assert [v["value"] for v in status["values"]] == ["ok", "failed", "ok"]
     workspaces = [r for r in docs[0]["additional_resources"] if r.get("type") == "HistFactory"]
-    assert [r["description"].split(" for mass ")[1].split(" GeV")[0] for r in workspaces] == ["1.0000", "2.0000", "3.0000"]
+    assert [r["description"].split(" for mass ")[1].split(" GeV")[0] for r in workspaces] == [
+        "1.0000",
+        "2.0000",
+        "3.0000",
+    ]
     assert all(r["location"] in names for r in workspaces)
 
 
 def test_invalid_submission_reports_validator_messages(tmp_path):
     bad = tmp_path / "bad.tar.gz"
     with bad.open("wb") as stream:
-        write_tar(stream, [TarEntry("submission.yaml", b"---\ncomment: x\nadditional_resources:\n- {description: w, location: missing.json}\n")], compress=True)
+        write_tar(
+            stream,
+            [
+                TarEntry(
+                    "submission.yaml",
+                    b"---\ncomment: x\nadditional_resources:\n- {description: w, location: missing.json}\n",
+                )
+            ],
+            compress=True,
+        )
     messages = validate_submission(bad)
     assert messages and all(m.startswith("submission.yaml: error:") for m in messages)
 
 
 def _archive(results, source, global_config, tmp_path, name="darkscan-zprime_invisible-nogit.tar.gz") -> bytes:
-    hepdata = build_submission(tmp_path / "hd" / "submission.tar.gz", channels=_channels(global_config), results_dir=results)
+    hepdata = build_submission(
+        tmp_path / "hd" / "submission.tar.gz", channels=_channels(global_config), results_dir=results
+    )
     report = tmp_path / "report.html"
     report.write_text("<html>report</html>")
-    return archive_bytes(name=name, channels=[CHANNEL], config=global_config, root=source, results_dir=results, hepdata=hepdata, report=report)
+    return archive_bytes(
+        name=name,
+        channels=[CHANNEL],
+        config=global_config,
+        root=source,
+        results_dir=results,
+        hepdata=hepdata,
+        report=report,
+    )
 
 
 def test_archive_is_deterministic_complete_and_verifies(results, source, global_config, tmp_path):
@@ -158,10 +225,26 @@ def test_archive_is_deterministic_complete_and_verifies(results, source, global_
         resolved = yaml.safe_load(tar.extractfile(members["config/resolved.yaml"]))
         seeds = yaml.safe_load(tar.extractfile(members["seeds.yaml"]))
         versions = tar.extractfile(members["versions.txt"]).read().decode()
-    for rel in ("MANIFEST", "versions.txt", "seeds.yaml", "config/resolved.yaml", "config/channels/zprime_invisible.yaml", "config/experiments/belle2.yaml", "hepdata/submission.tar.gz", "report.html",
-                "results/zprime_invisible/limits.csv", "results/zprime_invisible/plots/limits_xsec.pdf", "results/zprime_invisible/workspaces/part1/mass_2.0000.json"):
+    for rel in (
+        "MANIFEST",
+        "versions.txt",
+        "seeds.yaml",
+        "config/resolved.yaml",
+        "config/channels/zprime_invisible.yaml",
+        "config/experiments/belle2.yaml",
+        "hepdata/submission.tar.gz",
+        "report.html",
+        "results/zprime_invisible/limits.csv",
+        "results/zprime_invisible/plots/limits_xsec.pdf",
+        "results/zprime_invisible/workspaces/part1/mass_2.0000.json",
+    ):
         assert rel in members, rel
-    assert sorted(source_tar.getnames()) == [".gitignore", "Snakefile", "workflow/darkscan/__init__.py", "workflow/schemas"]
+    assert sorted(source_tar.getnames()) == [
+        ".gitignore",
+        "Snakefile",
+        "workflow/darkscan/__init__.py",
+        "workflow/schemas",
+    ]
     assert source_tar.getmember("workflow/schemas").issym()
     assert provenance_doc["source"] == {"commit": "nogit", "short": "nogit", "dirty": False, "git": False}
     assert resolved["channels"] == global_config["channels"] and seeds["global_seed"] == global_config["seed"]
@@ -194,7 +277,9 @@ def test_tampered_archives_fail_verify_naming_the_file(results, source, global_c
     limits = "results/zprime_invisible/limits.csv"
     problems = verify_archive(_rewrite(good, tmp_path / "changed.tar.gz", change=limits))
     assert len(problems) == 1 and problems[0].startswith(f"{limits}: checksum differs")
-    problems = verify_archive(_rewrite(good, tmp_path / "removed.tar.gz", drop="results/zprime_invisible/plots/limits_xsec.png"))
+    problems = verify_archive(
+        _rewrite(good, tmp_path / "removed.tar.gz", drop="results/zprime_invisible/plots/limits_xsec.png")
+    )
     assert problems == ["results/zprime_invisible/plots/limits_xsec.png: missing (listed in MANIFEST)"]
     problems = verify_archive(_rewrite(good, tmp_path / "added.tar.gz", add="results/zprime_invisible/notes.txt"))
     assert problems == ["results/zprime_invisible/notes.txt: extra file (not listed in MANIFEST)"]
@@ -225,7 +310,9 @@ def test_existing_archive_is_never_overwritten_silently(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [final.name]  # no temporary left
 
 
-@pytest.mark.parametrize(("value", "expected"), [(True, True), (False, False), ("true", True), ("False", False), ("no", False)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [(True, True), (False, False), ("true", True), ("False", False), ("no", False)]
+)
 def test_overwrite_flag_accepts_command_line_strings(value, expected):
     assert overwrite_allowed({"archive_overwrite": value}) is expected
     with pytest.raises(ValueError, match="archive_overwrite"):

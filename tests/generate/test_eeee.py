@@ -15,7 +15,13 @@ NO_CUTS = dict(electron_theta_min=0.0, electron_theta_max=180.0, electron_pt_min
 
 def test_breit_wheeler_electron_mass():
     w = 1.0
-    total = quad(lambda c: float(dsigma_gg_ll_dcos(np.array(w), np.array(c), ELECTRON_MASS)), -1, 1, points=[-1 + 1e-6, 1 - 1e-6], limit=500)[0]
+    total = quad(
+        lambda c: float(dsigma_gg_ll_dcos(np.array(w), np.array(c), ELECTRON_MASS)),
+        -1,
+        1,
+        points=[-1 + 1e-6, 1 - 1e-6],
+        limit=500,
+    )[0]
     assert total == pytest.approx(float(sigma_gg_ll(w, ELECTRON_MASS)), rel=1e-4)
     expected = 4 * np.pi * ALPHA_EM**2 / w**2 * (np.log(w**2 / ELECTRON_MASS**2) - 1)
     assert float(sigma_gg_ll(w, ELECTRON_MASS)) == pytest.approx(expected, rel=1e-5)

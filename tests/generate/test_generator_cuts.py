@@ -49,7 +49,9 @@ def loosened(options: dict) -> dict:
 def selected_yield(tmp_path, channel: dict, experiment: dict, sample: str, tag: str) -> tuple[float, float]:
     """Selected yield (events at the channel luminosity) and its statistical error."""
     raw, selected, flow = (tmp_path / f"{tag}.{ext}" for ext in ("root", "selected.root", "csv"))
-    produce_sample(raw, channel=channel, experiment=experiment, sample=sample, seed=17, chunk_events=200_000, progress=False)
+    produce_sample(
+        raw, channel=channel, experiment=experiment, sample=sample, seed=17, chunk_events=200_000, progress=False
+    )
     select_sample(raw, selected, flow, channel=channel, experiment=experiment, sample=sample)
     with rootio.open_checked(selected) as file:
         tree = file[rootio.TREE]
@@ -68,7 +70,12 @@ def test_loosening_the_generator_cuts_adds_no_selected_events(case, global_confi
     wide = {**nominal, "backgrounds": {background: {**entry, "events": events, "options": loosened(entry["options"])}}}
     y_nominal, e_nominal = selected_yield(tmp_path, nominal, experiment, background, "nominal")
     y_wide, e_wide = selected_yield(tmp_path, wide, experiment, background, "wide")
-    assert y_nominal > 0 and e_nominal < 0.15 * y_nominal, f"too few selected events to test ({y_nominal:.4g} +- {e_nominal:.2g})"
+    assert y_nominal > 0 and e_nominal < 0.15 * y_nominal, (
+        f"too few selected events to test ({y_nominal:.4g} +- {e_nominal:.2g})"
+    )
     # independent samples: the difference has error sqrt(e1^2 + e2^2); looser cuts can only add events
     error = np.hypot(e_nominal, e_wide)
-    assert y_wide - y_nominal < 2.0 * error, f"{channel_name}/{background}: loosened cuts select {y_wide:.4g} +- {e_wide:.2g}, nominal {y_nominal:.4g} +- {e_nominal:.2g}"
+    assert y_wide - y_nominal < 2.0 * error, (
+        f"{channel_name}/{background}: loosened cuts select {y_wide:.4g} +- {e_wide:.2g}, "
+        f"nominal {y_nominal:.4g} +- {e_nominal:.2g}"
+    )

@@ -17,14 +17,25 @@ def _background_only(channel, name, *, events, luminosity_fb, factor):
 def test_background_samples_carry_the_factor_times_the_luminosity(name, channel, experiment, tmp_path):
     """Weighted (mu mu gamma, effective fraction ~0.68) and unweighted (tau tau) generators alike."""
     small = _background_only(channel, name, events=1000, luminosity_fb=0.05, factor=3.0)
-    meta = produce_sample(tmp_path / f"{name}.root", channel=small, experiment=experiment, sample=name, seed=4, chunk_events=50_000, progress=False)
+    meta = produce_sample(
+        tmp_path / f"{name}.root",
+        channel=small,
+        experiment=experiment,
+        sample=name,
+        seed=4,
+        chunk_events=50_000,
+        progress=False,
+    )
     assert meta["configured_events"] == 1000 and meta["generated_events"] > 2000
     assert meta["equivalent_luminosity_fb"] == pytest.approx(meta["luminosity_ratio"] * 0.05)
-    # sized for 1.05 (unweighted) or 1.15 (weighted) x 3 x 0.05 fb^-1 from the pilot; the sample's own weights confirm it
+    # sized for 1.05 (unweighted) or 1.15 (weighted) x 3 x 0.05 fb^-1 from the pilot;
+    # the sample's own weights confirm it
     assert 3.0 <= meta["luminosity_ratio"] < 3.7
     with rootio.open_checked(tmp_path / f"{name}.root") as f:
         w = f[rootio.TREE]["weight"].array(library="np")
-    assert equivalent_luminosity_fb(float(w.sum()), float((w**2).sum())) == pytest.approx(meta["equivalent_luminosity_fb"], rel=1e-9)
+    assert equivalent_luminosity_fb(float(w.sum()), float((w**2).sum())) == pytest.approx(
+        meta["equivalent_luminosity_fb"], rel=1e-9
+    )
 
 
 def test_configured_events_are_a_lower_bound_and_factor_zero_keeps_them(channel):

@@ -64,7 +64,13 @@ def test_bhabha_closed_form_vs_spinors_and_quad():
         num = 2 * np.pi * _bhabha_me2(c) / (64 * np.pi**2 * s) * GEV2_TO_FB
         assert num == pytest.approx(float(qed.dsigma_bhabha_dcos(c, sqrt_s=SQRT_S)), rel=1e-6)
         t, u = -s * (1 - c) / 2, -s * (1 + c) / 2
-        mandelstam = np.pi * ALPHA_EM**2 / s * ((s * s + u * u) / t**2 + 2 * u * u / (s * t) + (u * u + t * t) / s**2) * GEV2_TO_FB
+        mandelstam = (
+            np.pi
+            * ALPHA_EM**2
+            / s
+            * ((s * s + u * u) / t**2 + 2 * u * u / (s * t) + (u * u + t * t) / s**2)
+            * GEV2_TO_FB
+        )
         assert mandelstam == pytest.approx(num, rel=1e-6)
     c0 = np.cos(np.radians(10))
     num = integrate.quad(lambda c: float(qed.dsigma_bhabha_dcos(c, sqrt_s=SQRT_S)), -c0, c0, epsrel=1e-10, limit=200)[0]
@@ -72,8 +78,17 @@ def test_bhabha_closed_form_vs_spinors_and_quad():
     assert 250e6 < num < 300e6  # tree level 287 nb vs 300 nb with radiative corrections
 
 
-@pytest.mark.parametrize("name, opts", [("ee", {}), ("gammagamma", {}), ("mumu", {}), ("ee", {"theta_min": 30.0, "theta_max": 120.0}),
-                                        ("gammagamma", {"theta_min": 25.0, "theta_max": 140.0}), ("mumu", {"theta_min": 17.0, "theta_max": 150.0})])
+@pytest.mark.parametrize(
+    "name, opts",
+    [
+        ("ee", {}),
+        ("gammagamma", {}),
+        ("mumu", {}),
+        ("ee", {"theta_min": 30.0, "theta_max": 120.0}),
+        ("gammagamma", {"theta_min": 25.0, "theta_max": 140.0}),
+        ("mumu", {"theta_min": 17.0, "theta_max": 150.0}),
+    ],
+)
 def test_generator_matches_closed_form(name, opts):
     ev = GENERATORS[name](200_000, np.random.default_rng(3), sqrt_s=SQRT_S, **opts)
     assert ev.weight.sum() == pytest.approx(CLOSED[name](sqrt_s=SQRT_S, **opts), rel=0.01)
@@ -96,7 +111,9 @@ def test_angular_distributions():
     c = ev.p4[:, 0, 3] / ev.p4[:, 0, 0]
     # Weighted fraction in cos in [0, 0.5] vs the closed form.
     frac = ev.weight[(c > 0) & (c < 0.5)].sum() / ev.weight.sum()
-    exact = integrate.quad(lambda x: float(qed.dsigma_bhabha_dcos(x, sqrt_s=SQRT_S)), 0, 0.5)[0] / qed.sigma_bhabha(sqrt_s=SQRT_S)
+    exact = integrate.quad(lambda x: float(qed.dsigma_bhabha_dcos(x, sqrt_s=SQRT_S)), 0, 0.5)[0] / qed.sigma_bhabha(
+        sqrt_s=SQRT_S
+    )
     assert frac == pytest.approx(exact, rel=0.02)
 
 

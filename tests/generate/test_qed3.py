@@ -39,9 +39,11 @@ def test_soft_photon_limit_factorises_onto_born(cos_theta):
         # boost the rest-frame pair with the velocity of q
         b = q[1:] / q[0]
         g = q[0] / mq
-        def boost(k):
+
+        def boost(k, b=b, g=g):
             bk = b @ k[1:]
             return np.concatenate([[g * (k[0] + bk)], k[1:] + ((g - 1) * bk / (b @ b) + g * k[0]) * b])
+
         k1, k2 = boost(k1r), boost(k2r)
         photons3 = np.array([[k1, k2, k3]])
         m3 = qed3.matrix_element_3gamma(pm, pp, photons3)[0]
@@ -80,7 +82,14 @@ def test_generator_cuts_weights_and_reproducibility():
     c = proc.generate(20_000, np.random.default_rng(8), **opts)
     assert c.weight.sum() == pytest.approx(sigma, rel=0.06)
     # looser cuts contain the tighter phase space
-    loose = proc.generate(20_000, np.random.default_rng(9), sqrt_s=SQRT_S, photon_energy_min=0.3, photon_theta_min=12.0, photon_theta_max=168.0)
+    loose = proc.generate(
+        20_000,
+        np.random.default_rng(9),
+        sqrt_s=SQRT_S,
+        photon_energy_min=0.3,
+        photon_theta_min=12.0,
+        photon_theta_max=168.0,
+    )
     assert loose.weight.sum() > sigma
     scaled = proc.generate(1000, np.random.default_rng(7), xsec_scale=2.0, **opts)
     np.testing.assert_allclose(scaled.weight, 2 * proc.generate(1000, np.random.default_rng(7), **opts).weight)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from darkscan.generate.registry import get_process
 from darkscan.generate.processes import qed_mumu, zprime
+from darkscan.generate.registry import get_process
 
 SQRT_S = 10.58
 

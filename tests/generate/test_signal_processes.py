@@ -26,16 +26,32 @@ def _total(ev) -> np.ndarray:
 
 
 def test_registered_with_xsec():
-    for name, gen in (("gamma_alp", sig.generate_gamma_alp), ("gamma_darkphoton", sig.generate_gamma_darkphoton), ("darkhiggsstrahlung", sig.generate_darkhiggsstrahlung)):
+    for name, gen in (
+        ("gamma_alp", sig.generate_gamma_alp),
+        ("gamma_darkphoton", sig.generate_gamma_darkphoton),
+        ("darkhiggsstrahlung", sig.generate_darkhiggsstrahlung),
+    ):
         proc = get_process(name)
         assert proc.generate is gen and callable(proc.xsec)
-    assert get_process("gamma_alp").xsec(sqrt_s=SQRT_S, mass=1.0, coupling=1e-3).value_fb == pytest.approx(phys.sigma_gamma_alp(sqrt_s=SQRT_S, mass=1.0, g_agg=1e-3))
+    assert get_process("gamma_alp").xsec(sqrt_s=SQRT_S, mass=1.0, coupling=1e-3).value_fb == pytest.approx(
+        phys.sigma_gamma_alp(sqrt_s=SQRT_S, mass=1.0, g_agg=1e-3)
+    )
 
 
 @pytest.mark.parametrize("mass, theta", [(0.2, (0.0, 180.0)), (3.0, (20.0, 140.0)), (9.5, (30.0, 150.0))])
 def test_gamma_alp(mass, theta):
-    ev = sig.generate_gamma_alp(100_000, np.random.default_rng(1), sqrt_s=SQRT_S, mass=mass, coupling=1e-3, photon_theta_min=theta[0], photon_theta_max=theta[1])
-    closed = sig.xsec_gamma_alp(sqrt_s=SQRT_S, mass=mass, coupling=1e-3, theta_min=theta[0], theta_max=theta[1]).value_fb
+    ev = sig.generate_gamma_alp(
+        100_000,
+        np.random.default_rng(1),
+        sqrt_s=SQRT_S,
+        mass=mass,
+        coupling=1e-3,
+        photon_theta_min=theta[0],
+        photon_theta_max=theta[1],
+    )
+    closed = sig.xsec_gamma_alp(
+        sqrt_s=SQRT_S, mass=mass, coupling=1e-3, theta_min=theta[0], theta_max=theta[1]
+    ).value_fb
     assert ev.weight.sum() == pytest.approx(closed, rel=1e-9)  # equal weights, exact normalisation
     assert np.all(ev.pdg == 22) and np.allclose(_total(ev), [SQRT_S, 0, 0, 0], atol=1e-9)
     assert np.allclose(_mass(ev.p4[:, 1] + ev.p4[:, 2]), mass, atol=1e-7)
@@ -50,10 +66,29 @@ def test_gamma_alp(mass, theta):
     assert inv.pdg.shape == (1000, 1) and np.allclose(_mass(inv.invisible), mass, atol=1e-7)
 
 
-@pytest.mark.parametrize("mass, decay, theta", [(0.01, "ee", (10.0, 170.0)), (0.5, "mumu", (10.0, 170.0)), (4.0, "invisible", (20.0, 150.0)), (9.0, "mumu", (12.4, 155.1))])
+@pytest.mark.parametrize(
+    "mass, decay, theta",
+    [
+        (0.01, "ee", (10.0, 170.0)),
+        (0.5, "mumu", (10.0, 170.0)),
+        (4.0, "invisible", (20.0, 150.0)),
+        (9.0, "mumu", (12.4, 155.1)),
+    ],
+)
 def test_gamma_darkphoton(mass, decay, theta):
-    ev = sig.generate_gamma_darkphoton(200_000, np.random.default_rng(2), sqrt_s=SQRT_S, mass=mass, coupling=1e-3, decay=decay, photon_theta_min=theta[0], photon_theta_max=theta[1])
-    closed = sig.xsec_gamma_darkphoton(sqrt_s=SQRT_S, mass=mass, coupling=1e-3, theta_min=theta[0], theta_max=theta[1]).value_fb
+    ev = sig.generate_gamma_darkphoton(
+        200_000,
+        np.random.default_rng(2),
+        sqrt_s=SQRT_S,
+        mass=mass,
+        coupling=1e-3,
+        decay=decay,
+        photon_theta_min=theta[0],
+        photon_theta_max=theta[1],
+    )
+    closed = sig.xsec_gamma_darkphoton(
+        sqrt_s=SQRT_S, mass=mass, coupling=1e-3, theta_min=theta[0], theta_max=theta[1]
+    ).value_fb
     assert ev.weight.sum() == pytest.approx(closed, rel=0.01)
     assert np.allclose(_total(ev), [SQRT_S, 0, 0, 0], atol=1e-9)
     assert ev.pdg[0, 0] == 22
@@ -74,13 +109,18 @@ def test_gamma_darkphoton_scenario_and_limit():
     assert np.allclose(vis.weight, base.weight * phys.darkphoton_branching_fraction(2.0, "mumu"))
     # m -> 0 identity through the CLI xsec functions: gamma A' vs 2 eps^2 gamma gamma (10-170 deg).
     from darkscan.generate.processes import qed
-    ratio = sig.xsec_gamma_darkphoton(sqrt_s=SQRT_S, mass=1e-6, coupling=1e-3).value_fb / (2e-6 * qed.xsec_gammagamma(sqrt_s=SQRT_S).value_fb)
+
+    ratio = sig.xsec_gamma_darkphoton(sqrt_s=SQRT_S, mass=1e-6, coupling=1e-3).value_fb / (
+        2e-6 * qed.xsec_gammagamma(sqrt_s=SQRT_S).value_fb
+    )
     assert ratio == pytest.approx(1.0, abs=1e-6)
 
 
 @pytest.mark.parametrize("m_a, m_h", [(0.3, 0.0), (1.0, 2.0), (4.0, 5.0)])
 def test_darkhiggsstrahlung(m_a, m_h):
-    ev = sig.generate_darkhiggsstrahlung(100_000, np.random.default_rng(4), sqrt_s=SQRT_S, mass=m_a, mass2=m_h, coupling=1e-7)
+    ev = sig.generate_darkhiggsstrahlung(
+        100_000, np.random.default_rng(4), sqrt_s=SQRT_S, mass=m_a, mass2=m_h, coupling=1e-7
+    )
     closed = sig.xsec_darkhiggsstrahlung(sqrt_s=SQRT_S, mass=m_a, mass2=m_h, coupling=1e-7).value_fb
     assert ev.weight.sum() == pytest.approx(closed, rel=1e-9)
     assert np.all(ev.pdg == [13, -13]) and np.allclose(_total(ev), [SQRT_S, 0, 0, 0], atol=1e-9)
@@ -106,21 +146,32 @@ def test_mass_errors():
         sig.generate_gamma_darkphoton(10, rng, sqrt_s=SQRT_S, mass=1.0, decay="tautau")
 
 
-@pytest.mark.parametrize("gen, opts", [(sig.generate_gamma_alp, {"mass": 1.0}), (sig.generate_gamma_darkphoton, {"mass": 1.0, "decay": "mumu"}),
-                                       (sig.generate_darkhiggsstrahlung, {"mass": 1.0, "mass2": 1.0})])
+@pytest.mark.parametrize(
+    "gen, opts",
+    [
+        (sig.generate_gamma_alp, {"mass": 1.0}),
+        (sig.generate_gamma_darkphoton, {"mass": 1.0, "decay": "mumu"}),
+        (sig.generate_darkhiggsstrahlung, {"mass": 1.0, "mass2": 1.0}),
+    ],
+)
 def test_seeds(gen, opts):
     a = gen(2000, np.random.default_rng(11), sqrt_s=SQRT_S, **opts)
     b = gen(2000, np.random.default_rng(11), sqrt_s=SQRT_S, **opts)
     c = gen(2000, np.random.default_rng(12), sqrt_s=SQRT_S, **opts)
-    assert np.array_equal(a.p4, b.p4) and np.array_equal(a.weight, b.weight) and np.array_equal(a.invisible, b.invisible)
+    assert (
+        np.array_equal(a.p4, b.p4) and np.array_equal(a.weight, b.weight) and np.array_equal(a.invisible, b.invisible)
+    )
     assert not np.array_equal(a.p4, c.p4)
 
 
 def test_mumu_scalar():
     from darkscan.generate.processes import scalar
     from darkscan.physics.scalar import width_mumu, yukawa_from_xi
+
     assert get_process("mumu_scalar").generate is scalar.generate_mumu_scalar
-    ev = scalar.generate_mumu_scalar(60_000, np.random.default_rng(5), sqrt_s=SQRT_S, mass=2.0, coupling=0.1, decay="mumu")
+    ev = scalar.generate_mumu_scalar(
+        60_000, np.random.default_rng(5), sqrt_s=SQRT_S, mass=2.0, coupling=0.1, decay="mumu"
+    )
     assert np.all(ev.pdg == [13, -13, 13, -13]) and np.allclose(_total(ev), [SQRT_S, 0, 0, 0], atol=1e-9)
     assert np.allclose(_mass(ev.p4[:, 2] + ev.p4[:, 3]), 2.0, rtol=1e-7)
     # Independent seeds agree within the Monte Carlo errors (sigma ~ y^2).
@@ -130,6 +181,8 @@ def test_mumu_scalar():
     inv = scalar.generate_mumu_scalar(2000, np.random.default_rng(5), sqrt_s=SQRT_S, mass=2.0)
     assert inv.pdg.shape == (2000, 2) and np.allclose(_mass(inv.invisible), 2.0, rtol=1e-7)
     assert yukawa_from_xi(1.0) == pytest.approx(0.1056583755 / 246.22)
-    assert float(width_mumu(1.0, 0.2)) == 0.0 and float(width_mumu(1.0, 100.0)) == pytest.approx(100 / (8 * np.pi), rel=1e-5)
+    assert float(width_mumu(1.0, 0.2)) == 0.0 and float(width_mumu(1.0, 100.0)) == pytest.approx(
+        100 / (8 * np.pi), rel=1e-5
+    )
     with pytest.raises(ValueError, match=r"scalar mass 10.5 GeV is outside the allowed range \(0, 10.36"):
         scalar.generate_mumu_scalar(10, np.random.default_rng(5), sqrt_s=SQRT_S, mass=10.5)

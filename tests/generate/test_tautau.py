@@ -15,7 +15,9 @@ def mumu_fast():
 
 
 def test_cross_section_and_bf_scaling(mumu_fast):
-    sigma_all = tautau.generate(200, np.random.default_rng(1), sqrt_s=SQRT_S, tau_decays="all", spin_correlations=False).weight.sum()
+    sigma_all = tautau.generate(
+        200, np.random.default_rng(1), sqrt_s=SQRT_S, tau_decays="all", spin_correlations=False
+    ).weight.sum()
     assert sigma_all / 1e6 == pytest.approx(0.919, rel=0.10)
     assert mumu_fast.weight.sum() == pytest.approx(sigma_all * BF_TAU_TO_MU_NU_NU**2, rel=1e-12)
     w = mumu_fast.weight
@@ -89,7 +91,13 @@ def test_settings_and_errors():
 
 def _generate_with_taus(n, seed, mode, decays="mumu"):
     return tautau._generate(
-        n, np.random.default_rng(seed), sqrt_s=SQRT_S, tau_decays=decays, spin_correlations=mode, xsec_nb=tautau.XSEC_TAUTAU_NB, mhat_min=None
+        n,
+        np.random.default_rng(seed),
+        sqrt_s=SQRT_S,
+        tau_decays=decays,
+        spin_correlations=mode,
+        xsec_nb=tautau.XSEC_TAUTAU_NB,
+        mhat_min=None,
     )
 
 

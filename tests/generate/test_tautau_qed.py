@@ -24,10 +24,16 @@ def test_isr_fraction_matches_quadrature_of_the_structure_function():
     x_max = 1.0 - (2.0 * TAU_MASS + 1e-3) ** 2 / SQRT_S**2
 
     def smooth(x):  # f(x) / x^(beta - 1), times the Born ratio
-        return (beta * (1.0 + 0.75 * beta) - beta * (1.0 - 0.5 * x) * x ** (1.0 - beta)) * tautau_qed.born_ratio(x, sqrt_s=SQRT_S)
+        return (beta * (1.0 + 0.75 * beta) - beta * (1.0 - 0.5 * x) * x ** (1.0 - beta)) * tautau_qed.born_ratio(
+            x, sqrt_s=SQRT_S
+        )
 
     def quad(g, a, b):
-        return integrate.quad(g, a, b, weight="alg", wvar=(beta - 1.0, 0.0), limit=400, epsrel=1e-10)[0] if a == 0.0 else integrate.quad(lambda x: g(x) * x ** (beta - 1.0), a, b, limit=400)[0]
+        return (
+            integrate.quad(g, a, b, weight="alg", wvar=(beta - 1.0, 0.0), limit=400, epsrel=1e-10)[0]
+            if a == 0.0
+            else integrate.quad(lambda x: g(x) * x ** (beta - 1.0), a, b, limit=400)[0]
+        )
 
     norm = quad(smooth, 0.0, x_max)
     mean = quad(lambda x: x * smooth(x), 0.0, x_max) / norm
@@ -44,7 +50,9 @@ def test_isr_photon_angles_follow_the_eikonal_pattern():
     b = math.sqrt(1.0 - one_minus_b2)
 
     def primitive(c):  # (1/b^2) artanh(bc)/b + (1 - 1/b^2) [c / (2 (1 - b^2 c^2)) + artanh(bc) / (2b)]
-        return math.atanh(b * c) / b**3 - one_minus_b2 / b**2 * (c / (2.0 * (1.0 - b * b * c * c)) + math.atanh(b * c) / (2.0 * b))
+        return math.atanh(b * c) / b**3 - one_minus_b2 / b**2 * (
+            c / (2.0 * (1.0 - b * b * c * c)) + math.atanh(b * c) / (2.0 * b)
+        )
 
     central = (primitive(0.9) - primitive(-0.9)) / (primitive(1.0) - primitive(-1.0))
     cos = tautau_qed.sample_isr_cos(np.random.default_rng(2), 400_000, beam_beta=b)
@@ -99,14 +107,22 @@ def _observables(events):
     mu_plus = events.p4[rows, np.argmax(events.pdg == -13, axis=1)]
     recoil = np.array([SQRT_S, 0.0, 0.0, 0.0]) - mu_minus - mu_plus
     recoil_m2 = recoil[:, 0] ** 2 - (recoil[:, 1:] ** 2).sum(1)
-    return {"muon energy": mu_minus[:, 0], "recoil mass^2": recoil_m2, "muon energy product": mu_minus[:, 0] * mu_plus[:, 0]}
+    return {
+        "muon energy": mu_minus[:, 0],
+        "recoil mass^2": recoil_m2,
+        "muon energy product": mu_minus[:, 0] * mu_plus[:, 0],
+    }
 
 
 def test_spectra_agree_with_pythia():
     """Muon energy, recoil mass squared and the muon-energy product (spin correlations) vs Pythia
     (tautau, tau_decays = mumu, spin_correlations = reweight) within 4 standard errors."""
     ours = _observables(get_process("tautau_qed").generate(100_000, np.random.default_rng(5), sqrt_s=SQRT_S))
-    pythia = _observables(get_process("tautau").generate(20_000, np.random.default_rng(6), sqrt_s=SQRT_S, tau_decays="mumu", spin_correlations="reweight"))
+    pythia = _observables(
+        get_process("tautau").generate(
+            20_000, np.random.default_rng(6), sqrt_s=SQRT_S, tau_decays="mumu", spin_correlations="reweight"
+        )
+    )
     for name in ours:
         a, b = ours[name], pythia[name]
         error = math.hypot(a.std() / math.sqrt(len(a)), b.std() / math.sqrt(len(b)))

@@ -36,7 +36,7 @@ def test_cut_phase_space_and_cross_section():
     pt = np.hypot(mus[..., 1], mus[..., 2])
     theta = np.degrees(np.arctan2(pt, mus[..., 3]))
     assert pt.min() >= 0.3 and theta.min() >= 15 and theta.max() <= 165
-    mass2 = (mus.sum(1)[:, 0] ** 2 - (mus.sum(1)[:, 1:] ** 2).sum(1))
+    mass2 = mus.sum(1)[:, 0] ** 2 - (mus.sum(1)[:, 1:] ** 2).sum(1)
     assert np.sqrt(mass2).min() > 0.5
     sigma_cut = ev.weight.sum()
     # Cross-check the pre-cut importance sampling: the cut cross section from uncut generation.

@@ -17,13 +17,23 @@ from darkscan.physics.matrix_elements import GAMMA, bar, spinors_u, spinors_v
 SQRT_S = 10.58
 E_BEAM = SQRT_S / 2
 P_BEAM = np.sqrt(E_BEAM**2 - ELECTRON_MASS**2)
-UNCUT = dict(sqrt_s=SQRT_S, w_min=0.5, theta_min=0.0, theta_max=180.0, pt_min=0.0, pair_pt_min=0.0,
-             recoil_cos_max=None, recoil_p_min=0.0, prefix="lepton")
+UNCUT = dict(
+    sqrt_s=SQRT_S,
+    w_min=0.5,
+    theta_min=0.0,
+    theta_max=180.0,
+    pt_min=0.0,
+    pair_pt_min=0.0,
+    recoil_cos_max=None,
+    recoil_p_min=0.0,
+    prefix="lepton",
+)
 
 
 def _events(n, mass, seed, matrix_element="exact"):
-    return twophoton.generate_pairs(n, np.random.default_rng(seed), mass=mass, pdg=(11, -11, 13, -13),
-                                    matrix_element=matrix_element, **UNCUT)
+    return twophoton.generate_pairs(
+        n, np.random.default_rng(seed), mass=mass, pdg=(11, -11, 13, -13), matrix_element=matrix_element, **UNCUT
+    )
 
 
 def _beams(n):

@@ -66,13 +66,33 @@ def region_counts(case, global_config) -> tuple[np.ndarray, np.ndarray, Componen
     process, options = entry["process"], entry.get("options", {})
     unweighting = Unweighting.from_config(channel["data"])
     names = (channel_name, "data", background)
-    pilot = pilot_run(process, options, sqrt_s=SQRT_S, seed=7, names=(*names, 0), pilot_events=unweighting.pilot_events, tolerance=unweighting.tolerance, min_oversample=unweighting.min_oversample, max_oversample=unweighting.max_oversample)
+    pilot = pilot_run(
+        process,
+        options,
+        sqrt_s=SQRT_S,
+        seed=7,
+        names=(*names, 0),
+        pilot_events=unweighting.pilot_events,
+        tolerance=unweighting.tolerance,
+        min_oversample=unweighting.min_oversample,
+        max_oversample=unweighting.max_oversample,
+    )
     luminosity = datasets * per_dataset / pilot.xsec_fb  # each dataset (chunk) expects per_dataset events
     edges = region_edges(process, options, n_regions)
     counts = np.zeros((datasets, n_regions))
     draw = None
     for i in range(datasets):
-        draw = ComponentDraw(process, options, luminosity_fb=luminosity, n_chunks=datasets, seed=7, names=(*names, i), sqrt_s=SQRT_S, unweighting=unweighting, pilot=pilot)
+        draw = ComponentDraw(
+            process,
+            options,
+            luminosity_fb=luminosity,
+            n_chunks=datasets,
+            seed=7,
+            names=(*names, i),
+            sqrt_s=SQRT_S,
+            unweighting=unweighting,
+            pilot=pilot,
+        )
         for _, events in draw.batches(1_000_000):
             counts[i] += np.histogram(truth_variable(events.pdg, events.p4), edges)[0]
     return counts, edges, draw
@@ -87,7 +107,9 @@ def test_pseudo_data_counts_are_poisson_in_every_region(case, global_config):
     datasets = len(counts)
     # one region's dispersion index has a standard error sqrt(2 / (datasets - 1)) ~ 0.23: each region
     # within 4 of them, their mean within 0.1 (~4 standard errors)
-    assert np.all(np.abs(dispersion - 1.0) < 4.0 * np.sqrt(2.0 / (datasets - 1))), f"variance / mean per region {dispersion} (edges {edges})"
+    assert np.all(np.abs(dispersion - 1.0) < 4.0 * np.sqrt(2.0 / (datasets - 1))), (
+        f"variance / mean per region {dispersion} (edges {edges})"
+    )
     assert dispersion.mean() == pytest.approx(1.0, abs=0.1), f"variance / mean per region {dispersion}"
     # the counts' means follow the model (the pilot cross section): equal expected weight per region
     assert counts.sum(axis=1).mean() == pytest.approx(case[3], rel=4.0 / np.sqrt(case[3] * datasets))
@@ -121,7 +143,9 @@ def test_accept_reject_keeps_the_cross_section_and_the_shape():
     x = rng.uniform(0.0, 1.0, 2_000_000)
     weights = 3.0 * x**2 / len(x) * 1000.0  # sigma = 1000 fb, density 3 x^2 sampled flat
     luminosity = 0.3  # 300 expected events
-    keep, lost = accept_unweighted(weights * len(x), luminosity_fb=luminosity, n_chunks=1, mean_generated=len(x), rng=rng)
+    keep, lost = accept_unweighted(
+        weights * len(x), luminosity_fb=luminosity, n_chunks=1, mean_generated=len(x), rng=rng
+    )
     assert lost == 0.0
     n = keep.sum()
     assert n == pytest.approx(weights.sum() * luminosity, abs=5 * np.sqrt(weights.sum() * luminosity))

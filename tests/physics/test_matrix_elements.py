@@ -16,7 +16,9 @@ E_CHARGE = np.sqrt(4 * np.pi * ALPHA_EM)
 def _born_events(cos_theta):
     n = len(cos_theta)
     p1, p2 = xsec._beams(n, SQRT_S, ELECTRON_MASS)
-    p3, p4 = two_body_decay(np.tile([SQRT_S, 0, 0, 0.0], (n, 1)), MUON_MASS, MUON_MASS, cos_theta=cos_theta, phi=np.full(n, 0.3))
+    p3, p4 = two_body_decay(
+        np.tile([SQRT_S, 0, 0, 0.0], (n, 1)), MUON_MASS, MUON_MASS, cos_theta=cos_theta, phi=np.full(n, 0.3)
+    )
     return p1, p2, p3, p4
 
 
@@ -53,11 +55,15 @@ def test_phase_space_momentum_conservation():
 
 def test_fsr_massless_limit_reproduces_qed():
     """V of mass 0 with coupling e = QED FSR: sigma_B alpha/(2 pi) (x1^2 + x2^2)/((1-x1)(1-x2))."""
-    ev = xsec.weighted_mumu_v(300_000, np.random.default_rng(3), sqrt_s=SQRT_S, mass=0.0, g=E_CHARGE, omega_min=0.05 * SQRT_S / 2)
+    ev = xsec.weighted_mumu_v(
+        300_000, np.random.default_rng(3), sqrt_s=SQRT_S, mass=0.0, g=E_CHARGE, omega_min=0.05 * SQRT_S / 2
+    )
     x1, x2 = 2 * ev.p3[:, 0] / SQRT_S, 2 * ev.p4[:, 0] / SQRT_S
     region = (x1 < 0.9) & (x2 < 0.9)  # then x3 = 2 - x1 - x2 > 0.2
     mc = xsec.cross_section(np.where(region, ev.weight, 0.0))
-    integral, _ = integrate.dblquad(lambda y, x: (x * x + y * y) / ((1 - x) * (1 - y)), 0.1, 0.9, lambda x: 1 - x, lambda x: 0.9)
+    integral, _ = integrate.dblquad(
+        lambda y, x: (x * x + y * y) / ((1 - x) * (1 - y)), 0.1, 0.9, lambda x: 1 - x, lambda x: 0.9
+    )
     ref = xsec.sigma_born_mumu(SQRT_S) * ALPHA_EM / (2 * np.pi) * integral
     # Independent check of the quadrature: midpoint rule on a grid.
     g = (np.arange(2000) + 0.5) / 2000 * 0.8 + 0.1
@@ -75,8 +81,18 @@ def test_isr_spectrum_wide_angle():
     """
     c0 = 0.8
     ev = xsec.weighted_mumu_v(
-        300_000, np.random.default_rng(6), sqrt_s=SQRT_S, mass=0.0, g=E_CHARGE, g_e=E_CHARGE, fsr=False, isr=True,
-        omega_min=0.5, cos_k_range=(-c0, c0), radiative_return_fraction=0.3, beam_collinear_fraction=0.5,
+        300_000,
+        np.random.default_rng(6),
+        sqrt_s=SQRT_S,
+        mass=0.0,
+        g=E_CHARGE,
+        g_e=E_CHARGE,
+        fsr=False,
+        isr=True,
+        omega_min=0.5,
+        cos_k_range=(-c0, c0),
+        radiative_return_fraction=0.3,
+        beam_collinear_fraction=0.5,
     )
     x = 2 * ev.k[:, 0] / SQRT_S
     for lo, hi in [(0.1, 0.4), (0.4, 0.8), (0.8, 0.99)]:
@@ -97,7 +113,11 @@ def test_interference_is_charge_odd():
 
     def interference(p3, p4):
         full = me.me2_mumu_v(ev.p1, ev.p2, p3, p4, ev.k, fsr=True, isr=True, **kw)
-        return full - me.me2_mumu_v(ev.p1, ev.p2, p3, p4, ev.k, **kw) - me.me2_mumu_v(ev.p1, ev.p2, p3, p4, ev.k, fsr=False, isr=True, **kw)
+        return (
+            full
+            - me.me2_mumu_v(ev.p1, ev.p2, p3, p4, ev.k, **kw)
+            - me.me2_mumu_v(ev.p1, ev.p2, p3, p4, ev.k, fsr=False, isr=True, **kw)
+        )
 
     a, b = interference(ev.p3, ev.p4), interference(ev.p4, ev.p3)
     assert np.abs(a).max() > 1e-3 * me.me2_mumu_v(ev.p1, ev.p2, ev.p3, ev.p4, ev.k, **kw).max()
@@ -115,14 +135,21 @@ def test_chiral_spinors_match_dirac_spinors():
     for p, m in [(ev.p1, ELECTRON_MASS), (ev.p3, MUON_MASS), (ev.p4, MUON_MASS)]:
         assert np.allclose(me._chiral_spinors(p, m, False), _dirac_to_chiral(me.spinors_u(p, m)), rtol=0, atol=1e-14)
         assert np.allclose(me._chiral_spinors(p, m, True), _dirac_to_chiral(me.spinors_v(p, m)), rtol=0, atol=1e-14)
-        assert np.allclose(me._chiral_bar(me._chiral_spinors(p, m, False)), _dirac_to_chiral(me.bar(me.spinors_u(p, m))), rtol=0, atol=1e-14)
+        assert np.allclose(
+            me._chiral_bar(me._chiral_spinors(p, m, False)),
+            _dirac_to_chiral(me.bar(me.spinors_u(p, m))),
+            rtol=0,
+            atol=1e-14,
+        )
 
 
 def test_currents_match_dirac_representation():
     ev = xsec.sample_mumu_v(300, np.random.default_rng(9), sqrt_s=SQRT_S, mass=0.0, omega_min=0.5)
     mbar, mv = me.bar(me.spinors_u(ev.p3, MUON_MASS)), me.spinors_v(ev.p4, MUON_MASS)
     dirac = np.einsum("nsi,mij,ntj->mstn", mbar, me.GAMMA, mv).reshape(4, 4, -1)  # [mu, 2 s + t]
-    chiral = me._chiral_current(me._chiral_bar(me._chiral_spinors(ev.p3, MUON_MASS, False)), me._chiral_spinors(ev.p4, MUON_MASS, True))
+    chiral = me._chiral_current(
+        me._chiral_bar(me._chiral_spinors(ev.p3, MUON_MASS, False)), me._chiral_spinors(ev.p4, MUON_MASS, True)
+    )
     assert np.allclose(chiral, dirac, rtol=0, atol=1e-12)
 
 
@@ -140,10 +167,14 @@ def test_fixed_beam_path_equals_general_path(mass, monkeypatch):
 def test_transverse_photon_polarisations_equal_metric_sum(monkeypatch):
     """For a photon the two transverse polarisations replace -g_{rho sigma} (current conservation)."""
     c0 = np.cos(np.radians(36.0))
-    ev = xsec.sample_mumu_v(3000, np.random.default_rng(11), sqrt_s=SQRT_S, mass=0.0, omega_min=0.9, cos_k_range=(-c0, c0))
+    ev = xsec.sample_mumu_v(
+        3000, np.random.default_rng(11), sqrt_s=SQRT_S, mass=0.0, omega_min=0.9, cos_k_range=(-c0, c0)
+    )
     args = (ev.p1, ev.p2, ev.p3, ev.p4, ev.k)
     transverse = me.me2_mumu_v(*args, g=E_CHARGE, g_e=E_CHARGE, isr=True)
     assert me._polarisations(ev.k)[0].shape[1] == 2
-    monkeypatch.setattr(me, "_polarisations", lambda k: (np.broadcast_to(np.eye(4)[:, :, None], (4, 4, len(k))), -me.METRIC))
+    monkeypatch.setattr(
+        me, "_polarisations", lambda k: (np.broadcast_to(np.eye(4)[:, :, None], (4, 4, len(k))), -me.METRIC)
+    )
     metric = me.me2_mumu_v(*args, g=E_CHARGE, g_e=E_CHARGE, isr=True)
     assert np.allclose(transverse, metric, rtol=1e-9, atol=0)

@@ -69,7 +69,9 @@ def me2_gamma_v(c: float, mass: float) -> tuple[float, float]:
         return (slash(qq)[0] + ELECTRON_MASS * np.eye(4)) / (mdot(qq, qq)[0] - ELECTRON_MASS**2)
 
     st, su = prop(p1 - k1), prop(p1 - k2)
-    m_munu = np.einsum("bi,nij,jk,mkl,al->abmn", vb, GAMMA, st, GAMMA, u) + np.einsum("bi,mij,jk,nkl,al->abmn", vb, GAMMA, su, GAMMA, u)
+    m_munu = np.einsum("bi,nij,jk,mkl,al->abmn", vb, GAMMA, st, GAMMA, u) + np.einsum(
+        "bi,mij,jk,nkl,al->abmn", vb, GAMMA, su, GAMMA, u
+    )
     pol = np.outer(METRIC, METRIC)  # (-g)(-g) polarisation sums, diagonal
     return float(np.sum(pol * np.abs(m_munu) ** 2) / 4), q
 
@@ -97,7 +99,9 @@ def test_alp_closed_form_vs_numerical(mass):
     lo, hi = np.cos(np.radians(150)), np.cos(np.radians(20))
     acc = S.sigma_gamma_alp(sqrt_s=SQRT_S, mass=mass, g_agg=g, cos_min=lo, cos_max=hi)
     assert acc == pytest.approx(_quad(lambda c: _dsigma(*me2_gamma_alp(c, mass, g)), lo, hi), rel=1e-4)
-    assert acc == pytest.approx(_quad(lambda c: float(S.dsigma_gamma_alp_dcos(c, sqrt_s=SQRT_S, mass=mass, g_agg=g)), lo, hi), rel=1e-9)
+    assert acc == pytest.approx(
+        _quad(lambda c: float(S.dsigma_gamma_alp_dcos(c, sqrt_s=SQRT_S, mass=mass, g_agg=g)), lo, hi), rel=1e-9
+    )
 
 
 def test_alp_width_numerical():
@@ -114,10 +118,14 @@ def test_darkphoton_differential_vs_spinor_me(mass):
     for c in (-0.95, -0.3, 0.0, 0.6, 0.98):
         me2, q = me2_gamma_v(c, mass)
         num = _dsigma(E2**2 * me2, q)  # eps = 1
-        assert num == pytest.approx(float(S.dsigma_gamma_darkphoton_dcos(c, sqrt_s=SQRT_S, mass=mass, eps=1.0)), rel=1e-5)
+        assert num == pytest.approx(
+            float(S.dsigma_gamma_darkphoton_dcos(c, sqrt_s=SQRT_S, mass=mass, eps=1.0)), rel=1e-5
+        )
 
 
-@pytest.mark.parametrize("mass, lo, hi", [(0.01, -C0, C0), (2.0, -C0, C0), (7.0, np.cos(np.radians(155)), np.cos(np.radians(12)))])
+@pytest.mark.parametrize(
+    "mass, lo, hi", [(0.01, -C0, C0), (2.0, -C0, C0), (7.0, np.cos(np.radians(155)), np.cos(np.radians(12)))]
+)
 def test_darkphoton_closed_form_vs_quad(mass, lo, hi):
     eps = 1e-3
     closed = S.sigma_gamma_darkphoton(sqrt_s=SQRT_S, mass=mass, eps=eps, cos_min=lo, cos_max=hi)
@@ -125,7 +133,15 @@ def test_darkphoton_closed_form_vs_quad(mass, lo, hi):
     assert closed == pytest.approx(num, rel=1e-6)
     if lo == -hi:  # the DESIGN.md form for |cos| < c0
         x = mass**2 / SQRT_S**2
-        design = 4 * np.pi * ALPHA_EM**2 * eps**2 / SQRT_S**2 * ((1 + x * x) / (1 - x) * np.log((1 + hi) / (1 - hi)) - (1 - x) * hi) * GEV2_TO_FB
+        design = (
+            4
+            * np.pi
+            * ALPHA_EM**2
+            * eps**2
+            / SQRT_S**2
+            * ((1 + x * x) / (1 - x) * np.log((1 + hi) / (1 - hi)) - (1 - x) * hi)
+            * GEV2_TO_FB
+        )
         assert closed == pytest.approx(design, rel=1e-10)
     # The explicit spinor |M|^2 integrates to the same number.
     spinor = _quad(lambda c: _dsigma(E2**2 * eps**2 * me2_gamma_v(c, mass)[0], me2_gamma_v(c, mass)[1]), lo, hi)
@@ -137,11 +153,15 @@ def test_born_gammagamma_and_massless_limit():
     num = 0.5 * _quad(lambda c: _dsigma(E2**2 * me2_gamma_v(c, 0.0)[0], me2_gamma_v(c, 0.0)[1]), -C0, C0)
     born = S.sigma_gammagamma(sqrt_s=SQRT_S, cos_min=-C0, cos_max=C0)
     assert num == pytest.approx(born, rel=1e-3)
-    assert born == pytest.approx(2 * np.pi * ALPHA_EM**2 / SQRT_S**2 * (np.log((1 + C0) / (1 - C0)) - C0) * GEV2_TO_FB, rel=1e-12)
+    assert born == pytest.approx(
+        2 * np.pi * ALPHA_EM**2 / SQRT_S**2 * (np.log((1 + C0) / (1 - C0)) - C0) * GEV2_TO_FB, rel=1e-12
+    )
     # m -> 0: sigma(gamma A') = 2 eps^2 sigma_Born(gamma gamma) in the same acceptance.
     eps = 1e-3
     for mass in (1e-6, 1e-4):
-        ratio = S.sigma_gamma_darkphoton(sqrt_s=SQRT_S, mass=mass, eps=eps, cos_min=-C0, cos_max=C0) / (2 * eps**2 * born)
+        ratio = S.sigma_gamma_darkphoton(sqrt_s=SQRT_S, mass=mass, eps=eps, cos_min=-C0, cos_max=C0) / (
+            2 * eps**2 * born
+        )
         assert ratio == pytest.approx(1.0, abs=1e-7)
 
 
@@ -156,14 +176,27 @@ def test_darkhiggsstrahlung_vs_numerical(m_a, m_h):
     # DESIGN.md formula, written out.
     s = SQRT_S**2
     lam = kallen(1, m_a**2 / s, m_h**2 / s)
-    design = np.pi * ALPHA_EM * eps2_alpha_d / (3 * s) * np.sqrt(lam) * (lam + 12 * m_a**2 / s) / (1 - m_a**2 / s) ** 2 * GEV2_TO_FB
+    design = (
+        np.pi
+        * ALPHA_EM
+        * eps2_alpha_d
+        / (3 * s)
+        * np.sqrt(lam)
+        * (lam + 12 * m_a**2 / s)
+        / (1 - m_a**2 / s) ** 2
+        * GEV2_TO_FB
+    )
     assert closed == pytest.approx(design, rel=1e-12)
     # Angular shape.
     for c in (-0.7, 0.0, 0.9):
         me2, q = me2_higgsstrahlung(c, m_a, m_h)
         shape = _dsigma(norm * me2, q) / closed
-        assert shape == pytest.approx(float(S.darkhiggsstrahlung_angular(c, sqrt_s=SQRT_S, mass_ap=m_a, mass_h=m_h)), rel=1e-4)
-    assert _quad(lambda c: float(S.darkhiggsstrahlung_angular(c, sqrt_s=SQRT_S, mass_ap=m_a, mass_h=m_h)), -1, 1) == pytest.approx(1.0, rel=1e-10)
+        assert shape == pytest.approx(
+            float(S.darkhiggsstrahlung_angular(c, sqrt_s=SQRT_S, mass_ap=m_a, mass_h=m_h)), rel=1e-4
+        )
+    assert _quad(
+        lambda c: float(S.darkhiggsstrahlung_angular(c, sqrt_s=SQRT_S, mass_ap=m_a, mass_h=m_h)), -1, 1
+    ) == pytest.approx(1.0, rel=1e-10)
 
 
 def test_r_ratio_and_branching_fractions():
@@ -174,7 +207,9 @@ def test_r_ratio_and_branching_fractions():
     total = sum(S.darkphoton_branching_fraction(m, d) for d in S.DARKPHOTON_DECAYS)
     assert np.allclose(total, 1.0)
     assert np.all(S.darkphoton_branching_fraction(0.15, "ee") == 1.0)
-    assert S.darkphoton_branching_fraction(8.0, "ee") == pytest.approx(S.darkphoton_branching_fraction(8.0, "mumu"), rel=1e-3)
+    assert S.darkphoton_branching_fraction(8.0, "ee") == pytest.approx(
+        S.darkphoton_branching_fraction(8.0, "mumu"), rel=1e-3
+    )
     assert S.darkphoton_branching_fraction(1.0, "invisible", scenario="invisible") == 1.0
     # alpha_D >> alpha eps^2: invisible dominates; eps-independent in the "visible" scenario.
     assert S.darkphoton_branching_fraction(1.0, "invisible", scenario="dark", eps=1e-3, alpha_d=0.5, m_chi=0.1) > 0.999
@@ -196,12 +231,14 @@ def test_mass_errors_name_range():
 
 def _scalar_events(n, mass, omega_min, seed=1):
     from darkscan.physics.xsec import sample_mumu_v
+
     return sample_mumu_v(n, np.random.default_rng(seed), sqrt_s=SQRT_S, mass=mass, omega_min=omega_min)
 
 
 def test_scalar_me2_spinors_vs_traces():
     from darkscan.physics.constants import MUON_MASS as m
     from darkscan.physics.scalar import me2_mumu_s
+
     ev = _scalar_events(4, 1.5, None)
     spinor = me2_mumu_s(ev.p1, ev.p2, ev.p3, ev.p4, ev.k, y=0.7)
     g0 = GAMMA[0]
@@ -214,7 +251,12 @@ def test_scalar_me2_spinors_vs_traces():
         vert = [prop(p3 + k, m) @ GAMMA[mu] + GAMMA[mu] @ prop(-p4 - k, m) for mu in range(4)]
         vbar = [g0 @ v.conj().T @ g0 for v in vert]
         sl = lambda p, mm: slash(p)[0] + mm * np.eye(4)  # noqa: E731
-        lep = np.array([[np.trace(GAMMA[a] @ sl(p1, ELECTRON_MASS) @ GAMMA[b] @ sl(p2, -ELECTRON_MASS)) for b in range(4)] for a in range(4)])
+        lep = np.array(
+            [
+                [np.trace(GAMMA[a] @ sl(p1, ELECTRON_MASS) @ GAMMA[b] @ sl(p2, -ELECTRON_MASS)) for b in range(4)]
+                for a in range(4)
+            ]
+        )
         had = np.array([[np.trace(vert[a] @ sl(p4, -m) @ vbar[b] @ sl(p3, m)) for b in range(4)] for a in range(4)])
         trace = (E2 * 0.7 / SQRT_S**2) ** 2 / 4 * np.einsum("ab,ab,a,b->", lep, had, METRIC, METRIC).real
         assert spinor[i] == pytest.approx(trace, rel=1e-9)
@@ -224,6 +266,7 @@ def test_scalar_soft_limit():
     from darkscan.physics.constants import MUON_MASS as m
     from darkscan.physics.matrix_elements import me2_born
     from darkscan.physics.scalar import me2_mumu_s
+
     mass = 1e-4
     ev = _scalar_events(2000, mass, None)
     soft = ev.k[:, 0] < 2e-3  # omega in (M, 2 MeV)

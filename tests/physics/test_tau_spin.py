@@ -56,7 +56,7 @@ def test_correlation_matrix_limits():
     kk = np.einsum("ni,nij,nj->n", k, c1, k)
     np.testing.assert_allclose(kk, 1.0, atol=1e-14)
     n_hat = np.array([0.0, 1.0, 0.0])
-    assert n_hat @ c1[1] @ n_hat == pytest.approx(-np.sin(0.7) ** 2 / (1 + np.cos(0.7) ** 2))
+    assert n_hat @ c1[1] @ n_hat == pytest.approx(-(np.sin(0.7) ** 2) / (1 + np.cos(0.7) ** 2))
 
 
 def test_pion_polarimeter_signs():

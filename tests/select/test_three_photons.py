@@ -41,12 +41,28 @@ def test_signal_peaks_in_one_pairing(belle2, mass):
 
 def test_pairings_are_exact_for_ideal_kinematics(belle2):
     """Without smearing, M(gamma gamma) of a pair equals the mass recoiling against the third photon."""
-    ideal = cfg.deep_merge(belle2, {"calorimeter": {"energy_resolution_a": 0.0, "energy_resolution_b": 0.0, "energy_resolution_c": 0.0, "angular_resolution": 0.0, "photon_efficiency": 1.0}, "beams": {"sqrt_s_spread": 0.0}})
-    cols, _, sqrt_s = _columns("gammagammagamma", 2000, ideal, photon_energy_min=0.7, photon_theta_min=35.0, photon_theta_max=125.0)
+    ideal = cfg.deep_merge(
+        belle2,
+        {
+            "calorimeter": {
+                "energy_resolution_a": 0.0,
+                "energy_resolution_b": 0.0,
+                "energy_resolution_c": 0.0,
+                "angular_resolution": 0.0,
+                "photon_efficiency": 1.0,
+            },
+            "beams": {"sqrt_s_spread": 0.0},
+        },
+    )
+    cols, _, sqrt_s = _columns(
+        "gammagammagamma", 2000, ideal, photon_energy_min=0.7, photon_theta_min=35.0, photon_theta_max=125.0
+    )
     sel = cols["n_photons"] == 3
     assert sel.mean() > 0.9
     for k in range(3):
-        np.testing.assert_allclose(cols[f"mgg_direct_{k}"][sel], np.abs(cols[f"mgg_recoil_{k}"][sel]), rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(
+            cols[f"mgg_direct_{k}"][sel], np.abs(cols[f"mgg_recoil_{k}"][sel]), rtol=1e-6, atol=1e-6
+        )
     np.testing.assert_allclose(cols["m3gamma"][sel], sqrt_s, rtol=1e-9)
 
 
@@ -54,7 +70,14 @@ def test_calorimeter_trigger_branch_added_without_changing_others(belle2):
     truth = get_process("mumu").generate(500, np.random.default_rng(1), sqrt_s=10.58, theta_min=40.0, theta_max=140.0)
     reco = simulate(truth, belle2, np.random.default_rng(2))
     assert reco["trigger_ecl"].dtype == bool and "trigger" in reco
-    # muons inside the tracker leave no ECL cluster (no photons) -> no ECL energy -> the energy-sum trigger does not fire
+    # muons inside the tracker leave no ECL cluster (no photons) -> no ECL energy
+    # -> the energy-sum trigger does not fire
     assert reco["trigger_ecl"].mean() < 0.1  # only muons that lost their track deposit energy
-    gg = simulate(get_process("gammagamma").generate(500, np.random.default_rng(1), sqrt_s=10.58, theta_min=40.0, theta_max=120.0), belle2, np.random.default_rng(2))
+    gg = simulate(
+        get_process("gammagamma").generate(
+            500, np.random.default_rng(1), sqrt_s=10.58, theta_min=40.0, theta_max=120.0
+        ),
+        belle2,
+        np.random.default_rng(2),
+    )
     assert gg["trigger_ecl"].mean() > 0.99 and not gg["trigger"].any()

@@ -29,20 +29,28 @@ def test_injection_summary_of_gaussian_toys():
     fitted = rng.normal(10.0, 2.0, 4000)
     injection = cal.Injection(1.0, None, 10.0, fitted, (fitted - 10.0) / 2.0, fitted + 1.2816 * 2.0)
     row = cal.summarise_injection(injection, cl=0.9)
-    assert row["bias"] == pytest.approx(0.0, abs=3 * row["bias_error"]) and row["bias_error"] == pytest.approx(0.2 / np.sqrt(4000), rel=0.05)
+    assert row["bias"] == pytest.approx(0.0, abs=3 * row["bias_error"]) and row["bias_error"] == pytest.approx(
+        0.2 / np.sqrt(4000), rel=0.05
+    )
     assert row["pull_width"] == pytest.approx(1.0, abs=0.05) and row["coverage"] == pytest.approx(0.9, abs=0.015)
     assert cal.failed_targets({"background": {"p_global_ks_pvalue": 0.5}, "injection": [row]}, cl=0.9) == []
     biased = cal.summarise_injection(cal.Injection(1.0, None, 10.0, fitted + 2.0, (fitted - 8.0) / 2.0, fitted), cl=0.9)
     failures = cal.failed_targets({"background": {"p_global_ks_pvalue": 0.0005}, "injection": [biased]}, cl=0.9)
-    assert cal.marginal_targets({"background": {"p_global_ks_pvalue": 0.005}}) and not cal.failed_targets({"background": {"p_global_ks_pvalue": 0.005}, "injection": []}, cl=0.9)
-    assert any("p_global_ks_pvalue" in f for f in failures) and any("bias = +0.19" in f or "bias = +0.20" in f for f in failures)
+    assert cal.marginal_targets({"background": {"p_global_ks_pvalue": 0.005}}) and not cal.failed_targets(
+        {"background": {"p_global_ks_pvalue": 0.005}, "injection": []}, cl=0.9
+    )
+    assert any("p_global_ks_pvalue" in f for f in failures) and any(
+        "bias = +0.19" in f or "bias = +0.20" in f for f in failures
+    )
     assert any("coverage" in f for f in failures)
 
 
 def _toy_scan(n_events: int = 6000, weight: float = 0.05, seed: int = 3):
     """A 2D scan over a flat MC background: ellipses with ~25 expected events each."""
     rng = np.random.default_rng(seed)
-    bkg = el.Events(rng.uniform(0, 4, n_events), rng.uniform(0, 4, n_events), np.full(n_events, weight), np.zeros(n_events, int))
+    bkg = el.Events(
+        rng.uniform(0, 4, n_events), rng.uniform(0, 4, n_events), np.full(n_events, weight), np.zeros(n_events, int)
+    )
     centres = np.array([[a, b] for a in np.arange(0.5, 3.6, 0.5) for b in np.arange(0.5, 3.6, 0.5)])
     axes = np.full_like(centres, 0.4)
     member = el.membership(bkg, centres, axes)
@@ -55,12 +63,40 @@ def _calibrate(bkg_truth: el.Events, bkg_model, member, b0, sigma_b, s, *, rng):
     """Ensembles drawn from ``bkg_truth``, fitted with the model b0 +- sigma_b of ``bkg_model``."""
     del bkg_model
     checked = np.arange(len(b0))[::4]
-    background = ec.background_ensemble(member, bkg_truth, b0, sigma_b, s, checked=checked, level=0.1, signal_norm=0.0, toys=300, reference=1000, rng=rng)
+    background = ec.background_ensemble(
+        member,
+        bkg_truth,
+        b0,
+        sigma_b,
+        s,
+        checked=checked,
+        level=0.1,
+        signal_norm=0.0,
+        toys=300,
+        reference=1000,
+        rng=rng,
+    )
     injections = []
     for row in (3, 24, 45):
         limits = el.counting_cls_limits(b0[row], s[row], b0[row], sigma_b[row], level=0.1)
         for strength in (1.0, 3.0):
-            injections.append(ec.injection_ensemble(row, member, bkg_truth, b0, sigma_b, s, injected=strength * float(limits.expected[2]), level=0.1, signal_norm=0.0, toys=300, rng=rng, mass=1.0, mass2=2.0))
+            injections.append(
+                ec.injection_ensemble(
+                    row,
+                    member,
+                    bkg_truth,
+                    b0,
+                    sigma_b,
+                    s,
+                    injected=strength * float(limits.expected[2]),
+                    level=0.1,
+                    signal_norm=0.0,
+                    toys=300,
+                    rng=rng,
+                    mass=1.0,
+                    mass2=2.0,
+                )
+            )
     return background, injections
 
 
@@ -69,7 +105,15 @@ def test_two_mass_calibration_meets_its_targets(tmp_path):
     rng = np.random.default_rng(204)
     background, injections = _calibrate(bkg, bkg, member, b0, sigma_b, s, rng=rng)
     channel = {"name": "toy", "cl": 0.9}
-    summary = cal.write_calibration(tmp_path / "c.json", channel=channel, background=background, injections=injections, method="ellipse_counting", seed=1, rng=rng)
+    summary = cal.write_calibration(
+        tmp_path / "c.json",
+        channel=channel,
+        background=background,
+        injections=injections,
+        method="ellipse_counting",
+        seed=1,
+        rng=rng,
+    )
     assert summary["failed_targets"] == []
     assert json.loads((tmp_path / "c.json").read_text())["background"]["toys"] == 300
     assert summary["background"]["p_global_ks_pvalue"] > 0.01
@@ -87,7 +131,15 @@ def test_a_biased_background_model_fails_the_calibration(tmp_path):
     rng = np.random.default_rng(5)
     background, injections = _calibrate(truth, bkg, member, b0, sigma_b, s, rng=rng)
     with pytest.raises(cal.CalibrationError, match="bias"):
-        cal.write_calibration(tmp_path / "c.json", channel={"name": "toy", "cl": 0.9}, background=background, injections=injections, method="ellipse_counting", seed=1, rng=rng)
+        cal.write_calibration(
+            tmp_path / "c.json",
+            channel={"name": "toy", "cl": 0.9},
+            background=background,
+            injections=injections,
+            method="ellipse_counting",
+            seed=1,
+            rng=rng,
+        )
 
 
 def test_ellipse_pulls_include_the_signal_normalisation_systematic():

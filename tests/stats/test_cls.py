@@ -40,7 +40,9 @@ def test_fast_limits_agree_with_pyhf(data_window):
     fast = FastAsymptoticCLs(model, data).upper_limits(0.10, scale=scale)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        obs, exp = pyhf.infer.intervals.upper_limits.toms748_scan(data, model, 0.1 * scale, 10 * scale, level=0.10, rtol=1e-4)
+        obs, exp = pyhf.infer.intervals.upper_limits.toms748_scan(
+            data, model, 0.1 * scale, 10 * scale, level=0.10, rtol=1e-4
+        )
     assert fast.observed == pytest.approx(float(obs), rel=0.01)
     np.testing.assert_allclose(fast.expected, [float(e) for e in exp], rtol=0.015)
 
@@ -67,5 +69,7 @@ def test_expected_limit_scales_as_one_over_sqrt_luminosity():
         )
         workspace = pyhf.Workspace(build_spec(inputs, [], scale_fb=signal_scale(inputs), background_floor=1e-3))
         model = workspace.model()
-        medians.append(FastAsymptoticCLs(model, workspace.data(model)).upper_limits(0.10, scale=signal_scale(inputs)).expected[2])
+        medians.append(
+            FastAsymptoticCLs(model, workspace.data(model)).upper_limits(0.10, scale=signal_scale(inputs)).expected[2]
+        )
     assert medians[1] / medians[0] == pytest.approx(10**-0.5, rel=0.02)

@@ -1,10 +1,9 @@
 """Two-mass elliptical-window counting (darkscan.stats.ellipses): geometry, limits, interpolation."""
 
 import numpy as np
-from scipy import stats
 import pyhf
 import pytest
-from scipy import sparse
+from scipy import sparse, stats
 
 from darkscan.stats import ellipses as el
 from darkscan.stats.methods import get_method
@@ -26,7 +25,7 @@ def test_membership_matches_brute_force():
     axes = rng.uniform(0.05, 0.8, (50, 2))
     member = el.membership(events, centres, axes)
     assert sparse.issparse(member) and member.shape == (50, 3000)
-    brute = np.array([el.inside_ellipse(events.x, events.y, c, a) for c, a in zip(centres, axes)])
+    brute = np.array([el.inside_ellipse(events.x, events.y, c, a) for c, a in zip(centres, axes, strict=False)])
     np.testing.assert_array_equal(member.toarray().astype(bool), brute)
     np.testing.assert_allclose(member @ events.w, (brute * events.w).sum(axis=1))
 
@@ -74,7 +73,9 @@ def test_closed_form_with_signal_normalisation_matches_pyhf(n, s, b0, sigma):
     """Signal normsys of 25% profiled (golden section) vs the full pyhf model with that normsys."""
     spec = el.pyhf_spec(n=n, s=s, b0=b0, sigma_b=sigma, signal_norm=0.25, scale=(2 * np.sqrt(b0 + 1) + 3) / s)
     obs, exp = el.pyhf_limits(spec, 0.1)
-    limits = el.counting_cls_limits(np.array([n]), np.array([s]), np.array([b0]), np.array([sigma]), level=0.1, signal_norm=0.25)
+    limits = el.counting_cls_limits(
+        np.array([n]), np.array([s]), np.array([b0]), np.array([sigma]), level=0.1, signal_norm=0.25
+    )
     np.testing.assert_allclose(limits.observed[0], obs, rtol=5e-3)
     np.testing.assert_allclose(limits.expected[:, 0], exp, rtol=1e-2)  # pyhf's fits: ~0.5% at small mu
     without = el.counting_cls_limits(np.array([n]), np.array([s]), np.array([b0]), np.array([sigma]), level=0.1)
@@ -87,7 +88,9 @@ def test_closed_form_cls_matches_pyhf_hypotest_scan(n, s, b0, sigma):
     workspace = pyhf.Workspace(_spec(n, s, b0, sigma))
     model = workspace.model()
     scale = model.config.suggested_init()[model.config.poi_index]
-    obs, exp = pyhf.infer.intervals.upper_limits.upper_limit(workspace.data(model), model, scan=np.geomspace(0.05, 20, 150) * scale, level=0.1, test_stat="qtilde")
+    obs, exp = pyhf.infer.intervals.upper_limits.upper_limit(
+        workspace.data(model), model, scan=np.geomspace(0.05, 20, 150) * scale, level=0.1, test_stat="qtilde"
+    )
     limits = el.counting_cls_limits(np.array([n]), np.array([s]), np.array([b0]), np.array([sigma]), level=0.1)
     np.testing.assert_allclose(limits.observed[0], float(obs), rtol=0.03)
     np.testing.assert_allclose(limits.expected[1:4, 0], [float(e) for e in exp[1:4]], rtol=0.03)
@@ -108,7 +111,12 @@ def test_closed_form_cls_known_background_limit():
 
 
 def test_closed_form_vectorised_equals_one_by_one():
-    n, s, b0, sigma = np.array([0, 5, 20]), np.array([2.0, 1.0, 4.0]), np.array([1e-3, 4.0, 25.0]), np.array([0.5, 1.0, 2.0])
+    n, s, b0, sigma = (
+        np.array([0, 5, 20]),
+        np.array([2.0, 1.0, 4.0]),
+        np.array([1e-3, 4.0, 25.0]),
+        np.array([0.5, 1.0, 2.0]),
+    )
     together = el.counting_cls_limits(n, s, b0, sigma, level=0.1)
     for i in range(3):
         alone = el.counting_cls_limits(n[i : i + 1], s[i : i + 1], b0[i : i + 1], sigma[i : i + 1], level=0.1)
@@ -120,7 +128,17 @@ def test_closed_form_vectorised_equals_one_by_one():
 # ----------------------------------------------------------------------------- interpolation
 def _point(m1, m2, *, eff=None, containment=0.85):
     eff = 0.5 - 0.02 * m1 - 0.01 * m2 if eff is None else eff
-    return el.SignalPoint2D(mass=m1, mass2=m2, xsec_fb=100.0, sqrt_s=10.58, efficiency=eff, efficiency_err=0.01 * eff, resolution=0.002 + 0.002 * m1, resolution2=0.05 + 0.01 * m2, containment=containment)
+    return el.SignalPoint2D(
+        mass=m1,
+        mass2=m2,
+        xsec_fb=100.0,
+        sqrt_s=10.58,
+        efficiency=eff,
+        efficiency_err=0.01 * eff,
+        resolution=0.002 + 0.002 * m1,
+        resolution2=0.05 + 0.01 * m2,
+        containment=containment,
+    )
 
 
 def _grid_points():
@@ -155,7 +173,17 @@ def test_leave_one_out_sees_a_bump():
 
 def test_scan_grid_steps_follow_resolutions_and_kinematic_limit():
     model = el.SignalModel2D(_grid_points())
-    grid = model.scan_grid({"min": 0.5, "max": 6.5, "step_resolution_fraction": 5.0, "min2": 0.0, "max2": 4.0, "step_resolution_fraction2": 2.0, "sum_max": 7.0})
+    grid = model.scan_grid(
+        {
+            "min": 0.5,
+            "max": 6.5,
+            "step_resolution_fraction": 5.0,
+            "min2": 0.0,
+            "max2": 4.0,
+            "step_resolution_fraction2": 2.0,
+            "sum_max": 7.0,
+        }
+    )
     assert grid.shape[1] == 2 and len(grid) > 100
     assert np.all(grid.sum(axis=1) <= 7.0 + 1e-9)
     assert np.all(np.isfinite(model.values(grid[:, 0], grid[:, 1])[:, 0]))
@@ -195,6 +223,8 @@ def test_toys_reproduce_the_local_p_value_of_one_ellipse():
     member = el.membership(bkg, np.array([[1.0, 1.0]]), np.array([[0.5, 0.5]]))
     b0, sigma = el.ellipse_background(bkg, member, floor=1e-3)
     assert b0[0] == pytest.approx(100.0) and sigma[0] == pytest.approx(5.0)
-    result = el.global_significance_2d(2.0, member, bkg, b0, sigma, n_toys=20_000, rng=np.random.default_rng(5), batch=2000)
+    result = el.global_significance_2d(
+        2.0, member, bkg, b0, sigma, n_toys=20_000, rng=np.random.default_rng(5), batch=2000
+    )
     assert result["p_global_toys"] == pytest.approx(stats.norm.sf(2.0), rel=0.15)
     assert result["z_global"] <= 2.0

@@ -29,7 +29,10 @@ LUMINOSITY_FB = 50.0
 SIGNAL = [Systematic("luminosity", "signal", "normsys", 0.02, ""), Systematic("muon_id", "signal", "normsys", 0.04, "")]
 RESOLUTION = [Systematic("mass_resolution", "signal", "histosys", 0.10, "")]
 MC_STAT = [Systematic("background_mc_statistics", "background", "staterror", float("nan"), "")]
-BKG_NORM = [Systematic("background_xsec", "background", "normsys", 0.05, ""), Systematic("trigger", "background", "normsys", 0.10, "")]
+BKG_NORM = [
+    Systematic("background_xsec", "background", "normsys", 0.05, ""),
+    Systematic("trigger", "background", "normsys", 0.10, ""),
+]
 SYSTEMATICS = {
     "full": SIGNAL + RESOLUTION + MC_STAT + BKG_NORM[:1],
     "none": [],
@@ -86,8 +89,16 @@ def scan_specs(cases=CASES, *, seed: int = 7) -> list[dict]:
     specs = []
     for mass, systematics, _ in cases:
         syst = SYSTEMATICS[systematics]
-        inputs = window_inputs(mass, _signal(mass, rng), data=data, background=mc, luminosity_fb=LUMINOSITY_FB,
-                               window_sigmas=6.0, signal_sigmas=2.0, resolution_scale=0.10)
+        inputs = window_inputs(
+            mass,
+            _signal(mass, rng),
+            data=data,
+            background=mc,
+            luminosity_fb=LUMINOSITY_FB,
+            window_sigmas=6.0,
+            signal_sigmas=2.0,
+            resolution_scale=0.10,
+        )
         specs.append(build_spec(inputs, syst, scale_fb=signal_scale(inputs), background_floor=1e-3))
     return specs
 
@@ -101,8 +112,15 @@ def direct_specs() -> list[dict]:
     ]
     specs = []
     for data, background, signal, syst in cases:
-        inputs = WindowInputs(edges=np.arange(data.size + 1.0), data=data, background=background, background_sumw2=0.3 * background,
-                              signal=signal, signal_up=signal * 0.97, signal_down=signal * 1.02)
+        inputs = WindowInputs(
+            edges=np.arange(data.size + 1.0),
+            data=data,
+            background=background,
+            background_sumw2=0.3 * background,
+            signal=signal,
+            signal_up=signal * 0.97,
+            signal_down=signal * 1.02,
+        )
         specs.append(build_spec(inputs, syst, scale_fb=signal_scale(inputs), background_floor=1e-3))
     return specs
 
@@ -135,10 +153,19 @@ def _order(model, batch) -> list[int]:
 
 def test_specs_cover_the_scan(specs, batch):
     windows = [np.asarray(s["channels"][0]["samples"][1]["data"]) for s in specs]
-    centre = [w[int(np.argmax(s["channels"][0]["samples"][0]["data"]))] for w, s in zip(windows, specs)]
+    centre = [w[int(np.argmax(s["channels"][0]["samples"][0]["data"]))] for w, s in zip(windows, specs, strict=False)]
     assert max(centre) > 5e3 and min(centre) < 1.0
     assert {w.size for w in windows} == {1, 2, 3}
-    assert set(batch.parameters) == {"mu", "background_norm", "signal_normalisation", "background_mc_statistics", "background_mc_statistics_low", "background_mc_statistics_high", "background_xsec", "trigger"}
+    assert set(batch.parameters) == {
+        "mu",
+        "background_norm",
+        "signal_normalisation",
+        "background_mc_statistics",
+        "background_mc_statistics_low",
+        "background_mc_statistics_high",
+        "background_xsec",
+        "trigger",
+    }
 
 
 def test_expected_counts_equal_pyhf(specs, batch):
@@ -149,7 +176,9 @@ def test_expected_counts_equal_pyhf(specs, batch):
         model, _ = _pyhf(specs[h])
         pars = batch.init.copy()
         pars[h, 0] *= rng.uniform(0.2, 3.0)
-        pars[h, 1:] = np.where(batch.constrained[h, 1:], rng.uniform(-2.5, 2.5, n_p - 1), rng.uniform(0.5, 1.5, n_p - 1))
+        pars[h, 1:] = np.where(
+            batch.constrained[h, 1:], rng.uniform(-2.5, 2.5, n_p - 1), rng.uniform(0.5, 1.5, n_p - 1)
+        )
         ours = engine.expected_data(batch, pars)[h, : model.config.nmaindata]
         theirs = model.expected_actualdata(pars[h, _order(model, batch)])
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
@@ -211,7 +240,15 @@ def test_limits_match_pyhf_root_finding(specs, limits):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             obs, exp = pyhf.infer.intervals.upper_limits.toms748_scan(
-                data, model, 0.97 * ours.min(), 1.03 * ours.max(), level=LEVEL, rtol=1e-4, test_stat="qtilde", par_bounds=bounds)
+                data,
+                model,
+                0.97 * ours.min(),
+                1.03 * ours.max(),
+                level=LEVEL,
+                rtol=1e-4,
+                test_stat="qtilde",
+                par_bounds=bounds,
+            )
         theirs = np.array([float(obs), *map(float, exp)])
         worst = max(worst, float(np.max(np.abs(ours / theirs - 1))))
         np.testing.assert_allclose(ours, theirs, rtol=2e-3)
@@ -228,11 +265,17 @@ def test_pyhf_cls_at_the_engine_limits(specs, limits):
         model, data = _pyhf(spec)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cls_obs, _ = pyhf.infer.hypotest(limits.observed[h], data, model, test_stat="qtilde", return_expected_set=True)
-            cls_exp = [pyhf.infer.hypotest(mu, data, model, test_stat="qtilde", return_expected_set=True)[1][i]
-                       for i, mu in enumerate(limits.expected[:, h])]
+            cls_obs, _ = pyhf.infer.hypotest(
+                limits.observed[h], data, model, test_stat="qtilde", return_expected_set=True
+            )
+            cls_exp = [
+                pyhf.infer.hypotest(mu, data, model, test_stat="qtilde", return_expected_set=True)[1][i]
+                for i, mu in enumerate(limits.expected[:, h])
+            ]
         assert np.log(float(cls_obs) / LEVEL) == pytest.approx(0.0, abs=0.005), (h, "observed")
-        np.testing.assert_allclose(np.log(np.array(cls_exp, dtype=float) / LEVEL), 0.0, atol=0.005, err_msg=f"hypothesis {h}")
+        np.testing.assert_allclose(
+            np.log(np.array(cls_exp, dtype=float) / LEVEL), 0.0, atol=0.005, err_msg=f"hypothesis {h}"
+        )
 
 
 def test_pyhf_reference_agrees(specs, limits):
@@ -258,8 +301,10 @@ def test_kinked_interpolation_codes_match_pyhf(specs):
         warnings.simplefilter("ignore")
         _, twice_nll = pyhf.infer.mle.fit(data, model, return_fitted_val=True)
         cls_obs, _ = pyhf.infer.hypotest(ours.observed[0], data, model, test_stat="qtilde", return_expected_set=True)
-        cls_exp = [pyhf.infer.hypotest(mu, data, model, test_stat="qtilde", return_expected_set=True)[1][i]
-                   for i, mu in enumerate(ours.expected[:, 0])]
+        cls_exp = [
+            pyhf.infer.hypotest(mu, data, model, test_stat="qtilde", return_expected_set=True)[1][i]
+            for i, mu in enumerate(ours.expected[:, 0])
+        ]
     assert engine.fit_free(batch).twice_nll[0] == pytest.approx(float(twice_nll), abs=2e-5)
     np.testing.assert_allclose(np.log(np.array([cls_obs, *cls_exp], dtype=float) / LEVEL), 0.0, atol=0.005)
     # and the codes matter: the default (code4/code4p) limits differ
@@ -286,7 +331,9 @@ def test_asimov_data_recover_the_expected_limit(batch, limits):
     """On its own Asimov dataset (background-only fit, aux at the fitted values) the observed
     limit is the median expected one."""
     bkg = engine.fit_fixed_poi(batch, 0.0)
-    asimov = batch.with_data(engine.expected_data(batch, bkg.parameters), np.where(batch.constrained, bkg.parameters, 0.0))
+    asimov = batch.with_data(
+        engine.expected_data(batch, bkg.parameters), np.where(batch.constrained, bkg.parameters, 0.0)
+    )
     own = engine.upper_limits(asimov, level=LEVEL)
     np.testing.assert_allclose(own.observed, limits.expected[2], rtol=1e-3)
 

@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from darkscan.stats.lookelsewhere import Windows, counting_significance, global_p_value, global_significance, local_significances, upcrossings
+from darkscan.stats.lookelsewhere import (
+    Windows,
+    counting_significance,
+    global_p_value,
+    global_significance,
+    local_significances,
+    upcrossings,
+)
 
 
 def test_counting_significance_limits():
@@ -50,7 +57,9 @@ def test_global_p_value_of_independent_windows_is_exact_trials_factor():
 def test_no_excess_gives_no_global_significance():
     windows = _independent_windows(20)
     background = np.full(60, 1000.0)
-    result = global_significance(background.copy(), background, np.zeros(60), windows, n_toys=500, rng=np.random.default_rng(1))
+    result = global_significance(
+        background.copy(), background, np.zeros(60), windows, n_toys=500, rng=np.random.default_rng(1)
+    )
     assert result["z_local_max_counting"] == 0.0
     assert result["p_global"] == 1.0 and result["z_global"] == 0.0
 

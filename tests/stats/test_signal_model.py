@@ -13,13 +13,23 @@ def _point(mass, sigma, efficiency, xsec, seed):
     residuals = rng.normal(0.0, sigma, N_EVENTS)
     weights = np.full(N_EVENTS, efficiency * xsec / N_EVENTS)  # weights in fb: sum = selected xsec
     lo, hi = weighted_quantile(residuals, weights, [0.16, 0.84])
-    return SignalPoint(mass, xsec, float(weights.sum() / xsec), float(np.sqrt((weights**2).sum()) / xsec), residuals, weights, float((hi - lo) / 2))
+    return SignalPoint(
+        mass,
+        xsec,
+        float(weights.sum() / xsec),
+        float(np.sqrt((weights**2).sum()) / xsec),
+        residuals,
+        weights,
+        float((hi - lo) / 2),
+    )
 
 
 @pytest.fixture(scope="module")
 def model():
     # deliberately unsorted; masses 1, 2, 4 GeV with widths 0.02, 0.05, 0.08 GeV
-    return SignalModel([_point(2.0, 0.05, 0.30, 50.0, 2), _point(1.0, 0.02, 0.20, 100.0, 1), _point(4.0, 0.08, 0.50, 10.0, 3)])
+    return SignalModel(
+        [_point(2.0, 0.05, 0.30, 50.0, 2), _point(1.0, 0.02, 0.20, 100.0, 1), _point(4.0, 0.08, 0.50, 10.0, 3)]
+    )
 
 
 def test_weighted_quantile_matches_numpy_for_unit_weights():
@@ -27,7 +37,9 @@ def test_weighted_quantile_matches_numpy_for_unit_weights():
     x = rng.normal(size=501)
     q = np.array([0.0, 0.01, 0.16, 0.5, 0.84, 0.99, 1.0])
     # midpoint rule on unit weights is the Hazen plotting position (k - 1/2) / n
-    np.testing.assert_allclose(weighted_quantile(x, np.ones_like(x), q), np.quantile(x, q, method="hazen"), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        weighted_quantile(x, np.ones_like(x), q), np.quantile(x, q, method="hazen"), rtol=0, atol=1e-12
+    )
     # odd n: the median is the middle order statistic, as for numpy's default
     assert weighted_quantile(x, np.ones_like(x), [0.5])[0] == pytest.approx(np.median(x), abs=1e-12)
     # by hand: weights 1, 3, 1, 1 put the midpoints at 0.5/6, 2.5/6, 4.5/6, 5.5/6, so the median
@@ -37,7 +49,7 @@ def test_weighted_quantile_matches_numpy_for_unit_weights():
 
 
 def test_generated_points_resolution_is_gaussian_sigma(model):
-    for p, sigma in zip(model.points, (0.02, 0.05, 0.08)):
+    for p, sigma in zip(model.points, (0.02, 0.05, 0.08), strict=False):
         assert p.resolution == pytest.approx(sigma, rel=0.02)
     np.testing.assert_array_equal(model.masses, [1.0, 2.0, 4.0])
 
@@ -51,7 +63,7 @@ def test_resolution_efficiency_xsec_interpolate(model):
     assert model.efficiency(1.25) == pytest.approx(0.225, rel=1e-12)
     # log-linear cross section: geometric mean halfway
     assert model.xsec_fb(3.0) == pytest.approx(np.sqrt(50.0 * 10.0), rel=1e-12)
-    assert model.xsec_fb(1.25) == pytest.approx(100.0 ** 0.75 * 50.0 ** 0.25, rel=1e-12)
+    assert model.xsec_fb(1.25) == pytest.approx(100.0**0.75 * 50.0**0.25, rel=1e-12)
     assert model.efficiency(2.0) == pytest.approx(0.30, rel=1e-12)
 
 
@@ -120,7 +132,9 @@ def test_too_few_points_and_leave_one_out(model):
     # leaving out 2 GeV interpolates between 1 and 4 GeV: f = 1/3
     loo = model.at(2.0, exclude_generated=True)
     assert loo.efficiency == pytest.approx(2 / 3 * 0.20 + 1 / 3 * 0.50, rel=1e-12)
-    assert loo.resolution == pytest.approx(2 / 3 * model.points[0].resolution + 1 / 3 * model.points[2].resolution, rel=1e-12)
+    assert loo.resolution == pytest.approx(
+        2 / 3 * model.points[0].resolution + 1 / 3 * model.points[2].resolution, rel=1e-12
+    )
     # an end point cannot be left out: the rest does not reach it
     with pytest.raises(ValueError, match="mass 4.0 GeV outside"):
         model.at(4.0, exclude_generated=True)

@@ -55,14 +55,18 @@ def _cls(mu, n, s, b):
 
 
 def _observed_limit(n, s, b, alpha):
-    return optimize.brentq(lambda mu: _cls(mu, n, s, b) - alpha, 1e-6 * (1 + np.sqrt(b)) / s, 1e3 * (1 + np.sqrt(b)) / s, xtol=1e-10)
+    return optimize.brentq(
+        lambda mu: _cls(mu, n, s, b) - alpha, 1e-6 * (1 + np.sqrt(b)) / s, 1e3 * (1 + np.sqrt(b)) / s, xtol=1e-10
+    )
 
 
 def _expected_limit(s, b, alpha, n_sigma=0.0):
     """CCGV eq. 89 (with sigma from the Asimov data set at each mu): sqrt(q_mu,A(mu)) =
     Phi^-1(1 - alpha Phi(N)) + N."""
     target = stats.norm.ppf(1.0 - alpha * stats.norm.cdf(n_sigma)) + n_sigma
-    return optimize.brentq(lambda mu: np.sqrt(_q_asimov(mu, s, b)) - target, 1e-9 / s, 1e4 * (1 + np.sqrt(b)) / s, xtol=1e-12)
+    return optimize.brentq(
+        lambda mu: np.sqrt(_q_asimov(mu, s, b)) - target, 1e-9 / s, 1e4 * (1 + np.sqrt(b)) / s, xtol=1e-12
+    )
 
 
 def _counting_inputs(n, b, s):
@@ -146,13 +150,25 @@ def test_window_inputs_collects_histograms_and_signal():
     data.fill(rng.uniform(0, 10, 10000))
     vals = rng.normal(5.0, 0.1, 4000)
     sig = Interpolated(5.0, 0.3, 0.1, 1.0, vals, np.full(4000, 0.3 / 4000))
-    inp = window_inputs(5.0, sig, data=data, background=bkg, luminosity_fb=10.0, window_sigmas=6.0, signal_sigmas=2.0, resolution_scale=0.1)
+    inp = window_inputs(
+        5.0,
+        sig,
+        data=data,
+        background=bkg,
+        luminosity_fb=10.0,
+        window_sigmas=6.0,
+        signal_sigmas=2.0,
+        resolution_scale=0.1,
+    )
     np.testing.assert_allclose(inp.edges, [4.4, 4.8, 5.2, 5.6], atol=1e-12)
     # fine bins 220..280 (0.02 GeV each), 20 per coarse bin
     np.testing.assert_allclose(inp.background, bkg.values()[220:280].reshape(3, 20).sum(axis=1))
     np.testing.assert_allclose(inp.background_sumw2, bkg.variances()[220:280].reshape(3, 20).sum(axis=1))
     np.testing.assert_allclose(inp.data, data.values()[220:280].reshape(3, 20).sum(axis=1))
-    in_bins = [((vals >= lo) & (vals < hi)).sum() * 0.3 / 4000 * 10.0 for lo, hi in zip(inp.edges[:-1], inp.edges[1:])]
+    in_bins = [
+        ((vals >= lo) & (vals < hi)).sum() * 0.3 / 4000 * 10.0
+        for lo, hi in zip(inp.edges[:-1], inp.edges[1:], strict=False)
+    ]
     np.testing.assert_allclose(inp.signal, in_bins)
     # a wider (narrower) signal puts less (more) into the +-2 sigma window
     assert inp.signal_up[1] < inp.signal[1] < inp.signal_down[1]
@@ -182,7 +198,15 @@ def test_build_spec_is_valid_workspace_with_expected_modifiers():
     ws = pyhf.Workspace(spec)  # validates against the pyhf schema
     model = ws.model()
     assert model.config.poi_name == POI
-    assert set(model.config.parameters) == {"mu", "background_norm", "signal_normalisation", "background_mc_statistics", "background_mc_statistics_low", "background_mc_statistics_high", "bkg_xsec"}
+    assert set(model.config.parameters) == {
+        "mu",
+        "background_norm",
+        "signal_normalisation",
+        "background_mc_statistics",
+        "background_mc_statistics_low",
+        "background_mc_statistics_high",
+        "bkg_xsec",
+    }
     assert ws.data(model, include_auxdata=False) == [40.0, 12.0, 35.0]
     samples = {s["name"]: s for s in spec["channels"][0]["samples"]}
     assert samples["background"]["data"] == [38.0, 1e-3, 36.0]
@@ -206,7 +230,9 @@ def test_build_spec_is_valid_workspace_with_expected_modifiers():
 def test_build_spec_mc_statistics_histosys_moves_window_by_sqrt_sumw2():
     inputs = _counting_inputs(110.0, 100.0, 5.0)
     inputs = WindowInputs(**{**inputs.__dict__, "background_sumw2": np.array([1.0, 16.0, 1.0])})
-    spec = build_spec(inputs, [Systematic("b", "background", "staterror", float("nan"), "")], scale_fb=1.0, background_floor=1e-3)
+    spec = build_spec(
+        inputs, [Systematic("b", "background", "staterror", float("nan"), "")], scale_fb=1.0, background_floor=1e-3
+    )
     mods = {m["name"]: m for m in spec["channels"][0]["samples"][1]["modifiers"]}
     mod = mods["background_mc_statistics"]
     assert mod["data"]["hi_data"] == [SIDEBAND, 104.0, SIDEBAND]
@@ -273,7 +299,11 @@ def test_local_p0_matches_counting_formula():
 
 
 # ---------------------------------------------------------------- fit_mass
-CHANNEL = {"luminosity_fb": 20.0, "cl": 0.90, "fit": {"window_sigmas": 6.0, "signal_sigmas": 2.0, "background_floor": 1e-3}}
+CHANNEL = {
+    "luminosity_fb": 20.0,
+    "cl": 0.90,
+    "fit": {"window_sigmas": 6.0, "signal_sigmas": 2.0, "background_floor": 1e-3},
+}
 SYSTEMATICS = [
     Systematic("luminosity", "signal", "normsys", 0.007, ""),
     Systematic("muon_id", "signal", "normsys", 0.04, ""),
@@ -301,7 +331,9 @@ def fit_inputs():
 def test_fit_mass_ok_and_writes_workspace(fit_inputs, tmp_path):
     signal, data, bkg = fit_inputs
     path = tmp_path / "mass_5.0000.json"
-    result = scan.fit_mass(5.0, signal, data=data, background=bkg, channel=CHANNEL, systematics=SYSTEMATICS, workspace_path=path)
+    result = scan.fit_mass(
+        5.0, signal, data=data, background=bkg, channel=CHANNEL, systematics=SYSTEMATICS, workspace_path=path
+    )
     assert result.status == "ok"
     limits = np.array([result.xsec_obs, *result.xsec_exp])
     assert np.all(np.isfinite(limits)) and np.all(limits > 0)
@@ -321,7 +353,9 @@ def test_fit_mass_ok_and_writes_workspace(fit_inputs, tmp_path):
     b_all = np.array(spec["channels"][0]["samples"][1]["data"])
     b_win, s_win = b_all[1], spec["channels"][0]["samples"][0]["data"][1]
     sigma_b = np.sqrt(b_win + b_win**2 / (b_all[0] + b_all[2]) + 0.05 * b_win)
-    assert ws_model.config.npars == 6  # mu, background_norm, signal_normalisation, background_mc_statistics (window, low, high)
+    assert (
+        ws_model.config.npars == 6
+    )  # mu, background_norm, signal_normalisation, background_mc_statistics (window, low, high)
     assert result.xsec_exp[2] == pytest.approx(sigma_b * stats.norm.ppf(0.95) / s_win, rel=0.1)
 
 

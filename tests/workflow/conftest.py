@@ -12,6 +12,7 @@ import tempfile
 
 import pytest
 import yaml
+
 from workflow_helpers import ROOT, TINY, BackgroundBuild, copy_repo, run_snakemake
 
 SINGLE_CORE_TEST = "test_bit_identical_with_one_and_two_cores"
@@ -62,12 +63,16 @@ def built_alp_and_dark_higgs(tmp_path_factory) -> pathlib.Path:
     """
     alp = yaml.safe_load((ROOT / "tests" / "configs" / "tiny_alp.yaml").read_text())
     dark_higgs = yaml.safe_load((ROOT / "tests" / "configs" / "tiny_dark_higgs.yaml").read_text())
-    channels = {name: {"enabled": False} for name in yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["channels"]}
+    channels = {
+        name: {"enabled": False} for name in yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["channels"]
+    }
     channels["alp_gammagamma"] = alp["channels"]["alp_gammagamma"]
     channels["dark_higgsstrahlung"] = dark_higgs["channels"]["dark_higgsstrahlung"]
     overlay = {**alp, **dark_higgs, "channels": channels}
     tmp = tmp_path_factory.mktemp("alp_dark_higgs")
     (tmp / "overlay.yaml").write_text(yaml.safe_dump(overlay))
     repo = copy_repo(tmp / "repo")
-    run_snakemake(repo, "alp_gammagamma", "dark_higgsstrahlung", "--cores", "2", "--configfile", str(tmp / "overlay.yaml"))
+    run_snakemake(
+        repo, "alp_gammagamma", "dark_higgsstrahlung", "--cores", "2", "--configfile", str(tmp / "overlay.yaml")
+    )
     return repo

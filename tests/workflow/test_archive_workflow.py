@@ -13,7 +13,8 @@ import pytest
 from darkscan.archive.hepdata import validate_submission
 from darkscan.archive.rebuild import rebuild_archive
 from darkscan.archive.verify import verify_archive
-from workflow_helpers import TINY, run_snakemake as run
+from workflow_helpers import TINY
+from workflow_helpers import run_snakemake as run
 
 pytestmark = pytest.mark.workflow
 
@@ -39,9 +40,14 @@ def test_an_existing_different_archive_is_not_overwritten(archived, tmp_path):
     shutil.copy2(archive, saved)
     archive.write_bytes(b"an older, different archive")
     try:
-        result = run(repo, "--cores", "1", "archive", "--forcerun", "pack_archive", "--configfile", str(TINY), check=False)
+        result = run(
+            repo, "--cores", "1", "archive", "--forcerun", "pack_archive", "--configfile", str(TINY), check=False
+        )
         assert result.returncode != 0
-        assert "refusing to overwrite" in result.stdout + result.stderr and "archive_overwrite=true" in result.stdout + result.stderr
+        assert (
+            "refusing to overwrite" in result.stdout + result.stderr
+            and "archive_overwrite=true" in result.stdout + result.stderr
+        )
         assert archive.read_bytes() == b"an older, different archive"
         run(repo, "--cores", "1", "archive", "--configfile", str(TINY), "--config", "archive_overwrite=true")
         assert archive.read_bytes() == saved.read_bytes()  # deterministic: the same inputs give the same bytes

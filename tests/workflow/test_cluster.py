@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 import pytest
+
 from workflow_helpers import TINY, copy_repo, run_snakemake
 
 OUTPUTS = ("limits.csv", "cutflow.csv", "systematics.csv", "systematics.tex")
@@ -34,7 +35,17 @@ def test_slurm_run_equals_local_run_byte_for_byte(built, tmp_path):
     # generation, selection and scan run as cluster jobs; the calibration (also a cluster job)
     # is left out for time: its determinism is tested on the local builds
     targets = [f"results/zprime_invisible/{name}" for name in OUTPUTS]
-    run_snakemake(repo, *targets, "--profile", "profiles/slurm", "--configfile", str(TINY), "--slurm-no-account", "--slurm-status-command", "squeue")
+    run_snakemake(
+        repo,
+        *targets,
+        "--profile",
+        "profiles/slurm",
+        "--configfile",
+        str(TINY),
+        "--slurm-no-account",
+        "--slurm-status-command",
+        "squeue",
+    )
     for name in OUTPUTS:
         local = built / "results" / "zprime_invisible" / name
         cluster = repo / "results" / "zprime_invisible" / name

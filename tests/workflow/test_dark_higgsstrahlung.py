@@ -13,7 +13,21 @@ def test_dark_higgsstrahlung_tiny(built_alp_and_dark_higgs):
     repo = built_alp_and_dark_higgs
     results = repo / "results" / "dark_higgsstrahlung"
     limits = pd.read_csv(results / "limits.csv")
-    contract = ["mass", "mass2", "status", "xsec_obs", "xsec_exp_m2", "xsec_exp_m1", "xsec_exp", "xsec_exp_p1", "xsec_exp_p2", "coupling_obs", "coupling_exp", "p0_local", "z_local"]
+    contract = [
+        "mass",
+        "mass2",
+        "status",
+        "xsec_obs",
+        "xsec_exp_m2",
+        "xsec_exp_m1",
+        "xsec_exp",
+        "xsec_exp_p1",
+        "xsec_exp_p2",
+        "coupling_obs",
+        "coupling_exp",
+        "p0_local",
+        "z_local",
+    ]
     assert set(contract) <= set(limits.columns)
     assert len(limits) > 20 and len(limits[["mass", "mass2"]].drop_duplicates()) == len(limits)
     assert np.all(limits["mass"] + limits["mass2"] <= 8.5 + 1e-9)

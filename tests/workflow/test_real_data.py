@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 import uproot
 import yaml
-from realdata_helpers import REAL_DATA_MAPPING, passes_zprime_cuts, write_real_ntuple
-from workflow_helpers import TINY, copy_repo, run_snakemake
 
 from darkscan import rootio
+from realdata_helpers import REAL_DATA_MAPPING, passes_zprime_cuts, write_real_ntuple
+from workflow_helpers import TINY, copy_repo, run_snakemake
 
 
 @pytest.mark.workflow
@@ -18,12 +18,31 @@ def test_real_data_files_are_imported_and_selected_one_per_job(tmp_path):
     repo = copy_repo(tmp_path / "repo")
     (repo / "ntuples").mkdir()
     files = [repo / "ntuples" / f"run{i}.root" for i in range(3)]
-    branches = [write_real_ntuple(files[0], n=800, seed=1), write_real_ntuple(files[1], n=0, seed=2), write_real_ntuple(files[2], n=500, seed=3)]
+    branches = [
+        write_real_ntuple(files[0], n=800, seed=1),
+        write_real_ntuple(files[1], n=0, seed=2),
+        write_real_ntuple(files[2], n=500, seed=3),
+    ]
     overlay = tmp_path / "real.yaml"
-    data = {"source": "files", "files": [f"ntuples/{f.name}" for f in files], "tree": "tree", "branches": REAL_DATA_MAPPING}
+    data = {
+        "source": "files",
+        "files": [f"ntuples/{f.name}" for f in files],
+        "tree": "tree",
+        "branches": REAL_DATA_MAPPING,
+    }
     overlay.write_text(yaml.safe_dump({"channels": {"zprime_invisible": {"data": data}}}))
     target = "results/zprime_invisible/selected/data.root"
-    result = run_snakemake(repo, target, "results/zprime_invisible/cutflow/data.csv", "--notemp", "--cores", "2", "--configfile", str(TINY), str(overlay))
+    result = run_snakemake(
+        repo,
+        target,
+        "results/zprime_invisible/cutflow/data.csv",
+        "--notemp",
+        "--cores",
+        "2",
+        "--configfile",
+        str(TINY),
+        str(overlay),
+    )
     log = result.stdout + result.stderr
     assert log.count("rule import_data_file:") == 3 and log.count("rule select_data_part:") == 3
     assert "generate_sample" not in log and "pseudo_data_chunk" not in log

@@ -4,9 +4,9 @@ import hashlib
 
 import pytest
 import yaml
-from workflow_helpers import copy_repo, run_snakemake
 
 from darkscan.scaffold import new_channel
+from workflow_helpers import copy_repo, run_snakemake
 
 
 def _digests(root):
@@ -22,14 +22,24 @@ def test_new_channel_plans_the_full_chain(tmp_path):
     changed = {p for p in before if before[p] != after.get(p)}
     added = set(after) - set(before)
     assert changed == {repo.joinpath("config/config.yaml").relative_to(repo)}
-    assert {p.relative_to(repo).as_posix() for p in written} >= {"config/channels/my_search.yaml", "workflow/rules/channels/my_search.smk"}
+    assert {p.relative_to(repo).as_posix() for p in written} >= {
+        "config/channels/my_search.yaml",
+        "workflow/rules/channels/my_search.smk",
+    }
     assert {p.as_posix() for p in added} == {"config/channels/my_search.yaml", "workflow/rules/channels/my_search.smk"}
     config = yaml.safe_load((repo / "config/config.yaml").read_text())
     assert config["channels"]["my_search"] == {"enabled": True, "config": "config/channels/my_search.yaml"}
     assert config["channels"]["zprime_invisible"]["enabled"] is True  # untouched
     result = run_snakemake(repo, "-n", "results/my_search/limits.csv")
     text = result.stdout + result.stderr
-    for rule in ("generate_sample", "pseudo_data_chunk", "select_sample", "aggregate_systematics", "scan_part", "merge_limits"):
+    for rule in (
+        "generate_sample",
+        "pseudo_data_chunk",
+        "select_sample",
+        "aggregate_systematics",
+        "scan_part",
+        "merge_limits",
+    ):
         assert rule in text
     result = run_snakemake(repo, "-n", "my_search")  # the channel's own target rule
     assert "plot_limits" in result.stdout + result.stderr

@@ -8,7 +8,6 @@ of the session, see conftest.py) and compares the results.
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 
@@ -17,20 +16,46 @@ import pyhf
 import pytest
 import yaml
 
-from workflow_helpers import ROOT, TINY, run_snakemake as run
+from workflow_helpers import ROOT, TINY
+from workflow_helpers import run_snakemake as run
 
 pytestmark = pytest.mark.workflow
 
 
 def test_outputs_exist_and_limits_are_sane(built):
     results = built / "results" / "zprime_invisible"
-    for name in ("limits.csv", "cutflow.csv", "systematics.csv", "systematics.tex", "validation.html", "validation.ipynb", "histograms.root"):
+    for name in (
+        "limits.csv",
+        "cutflow.csv",
+        "systematics.csv",
+        "systematics.tex",
+        "validation.html",
+        "validation.ipynb",
+        "histograms.root",
+    ):
         assert (results / name).stat().st_size > 0, name
     for stem in ("limits_xsec", "limits_coupling", "local_significance"):
         assert (results / "plots" / f"{stem}.png").stat().st_size > 10_000
         assert (results / "plots" / f"{stem}.pdf").stat().st_size > 5_000
     limits = pd.read_csv(results / "limits.csv")
-    contract = ["mass", "status", "xsec_obs", "xsec_exp_m2", "xsec_exp_m1", "xsec_exp", "xsec_exp_p1", "xsec_exp_p2", "coupling_obs", "coupling_exp_m2", "coupling_exp_m1", "coupling_exp", "coupling_exp_p1", "coupling_exp_p2", "p0_local", "z_local"]
+    contract = [
+        "mass",
+        "status",
+        "xsec_obs",
+        "xsec_exp_m2",
+        "xsec_exp_m1",
+        "xsec_exp",
+        "xsec_exp_p1",
+        "xsec_exp_p2",
+        "coupling_obs",
+        "coupling_exp_m2",
+        "coupling_exp_m1",
+        "coupling_exp",
+        "coupling_exp_p1",
+        "coupling_exp_p2",
+        "p0_local",
+        "z_local",
+    ]
     assert list(limits.columns[: len(contract)]) == contract
     assert limits["mass"].is_monotonic_increasing and limits["mass"].iloc[0] == pytest.approx(1.0)
     assert (limits["status"] != "failed").all()
@@ -38,7 +63,9 @@ def test_outputs_exist_and_limits_are_sane(built):
     assert (ordered[:, 1:] > ordered[:, :-1]).all()
     # coupling limit: g = sqrt(sigma_lim / (sigma(g=1) BF_inv)); BF_inv = 1/2 above 2 m_mu below 2 m_tau
     row = limits.iloc[0]
-    assert row["coupling_fully_invisible_exp"] == pytest.approx((row["xsec_exp"] / row["signal_xsec_fb"]) ** 0.5, rel=1e-6)
+    assert row["coupling_fully_invisible_exp"] == pytest.approx(
+        (row["xsec_exp"] / row["signal_xsec_fb"]) ** 0.5, rel=1e-6
+    )
     assert row["coupling_exp"] == pytest.approx(row["coupling_fully_invisible_exp"] * 2**0.5, rel=1e-3)
     # 0.3 fb^-1: the expected cross-section limit sits at tens to hundreds of fb
     assert 10 < limits["xsec_exp"].median() < 1000
@@ -53,11 +80,18 @@ def test_scan_engine_agrees_with_pyhf_and_calibration_meets_its_targets(built):
     assert len(checked) >= 1 and (checked["pyhf_check_obs"] < 0.01).all() and (checked["pyhf_check_exp"] < 0.01).all()
     assert (limits["limit_method"] == "cls_asymptotic_engine").all() and limits["n_eff_background"].gt(0).all()
     significance = json.loads((results / "significance.json").read_text())
-    assert significance["z_global"] <= significance["z_local_max"] and len(significance["toy_z_local_max"]) == significance["toys"]
+    assert (
+        significance["z_global"] <= significance["z_local_max"]
+        and len(significance["toy_z_local_max"]) == significance["toys"]
+    )
     calibration = json.loads((results / "calibration.json").read_text())
     assert calibration["failed_targets"] == [] and calibration["background"]["toys"] == 200
-    assert len(calibration["injection"]) == 6 and {round(r["injected"] / r["fitted_mean"]) for r in calibration["injection"]} == {1}
-    assert 0.1 < calibration["background"]["outside_1sigma"] < 0.5 and calibration["background"]["outside_2sigma"] < 0.15
+    assert len(calibration["injection"]) == 6 and {
+        round(r["injected"] / r["fitted_mean"]) for r in calibration["injection"]
+    } == {1}
+    assert (
+        0.1 < calibration["background"]["outside_1sigma"] < 0.5 and calibration["background"]["outside_2sigma"] < 0.15
+    )
     assert (results / "plots" / "calibration.png").stat().st_size > 20_000
 
 
@@ -77,7 +111,13 @@ def test_data_matches_background_expectation(built):
 
 
 def test_bit_identical_with_one_and_two_cores(built, built_single_core):
-    for rel in ("results/zprime_invisible/limits.csv", "results/zprime_invisible/cutflow.csv", "results/zprime_invisible/systematics.csv", "results/zprime_invisible/calibration.json", "results/zprime_invisible/significance.json"):
+    for rel in (
+        "results/zprime_invisible/limits.csv",
+        "results/zprime_invisible/cutflow.csv",
+        "results/zprime_invisible/systematics.csv",
+        "results/zprime_invisible/calibration.json",
+        "results/zprime_invisible/significance.json",
+    ):
         assert (built / rel).read_bytes() == (built_single_core / rel).read_bytes(), rel
 
 
@@ -98,3 +138,14 @@ def test_lint_is_clean():
     result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0
     assert "Congratulations" in result.stdout + result.stderr
+
+
+def test_limits_match_the_regression_reference(built):
+    """The tiny overlay's limits.csv against tests/workflow/reference/tiny_limits.csv, to 1e-6
+    relative (the build is deterministic: same inputs, same numbers). Regenerated, after a
+    deliberate change, with tests/workflow/update_reference.py (its docstring has the commands)."""
+    from update_reference import COLUMNS, REFERENCE
+
+    reference = pd.read_csv(REFERENCE)
+    limits = pd.read_csv(built / "results" / "zprime_invisible" / "limits.csv")[COLUMNS]
+    pd.testing.assert_frame_equal(limits, reference, check_exact=False, rtol=1e-6, atol=1e-12)

@@ -15,7 +15,9 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 def copy_repo(dest: pathlib.Path) -> pathlib.Path:
     """Copy the working tree (no outputs, no virtual environment, no git) to ``dest``."""
-    ignore = shutil.ignore_patterns(".git", ".venv", "results", "logs", ".snakemake", "__pycache__", ".pytest_cache", "rules", "*.egg-info")
+    ignore = shutil.ignore_patterns(
+        ".git", ".venv", "results", "logs", ".snakemake", "__pycache__", ".pytest_cache", "rules", "*.egg-info"
+    )
     shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
     shutil.copytree(ROOT / "workflow" / "rules", dest / "workflow" / "rules", dirs_exist_ok=True)
     return dest
@@ -23,7 +25,9 @@ def copy_repo(dest: pathlib.Path) -> pathlib.Path:
 
 def run_snakemake(repo: pathlib.Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run Snakemake in ``repo``; on failure the assertion shows the end of its output."""
-    result = subprocess.run([*SNAKEMAKE, *args], cwd=repo, capture_output=True, text=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    result = subprocess.run(
+        [*SNAKEMAKE, *args], cwd=repo, capture_output=True, text=True, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
     return result
@@ -41,7 +45,9 @@ class BackgroundBuild:
         self.log = repo.parent / "snakemake.log"
         with self.log.open("w") as stream:
             env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
-            self.process = subprocess.Popen([*SNAKEMAKE, *args], cwd=repo, stdout=stream, stderr=subprocess.STDOUT, env=env)
+            self.process = subprocess.Popen(
+                [*SNAKEMAKE, *args], cwd=repo, stdout=stream, stderr=subprocess.STDOUT, env=env
+            )
 
     def wait(self) -> pathlib.Path:
         if self.process.wait() != 0:

@@ -16,7 +16,17 @@ log = logging.getLogger("darkscan")
 def _xsec(args: argparse.Namespace) -> int:
     from darkscan.xsec import cross_section_for_cli
 
-    result = cross_section_for_cli(args.experiment, args.process, mass=args.mass, mass2=args.mass2, coupling=args.coupling, theta_min=args.theta_min, theta_max=args.theta_max, events=args.events, seed=args.seed)
+    result = cross_section_for_cli(
+        args.experiment,
+        args.process,
+        mass=args.mass,
+        mass2=args.mass2,
+        coupling=args.coupling,
+        theta_min=args.theta_min,
+        theta_max=args.theta_max,
+        events=args.events,
+        seed=args.seed,
+    )
     print(json.dumps(result, sort_keys=True))
     return 0
 
@@ -57,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     xsec.add_argument("process", help="registered process name")
     xsec.add_argument("--mass", type=float, help="mass in GeV (m_a, m_A', m_Z', ...)")
     xsec.add_argument("--mass2", type=float, help="second mass in GeV (m_h' for darkhiggsstrahlung)")
-    xsec.add_argument("--coupling", type=float, help="g_agg [1/GeV], epsilon, eps^2 alpha_D or g' depending on the process")
+    xsec.add_argument(
+        "--coupling", type=float, help="g_agg [1/GeV], epsilon, eps^2 alpha_D or g' depending on the process"
+    )
     xsec.add_argument("--theta-min", type=float, help="CM polar-angle acceptance, degrees")
     xsec.add_argument("--theta-max", type=float, help="CM polar-angle acceptance, degrees")
     xsec.add_argument("--events", type=int, default=200_000, help="events for a Monte Carlo estimate (no closed form)")
@@ -73,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("directory")
     rebuild.add_argument("--cores", default="all")
     rebuild.set_defaults(func=_rebuild)
-    scaffold = sub.add_parser("new-channel", help="scaffold a new bump-hunt channel (config + rule set) that runs as created")
+    scaffold = sub.add_parser(
+        "new-channel", help="scaffold a new bump-hunt channel (config + rule set) that runs as created"
+    )
     scaffold.add_argument("name", help="channel name, snake_case")
     scaffold.add_argument("--root", default=".", help="repository root (default: current directory)")
     scaffold.set_defaults(func=_new_channel)

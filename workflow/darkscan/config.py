@@ -15,7 +15,8 @@ import functools
 import logging
 import math
 import pathlib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import jsonschema
 import yaml
@@ -62,7 +63,7 @@ def deep_merge(base: Mapping, override: Mapping) -> dict:
     return merged
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _schema_validator(schema_name: str) -> jsonschema.protocols.Validator:
     """The default-filling validator of ``schemas/<schema_name>.schema.yaml``, read once per process."""
     return _validator_with_defaults(load_yaml(SCHEMA_DIR / f"{schema_name}.schema.yaml"))
@@ -108,7 +109,13 @@ def _error_lines(error: jsonschema.ValidationError, *, where: str) -> list[str]:
         known = list(error.schema.get("properties", {}))
         unknown = sorted(k for k in error.instance if k not in known)
         if unknown and error.schema.get("additionalProperties") is False:
-            return [f"{where}: unknown key '{'.'.join(filter(None, (path, key)))}'{_closest(key, known)} (allowed: {', '.join(known)})" for key in unknown]
+            return [
+                (
+                    f"{where}: unknown key '{'.'.join(filter(None, (path, key)))}'{_closest(key, known)} "
+                    f"(allowed: {', '.join(known)})"
+                )
+                for key in unknown
+            ]
     return [f"{where}: key '{path or '<top>'}': {error.message}"]
 
 
@@ -139,7 +146,9 @@ def experiment_config(config: Mapping, name: str) -> dict:
     """Return the validated experiment ``name`` (file merged with config.yaml overrides)."""
     experiments = config.get("experiments", {})
     if name not in experiments:
-        raise ConfigError(f"experiment {name!r} is not defined under 'experiments' in config.yaml; defined: {sorted(experiments)}")
+        raise ConfigError(
+            f"experiment {name!r} is not defined under 'experiments' in config.yaml; defined: {sorted(experiments)}"
+        )
     entry = dict(experiments[name])
     path = entry.pop("config")
     data = deep_merge(load_yaml(path), entry)
@@ -156,7 +165,10 @@ def _apply_sqrt_s(beams: dict, *, where: str) -> None:
         return
     given = {beams.get("electron_energy"), beams.get("positron_energy")} - {None}
     if len(given) > 1:
-        raise ConfigError(f"{where}: beams.sqrt_s is only for symmetric machines, but electron_energy and positron_energy differ ({sorted(given)})")
+        raise ConfigError(
+            f"{where}: beams.sqrt_s is only for symmetric machines, "
+            f"but electron_energy and positron_energy differ ({sorted(given)})"
+        )
     # Beams.sqrt_s = 2 E cos(alpha / 2) for two beams of energy E crossing at full angle alpha.
     energy = sqrt_s / (2.0 * math.cos(beams["crossing_angle"] / 2.0))
     beams["electron_energy"] = beams["positron_energy"] = energy
@@ -166,7 +178,9 @@ def channel_config(config: Mapping, name: str) -> dict:
     """Return the validated, checked channel ``name`` (file merged with config.yaml overrides)."""
     channels = config.get("channels", {})
     if name not in channels:
-        raise ConfigError(f"channel {name!r} is not defined under 'channels' in config.yaml; defined: {sorted(channels)}")
+        raise ConfigError(
+            f"channel {name!r} is not defined under 'channels' in config.yaml; defined: {sorted(channels)}"
+        )
     overrides = {k: v for k, v in channels[name].items() if k not in _REGISTRY_KEYS}
     path = channels[name]["config"]
     data = deep_merge(load_yaml(path), overrides)
@@ -187,16 +201,19 @@ def check_channel(channel: dict, experiment: dict, *, where: str) -> None:
         masses_ok = True
     else:
         masses_ok = False
-    for mass in ([] if masses_ok else channel["signal"]["masses"]):
+    for mass in [] if masses_ok else channel["signal"]["masses"]:
         if not 0.0 < mass < max_mass:
-            raise ConfigError(f"{where}: signal.masses: mass {mass} GeV is outside the kinematic range (0, {max_mass:.3f}) GeV at sqrt(s) = {sqrt_s:.3f} GeV")
+            raise ConfigError(
+                f"{where}: signal.masses: mass {mass} GeV is outside the kinematic range (0, {max_mass:.3f}) GeV "
+                f"at sqrt(s) = {sqrt_s:.3f} GeV"
+            )
     if not masses_ok:
         _check_scan_grid_1d(channel, where=where)
     from darkscan.physics.models import get_model  # physics imports stay out of config loading
 
     try:
         model = get_model(channel["model"])
-        for name, scenario in channel["coupling"]["scenarios"].items():
+        for scenario in channel["coupling"]["scenarios"].values():
             model.branching(scenario["branching"], [1.0])
     except ValueError as err:
         raise ConfigError(f"{where}: model/coupling: {err}") from None
@@ -214,12 +231,17 @@ def check_channel(channel: dict, experiment: dict, *, where: str) -> None:
         raise ConfigError(f"{where}: backgrounds: the sample name 'data' is reserved")
     inject = channel["data"].get("inject_signal")
     if inject and inject["mass"] not in [m for m in channel["signal"]["masses"] if not isinstance(m, list)]:
-        raise ConfigError(f"{where}: data.inject_signal.mass {inject['mass']} must be one of the generated signal.masses")
+        raise ConfigError(
+            f"{where}: data.inject_signal.mass {inject['mass']} must be one of the generated signal.masses"
+        )
     if channel["data"]["source"] == "files" and not channel["data"].get("files"):
         raise ConfigError(f"{where}: data.source is 'files' but data.files is empty")
     for syst in channel["systematics"]:
         if syst["source"] == "experiment" and syst.get("key") not in experiment.get("systematics", {}):
-            raise ConfigError(f"{where}: systematics {syst['name']!r}: key {syst.get('key')!r} is not in the experiment's systematics {sorted(experiment.get('systematics', {}))}")
+            raise ConfigError(
+                f"{where}: systematics {syst['name']!r}: key {syst.get('key')!r} "
+                f"is not in the experiment's systematics {sorted(experiment.get('systematics', {}))}"
+            )
         if syst["source"] == "value" and "value" not in syst:
             raise ConfigError(f"{where}: systematics {syst['name']!r}: source 'value' needs a 'value'")
         if syst["source"] == "derived" and "method" not in syst:
@@ -232,10 +254,15 @@ def _check_scan_grid_1d(channel: dict, *, where: str) -> None:
     lo, hi = min(channel["signal"]["masses"]), max(channel["signal"]["masses"])
     for mass in grid:
         if not lo <= mass <= hi:
-            raise ConfigError(f"{where}: masses: scan mass {mass} GeV lies outside the generated signal masses [{lo}, {hi}] GeV (no extrapolation)")
+            raise ConfigError(
+                f"{where}: masses: scan mass {mass} GeV lies outside the generated signal masses [{lo}, {hi}] GeV "
+                "(no extrapolation)"
+            )
     if isinstance(masses, dict) and masses["min"] >= masses["max"]:
         raise ConfigError(f"{where}: masses: min ({masses['min']}) must be below max ({masses['max']})")
-    if sorted(channel["signal"]["masses"]) != channel["signal"]["masses"] or len(set(channel["signal"]["masses"])) != len(channel["signal"]["masses"]):
+    if sorted(channel["signal"]["masses"]) != channel["signal"]["masses"] or len(
+        set(channel["signal"]["masses"])
+    ) != len(channel["signal"]["masses"]):
         raise ConfigError(f"{where}: signal.masses must be strictly increasing")
 
 
@@ -246,7 +273,10 @@ def _check_channel_2d(channel: dict, sqrt_s: float, *, where: str) -> None:
         raise ConfigError(f"{where}: signal.masses: mix of single masses and [m1, m2] pairs; use one kind")
     for m1, m2 in pairs:
         if not (2.0 * MUON_MASS < m1 and 0.0 <= m2 and m1 + m2 < sqrt_s):
-            raise ConfigError(f"{where}: signal.masses: [{m1}, {m2}] GeV is outside the kinematic range (2 m_mu < m1, 0 <= m2, m1 + m2 < sqrt(s) = {sqrt_s:.3f} GeV)")
+            raise ConfigError(
+                f"{where}: signal.masses: [{m1}, {m2}] GeV is outside the kinematic range "
+                f"(2 m_mu < m1, 0 <= m2, m1 + m2 < sqrt(s) = {sqrt_s:.3f} GeV)"
+            )
     if len({tuple(m) for m in pairs}) != len(pairs):
         raise ConfigError(f"{where}: signal.masses: duplicate [m1, m2] pairs")
     masses = channel["masses"]
@@ -259,7 +289,10 @@ def _check_channel_2d(channel: dict, sqrt_s: float, *, where: str) -> None:
             raise ConfigError(f"{where}: masses: {key}: {lo} must be below {hi}")
     m1s, m2s = [m[0] for m in pairs], [m[1] for m in pairs]
     if masses["min"] < min(m1s) or masses["max"] > max(m1s) or masses["min2"] < min(m2s) or masses["max2"] > max(m2s):
-        raise ConfigError(f"{where}: masses: scan range lies outside the generated signal masses (m1 in [{min(m1s)}, {max(m1s)}], m2 in [{min(m2s)}, {max(m2s)}] GeV; no extrapolation)")
+        raise ConfigError(
+            f"{where}: masses: scan range lies outside the generated signal masses "
+            f"(m1 in [{min(m1s)}, {max(m1s)}], m2 in [{min(m2s)}, {max(m2s)}] GeV; no extrapolation)"
+        )
     if masses.get("sum_max", sqrt_s) >= sqrt_s:
         raise ConfigError(f"{where}: masses: sum_max must be below sqrt(s) = {sqrt_s:.3f} GeV")
 

@@ -45,7 +45,9 @@ def check_selection(channel: Mapping, *, where: str) -> None:
 
     name = channel["selection"]["variables"]
     if name not in variables.variable_function_names():
-        raise _unknown("variable function (selection.variables)", name, variables.variable_function_names(), where=where)
+        raise _unknown(
+            "variable function (selection.variables)", name, variables.variable_function_names(), where=where
+        )
     columns = variables.variable_columns(name)
     for i, cut in enumerate(channel["selection"]["cuts"]):
         try:
@@ -72,7 +74,9 @@ def _unknown_names(expr: str, columns: Iterable[str]) -> list[str]:
     except SyntaxError:
         return []
     calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    return sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in calls and n.id not in set(columns)})
+    return sorted(
+        {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in calls and n.id not in set(columns)}
+    )
 
 
 def check_processes(channel: Mapping, *, where: str) -> None:
@@ -90,7 +94,10 @@ def check_processes(channel: Mapping, *, where: str) -> None:
             continue
         allowed = {n for n, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY and n != "sqrt_s"}
         for option in sorted(set(sample.get("options") or {}) - allowed):
-            raise ConfigError(f"{where}: {key}.options: process {process!r} has no option {option!r}{suggestion(option, allowed)} (options: {', '.join(sorted(allowed))})")
+            raise ConfigError(
+                f"{where}: {key}.options: process {process!r} has no option "
+                f"{option!r}{suggestion(option, allowed)} (options: {', '.join(sorted(allowed))})"
+            )
 
 
 def check_data_files(channel: Mapping, *, where: str) -> None:
@@ -109,6 +116,17 @@ def check_channel(channel: Mapping, *, where: str) -> None:
     check_processes(channel, where=where)
 
 
+def _checked_keys(channel: Mapping) -> dict:
+    """The part of a channel config that :func:`check_channel` reads (the cache key)."""
+    fit = channel["fit"]
+    samples = {"signal": channel["signal"], **channel["backgrounds"]}
+    return {
+        "selection": channel["selection"],
+        "fit": {key: fit.get(key) for key in ("variable", "variable2", "columns")},
+        "samples": {key: [sample["process"], sample.get("options")] for key, sample in samples.items()},
+    }
+
+
 def _sources_signature() -> str:
     """Paths, sizes and modification times of the package's Python files (cheap: no reads)."""
     entries = []
@@ -118,7 +136,9 @@ def _sources_signature() -> str:
     return "\n".join(entries)
 
 
-def check_channels_cached(channels: Mapping[str, Mapping], *, where: Mapping[str, str], cache_dir: str | os.PathLike) -> None:
+def check_channels_cached(
+    channels: Mapping[str, Mapping], *, where: Mapping[str, str], cache_dir: str | os.PathLike
+) -> None:
     """:func:`check_channel` for every channel, skipped when the same configs passed before;
     :func:`check_data_files` every time.
 
@@ -127,7 +147,10 @@ def check_channels_cached(channels: Mapping[str, Mapping], *, where: Mapping[str
         where: channel name -> config file named in errors.
         cache_dir: where passed checks are remembered (e.g. ``.snakemake/darkscan``).
     """
-    digest = hashlib.sha256((json.dumps(channels, sort_keys=True, default=str) + _sources_signature()).encode()).hexdigest()[:32]
+    checked = {name: _checked_keys(channel) for name, channel in channels.items()}
+    digest = hashlib.sha256(
+        (json.dumps(checked, sort_keys=True, default=str) + _sources_signature()).encode()
+    ).hexdigest()[:32]
     marker = pathlib.Path(cache_dir) / f"preflight-{digest}"
     for name, channel in channels.items():
         check_data_files(channel, where=where.get(name, name))

@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import pathlib
-from typing import Iterator
+from collections.abc import Iterator
 
 import awkward as ak
 import uproot
@@ -88,8 +88,11 @@ def regenerate_hint(path: str | os.PathLike) -> str:
     parts = pathlib.Path(path).parts
     if "results" not in parts:
         return ""
-    relative = pathlib.Path(*parts[len(parts) - 1 - parts[::-1].index("results"):])
-    return f"; it is a workflow intermediate: regenerate it (and what depends on it) with `snakemake --cores all --force {relative}`, then rerun"
+    relative = pathlib.Path(*parts[len(parts) - 1 - parts[::-1].index("results") :])
+    return (
+        "; it is a workflow intermediate: regenerate it (and what depends on it) "
+        f"with `snakemake --cores all --force {relative}`, then rerun"
+    )
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
@@ -130,7 +133,13 @@ def read_events(ttree) -> ak.Array:
     return arrays[[field for field in arrays.fields if not (field.startswith("n") and field[1:] in arrays.fields)]]
 
 
-def tree_of(file: uproot.ReadOnlyDirectory, path: str | os.PathLike, *, tree: str = TREE, branches: list[str] | tuple[str, ...] = ()) -> uproot.TTree:
+def tree_of(
+    file: uproot.ReadOnlyDirectory,
+    path: str | os.PathLike,
+    *,
+    tree: str = TREE,
+    branches: list[str] | tuple[str, ...] = (),
+) -> uproot.TTree:
     """The tree ``tree`` of an open file, checking that ``branches`` exist (errors name them)."""
     if tree not in file:
         raise InputFileError(f"{path}: no tree {tree!r} (keys: {file.keys()})")

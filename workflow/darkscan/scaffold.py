@@ -38,13 +38,18 @@ def new_channel(name: str, *, root: str | pathlib.Path = ".") -> list[pathlib.Pa
     """
     root = pathlib.Path(root)
     if not NAME.match(name):
-        raise ValueError(f"channel name {name!r} must be snake_case: a lowercase letter, then lowercase letters, digits or _")
+        raise ValueError(
+            f"channel name {name!r} must be snake_case: a lowercase letter, then lowercase letters, digits or _"
+        )
     config_path = root / "config" / "config.yaml"
     if not config_path.is_file():
         raise ValueError(f"{config_path} not found: run darkscan new-channel from the repository root")
     reserved = reserved_names(root)
     if name in reserved:
-        raise ValueError(f"channel name {name!r} is reserved: the channel's target rule would clash with the workflow's rule {name!r} (reserved: {', '.join(sorted(reserved))})")
+        raise ValueError(
+            f"channel name {name!r} is reserved: the channel's target rule would clash "
+            f"with the workflow's rule {name!r} (reserved: {', '.join(sorted(reserved))})"
+        )
     config = yaml.safe_load(config_path.read_text())
     if name in config.get("channels", {}):
         raise ValueError(f"channel {name!r} is already registered in {config_path}")

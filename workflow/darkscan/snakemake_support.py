@@ -9,14 +9,15 @@ import pathlib
 import sys
 
 
-
 def setup_logging(log_path: str | None, *, level: int = logging.INFO) -> None:
     """Send ``logging`` output to the rule's log file (and stderr); log uncaught exceptions."""
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_path:
         pathlib.Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w"))
-    logging.basicConfig(level=level, format="%(asctime)s %(name)s %(levelname)s: %(message)s", handlers=handlers, force=True)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(name)s %(levelname)s: %(message)s", handlers=handlers, force=True
+    )
 
     def excepthook(kind, value, tb):
         logging.getLogger("darkscan").error("%s: %s", kind.__name__, value, exc_info=(kind, value, tb))

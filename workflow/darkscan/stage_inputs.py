@@ -35,7 +35,22 @@ __all__ = [
 ]
 
 # The fit settings that change a result (not its axis label and unit).
-_FIT = tuple(f"fit.{key}" for key in ("method", "variable", "variable2", "columns", "histogram", "window_sigmas", "signal_sigmas", "background_floor", "pyhf_every", "pyhf_check_every", "pyhf_check_tolerance"))
+_FIT = tuple(
+    f"fit.{key}"
+    for key in (
+        "method",
+        "variable",
+        "variable2",
+        "columns",
+        "histogram",
+        "window_sigmas",
+        "signal_sigmas",
+        "background_floor",
+        "pyhf_every",
+        "pyhf_check_every",
+        "pyhf_check_tolerance",
+    )
+)
 # What the fit methods' load_signal_model read (ellipse_counting: the ellipse size, signal_sigmas).
 _SIGNAL_MODEL = ("fit.method", "fit.variable", "fit.variable2", "fit.columns", "fit.signal_sigmas", "signal.options")
 # Detector simulation (darkscan.experiments.detector.simulate) runs at generation.
@@ -110,41 +125,114 @@ register_stage(
 register_stage(
     "pseudo_data_chunk",
     StageInputs(
-        channel=("name", "luminosity_fb", "data", "backgrounds.*.process", "backgrounds.*.options", "signal.process", "signal.options"),
+        channel=(
+            "name",
+            "luminosity_fb",
+            "data",
+            "backgrounds.*.process",
+            "backgrounds.*.options",
+            "signal.process",
+            "signal.options",
+        ),
         experiment=_DETECTOR,
     ),
 )
-register_stage("import_data_file", StageInputs(channel=("name", "luminosity_fb", "data", "selection", "fit.variable", "fit.columns")))
-register_stage("select_sample", StageInputs(channel=("name", "luminosity_fb", "selection"), experiment=("name", "beams")))
+register_stage(
+    "import_data_file",
+    StageInputs(channel=("name", "luminosity_fb", "data", "selection", "fit.variable", "fit.columns")),
+)
+register_stage(
+    "select_sample", StageInputs(channel=("name", "luminosity_fb", "selection"), experiment=("name", "beams"))
+)
 register_stage("merge_data", StageInputs(channel=("name", "luminosity_fb", "selection")))
-register_stage("fill_histograms", StageInputs(channel=("name", "luminosity_fb", "fit.variable", "fit.columns", "fit.histogram", "fit.label", "fit.unit")))
+register_stage(
+    "fill_histograms",
+    StageInputs(
+        channel=("name", "luminosity_fb", "fit.variable", "fit.columns", "fit.histogram", "fit.label", "fit.unit")
+    ),
+)
 register_stage(
     "aggregate_systematics",
     StageInputs(channel=("name", "systematics", *_SIGNAL_MODEL, "signal.masses"), experiment=("name", "systematics")),
 )
 register_stage(
     "scan_part",
-    StageInputs(channel=("name", "luminosity_fb", "cl", "masses", *_FIT, "signal.masses", "signal.options", "backgrounds.*.process")),
+    StageInputs(
+        channel=(
+            "name",
+            "luminosity_fb",
+            "cl",
+            "masses",
+            *_FIT,
+            "signal.masses",
+            "signal.options",
+            "backgrounds.*.process",
+        )
+    ),
 )
 register_stage("merge_limits", StageInputs(channel=("name", "model", "coupling", "signal.options")))
 register_stage(
     "compute_significance",
-    StageInputs(channel=("name", "luminosity_fb", "cl", "masses", *_FIT, "lookelsewhere", "signal.masses", "backgrounds.*.process")),
+    StageInputs(
+        channel=(
+            "name",
+            "luminosity_fb",
+            "cl",
+            "masses",
+            *_FIT,
+            "lookelsewhere",
+            "signal.masses",
+            "backgrounds.*.process",
+        )
+    ),
 )
 register_stage(
     "calibrate_scan",
-    StageInputs(channel=("name", "luminosity_fb", "cl", "masses", *_FIT, "lookelsewhere", "calibration", "signal", "backgrounds.*.process")),
+    StageInputs(
+        channel=(
+            "name",
+            "luminosity_fb",
+            "cl",
+            "masses",
+            *_FIT,
+            "lookelsewhere",
+            "calibration",
+            "signal",
+            "backgrounds.*.process",
+        )
+    ),
 )
 register_stage(
     "plot_limits",
     StageInputs(
-        channel=("name", "model", "luminosity_fb", "cl", "masses", "fit", "coupling", "plots.gm2_band", "plots.reference_curves"),
+        channel=(
+            "name",
+            "model",
+            "luminosity_fb",
+            "cl",
+            "masses",
+            "fit",
+            "coupling",
+            "plots.gm2_band",
+            "plots.reference_curves",
+        ),
         experiment=("name", "label"),
     ),
 )
 register_stage(
     "render_validation",
-    StageInputs(channel=("name", "experiment", "luminosity_fb", "backgrounds", "signal", "selection", "fit", "plots.validation_variables")),
+    StageInputs(
+        channel=(
+            "name",
+            "experiment",
+            "luminosity_fb",
+            "backgrounds",
+            "signal",
+            "selection",
+            "fit",
+            "plots.validation_variables",
+        )
+    ),
 )
 register_stage("archive_hepdata", StageInputs(channel=("*",), experiment=("name", "label", "beams")))
 
@@ -156,7 +244,11 @@ def unknown_paths(stage: str) -> list[str]:
     unknown = []
     for schema_name, paths in (("channel", inputs.channel), ("experiment", inputs.experiment)):
         schema = cfg.load_yaml(cfg.SCHEMA_DIR / f"{schema_name}.schema.yaml")
-        unknown += [f"{schema_name}: {path}" for path in paths if not _in_schema(schema, _split(path.replace("{sample}", "*")), schema)]
+        unknown += [
+            f"{schema_name}: {path}"
+            for path in paths
+            if not _in_schema(schema, _split(path.replace("{sample}", "*")), schema)
+        ]
     return unknown
 
 
@@ -311,5 +403,7 @@ def declared_configs(params: Mapping) -> tuple[DeclaredConfig, DeclaredConfig]:
     """The channel and experiment views of a rule's :func:`stage_params` entry (in the script)."""
     stage, declared = params["stage"], params["declared"]
     channel = DeclaredConfig(params["channel"], declared=declared["channel"], where=f"channel config (stage {stage})")
-    experiment = DeclaredConfig(params["experiment"], declared=declared["experiment"], where=f"experiment config (stage {stage})")
+    experiment = DeclaredConfig(
+        params["experiment"], declared=declared["experiment"], where=f"experiment config (stage {stage})"
+    )
     return channel, experiment

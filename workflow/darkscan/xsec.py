@@ -31,12 +31,26 @@ def _monte_carlo(process, *, sqrt_s: float, options: dict, events: int, seed: in
     accepted = inspect.signature(process.generate).parameters
     unknown = [k for k in options if k not in accepted and not any(p.kind == p.VAR_KEYWORD for p in accepted.values())]
     if unknown:
-        raise ValueError(f"process {process.name!r} takes no option(s) {unknown}; its options: {[p for p in accepted if p not in ('n_events', 'rng', 'sqrt_s')]}")
+        raise ValueError(
+            f"process {process.name!r} takes no option(s) {unknown}; "
+            f"its options: {[p for p in accepted if p not in ('n_events', 'rng', 'sqrt_s')]}"
+        )
     weights = process.generate(events, np.random.default_rng(seed), sqrt_s=sqrt_s, **options).weight
     return CrossSection(float(weights.sum()), float(np.sqrt((weights**2).sum())))
 
 
-def cross_section_for_cli(experiment: str, process: str, *, mass: float | None = None, mass2: float | None = None, coupling: float | None = None, theta_min: float | None = None, theta_max: float | None = None, events: int = 200_000, seed: int = 1) -> dict:
+def cross_section_for_cli(
+    experiment: str,
+    process: str,
+    *,
+    mass: float | None = None,
+    mass2: float | None = None,
+    coupling: float | None = None,
+    theta_min: float | None = None,
+    theta_max: float | None = None,
+    events: int = 200_000,
+    seed: int = 1,
+) -> dict:
     """One JSON-ready dict: process, experiment, sqrt_s, xsec_fb, xsec_err_fb and the inputs."""
     exp = experiment_by_name(experiment)
     sqrt_s = cfg.Beams(**exp["beams"]).sqrt_s
@@ -48,7 +62,18 @@ def cross_section_for_cli(experiment: str, process: str, *, mass: float | None =
         method = "closed form"
     else:
         if "theta_min" in given or "theta_max" in given:
-            raise ValueError(f"process {process!r} has no --theta-min/--theta-max acceptance; set its generator cuts in a channel config instead")
+            raise ValueError(
+                f"process {process!r} has no --theta-min/--theta-max acceptance; "
+                "set its generator cuts in a channel config instead"
+            )
         result = _monte_carlo(proc, sqrt_s=sqrt_s, options=given, events=events, seed=seed)
         method = f"Monte Carlo ({events} events, seed {seed})"
-    return {"process": process, "experiment": experiment, "sqrt_s": sqrt_s, "xsec_fb": result.value_fb, "xsec_err_fb": result.error_fb, "method": method, **given}
+    return {
+        "process": process,
+        "experiment": experiment,
+        "sqrt_s": sqrt_s,
+        "xsec_fb": result.value_fb,
+        "xsec_err_fb": result.error_fb,
+        "method": method,
+        **given,
+    }

@@ -15,11 +15,14 @@ rule package_hepdata:
         submission=f"{ARCHIVE_DIR}/hepdata/submission.tar.gz",
     log:
         "logs/archive/hepdata.log",
-    params:
-        configs={channel: stage_params("archive_hepdata", channel_cfg(channel), experiment_cfg(channel)) for channel in CHANNELS},
     localrule: True
     conda:
         "../../envs/darkscan.yaml"
+    params:
+        configs={
+            channel: stage_params("archive_hepdata", channel_cfg(channel), experiment_cfg(channel))
+            for channel in CHANNELS
+        },
     script:
         "../scripts/archive_hepdata.py"
 
@@ -31,12 +34,12 @@ rule render_report:
         report=f"{ARCHIVE_DIR}/report.html",
     log:
         "logs/archive/report.log",
-    params:
-        snakefile=workflow.main_snakefile,
-        config=CONFIG,
     localrule: True
     conda:
         "../../envs/darkscan.yaml"
+    params:
+        snakefile=workflow.main_snakefile,
+        config=CONFIG,
     script:
         "../scripts/archive_report.py"
 
@@ -50,15 +53,15 @@ rule pack_archive:
         pointer=f"{ARCHIVE_DIR}/latest.json",
     log:
         "logs/archive/tarball.log",
+    localrule: True
+    conda:
+        "../../envs/darkscan.yaml"
     params:
         name=ARCHIVE_NAME,
         channels=CHANNELS,
         config=CONFIG,
         resolved={"channels": CHANNEL_CONFIGS, "experiments": EXPERIMENT_CONFIGS},
         root=workflow.basedir,
-    localrule: True
-    conda:
-        "../../envs/darkscan.yaml"
     script:
         "../scripts/archive_tarball.py"
 

@@ -29,7 +29,9 @@ CONFIG = dsconfig.as_plain(config)
 CHANNELS = dsconfig.enabled_channels(CONFIG)
 # Schema and semantic validation of every enabled channel before any job runs.
 CHANNEL_CONFIGS = {name: dsconfig.channel_config(CONFIG, name) for name in CHANNELS}
-EXPERIMENT_CONFIGS = {c["experiment"]: dsconfig.experiment_config(CONFIG, c["experiment"]) for c in CHANNEL_CONFIGS.values()}
+EXPERIMENT_CONFIGS = {
+    c["experiment"]: dsconfig.experiment_config(CONFIG, c["experiment"]) for c in CHANNEL_CONFIGS.values()
+}
 SCAN_PARTS = list(range(CONFIG["scan_jobs"]))
 # Names checked against the registries (variables, cuts, processes, data files) before any job;
 # jobs (cluster jobs parse the Snakefile too) skip it.
@@ -142,6 +144,10 @@ def archive_inputs(wildcards=None):
     files = []
     for channel in CHANNELS:
         files += channel_outputs(channel)
-        files += [f"results/{channel}/plots/{stem}.{ext}" for stem in ("limits_xsec", "limits_coupling", "local_significance") for ext in ("png", "pdf")]
+        files += [
+            f"results/{channel}/plots/{stem}.{ext}"
+            for stem in ("limits_xsec", "limits_coupling", "local_significance")
+            for ext in ("png", "pdf")
+        ]
         files += [f"results/{channel}/workspaces/part{part}" for part in SCAN_PARTS]
     return sorted(set(files))

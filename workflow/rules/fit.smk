@@ -1,6 +1,8 @@
 rule scan_part:
     input:
-        signal=lambda w: expand("results/{channel}/selected/{sample}.root", channel=w.channel, sample=signal_samples(w.channel)),
+        signal=lambda w: expand(
+            "results/{channel}/selected/{sample}.root", channel=w.channel, sample=signal_samples(w.channel)
+        ),
         histograms="results/{channel}/histograms.root",
         systematics="results/{channel}/systematics.csv",
     output:
@@ -10,15 +12,15 @@ rule scan_part:
         "logs/{channel}/scan/part{part}.log",
     benchmark:
         "benchmarks/rules/{channel}/scan/part{part}.tsv"
-    params:
-        config=stage_config("scan_part"),
-        n_parts=len(SCAN_PARTS),
+    conda:
+        "../../envs/darkscan.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        "../../envs/darkscan.yaml"
+    params:
+        config=stage_config("scan_part"),
+        n_parts=len(SCAN_PARTS),
     script:
         "../scripts/scan_part.py"
 
@@ -27,14 +29,16 @@ rule merge_limits:
     input:
         parts=lambda w: expand("results/{channel}/scan/part{part}.csv", channel=w.channel, part=SCAN_PARTS),
     output:
-        limits=report("results/{channel}/limits.csv", caption="../report/limits.rst", category="{channel}", subcategory="limits"),
+        limits=report(
+            "results/{channel}/limits.csv", caption="../report/limits.rst", category="{channel}", subcategory="limits"
+        ),
     log:
         "logs/{channel}/limits.log",
-    params:
-        config=stage_config("merge_limits"),
     localrule: True
     conda:
         "../../envs/darkscan.yaml"
+    params:
+        config=stage_config("merge_limits"),
     script:
         "../scripts/merge_limits.py"
 
@@ -44,17 +48,26 @@ rule compute_significance:
         limits="results/{channel}/limits.csv",
         histograms="results/{channel}/histograms.root",
         workspaces=lambda w: expand("results/{channel}/workspaces/part{part}", channel=w.channel, part=SCAN_PARTS),
-        backgrounds=lambda w: expand("results/{channel}/selected/{sample}.root", channel=w.channel, sample=list(channel_cfg(w.channel)["backgrounds"])),
+        backgrounds=lambda w: expand(
+            "results/{channel}/selected/{sample}.root",
+            channel=w.channel,
+            sample=list(channel_cfg(w.channel)["backgrounds"]),
+        ),
     output:
-        significance=report("results/{channel}/significance.json", caption="../report/significance.rst", category="{channel}", subcategory="limits"),
+        significance=report(
+            "results/{channel}/significance.json",
+            caption="../report/significance.rst",
+            category="{channel}",
+            subcategory="limits",
+        ),
     log:
         "logs/{channel}/significance.log",
-    params:
-        config=stage_config("compute_significance"),
-        seed=CONFIG["seed"],
     localrule: True
     conda:
         "../../envs/darkscan.yaml"
+    params:
+        config=stage_config("compute_significance"),
+        seed=CONFIG["seed"],
     script:
         "../scripts/compute_significance.py"
 
@@ -69,22 +82,36 @@ rule calibrate_scan:
         histograms="results/{channel}/histograms.root",
         systematics="results/{channel}/systematics.csv",
         workspaces=lambda w: expand("results/{channel}/workspaces/part{part}", channel=w.channel, part=SCAN_PARTS),
-        backgrounds=lambda w: expand("results/{channel}/selected/{sample}.root", channel=w.channel, sample=list(channel_cfg(w.channel)["backgrounds"])),
+        backgrounds=lambda w: expand(
+            "results/{channel}/selected/{sample}.root",
+            channel=w.channel,
+            sample=list(channel_cfg(w.channel)["backgrounds"]),
+        ),
     output:
-        calibration=report("results/{channel}/calibration.json", caption="../report/calibration.rst", category="{channel}", subcategory="calibration"),
-        plots=report(expand("results/{{channel}}/plots/calibration.{ext}", ext=("png", "pdf")), caption="../report/calibration.rst", category="{channel}", subcategory="calibration"),
+        calibration=report(
+            "results/{channel}/calibration.json",
+            caption="../report/calibration.rst",
+            category="{channel}",
+            subcategory="calibration",
+        ),
+        plots=report(
+            expand("results/{{channel}}/plots/calibration.{ext}", ext=("png", "pdf")),
+            caption="../report/calibration.rst",
+            category="{channel}",
+            subcategory="calibration",
+        ),
     log:
         "logs/{channel}/calibration.log",
     benchmark:
         "benchmarks/rules/{channel}/calibration.tsv"
-    params:
-        config=stage_config("calibrate_scan"),
-        seed=CONFIG["seed"],
+    conda:
+        "../../envs/darkscan.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        "../../envs/darkscan.yaml"
+    params:
+        config=stage_config("calibrate_scan"),
+        seed=CONFIG["seed"],
     script:
         "../scripts/calibrate_scan.py"

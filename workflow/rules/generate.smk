@@ -5,17 +5,17 @@ rule generate_sample:
         "logs/{channel}/generate/{sample}.log",
     benchmark:
         "benchmarks/rules/{channel}/generate/{sample}.tsv"
-    params:
-        config=stage_config("generate_sample"),
-        globals=generation_globals,
     group:
         "sample"
+    conda:
+        "../../envs/darkscan.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        "../../envs/darkscan.yaml"
+    params:
+        config=stage_config("generate_sample"),
+        globals=generation_globals,
     script:
         "../scripts/generate_sample.py"
 
@@ -33,18 +33,18 @@ rule pseudo_data_chunk:
         "benchmarks/rules/{channel}/generate/data_chunk{chunk}.tsv"
     wildcard_constraints:
         chunk=r"\d+",
-    params:
-        config=stage_config("pseudo_data_chunk"),
-        globals=generation_globals,
-        n_chunks=n_data_chunks,
     group:
         "sample"
+    conda:
+        "../../envs/darkscan.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        "../../envs/darkscan.yaml"
+    params:
+        config=stage_config("pseudo_data_chunk"),
+        globals=generation_globals,
+        n_chunks=n_data_chunks,
     script:
         "../scripts/pseudo_data_chunk.py"
 
@@ -58,16 +58,16 @@ rule import_data_file:
         "logs/{channel}/generate/data_file{index}.log",
     wildcard_constraints:
         index=r"\d+",
-    params:
-        config=stage_config("import_data_file"),
-        compression=CONFIG["compression"],
     group:
         "sample"
+    conda:
+        "../../envs/darkscan.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        "../../envs/darkscan.yaml"
+    params:
+        config=stage_config("import_data_file"),
+        compression=CONFIG["compression"],
     script:
         "../scripts/import_data_file.py"

@@ -6,17 +6,17 @@ rule select_sample:
         cutflow="results/{channel}/cutflow/{sample}.csv",
     log:
         "logs/{channel}/select/{sample}.log",
-    params:
-        config=stage_config("select_sample"),
-        compression=CONFIG["compression"],
     group:
         "sample"
+    conda:
+        "../../envs/darkscan.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        "../../envs/darkscan.yaml"
+    params:
+        config=stage_config("select_sample"),
+        compression=CONFIG["compression"],
     script:
         "../scripts/select_sample.py"
 
@@ -31,17 +31,17 @@ rule select_data_part:
         "logs/{channel}/select/data/{data_part}.log",
     wildcard_constraints:
         data_part=DATA_PART_PATTERN,
-    params:
-        config=stage_config("select_sample"),
-        compression=CONFIG["compression"],
     group:
         "sample"
+    conda:
+        "../../envs/darkscan.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        "../../envs/darkscan.yaml"
+    params:
+        config=stage_config("select_sample"),
+        compression=CONFIG["compression"],
     script:
         "../scripts/select_sample.py"
 
@@ -60,12 +60,12 @@ rule merge_data:
         cutflow="results/{channel}/cutflow/data.csv",
     log:
         "logs/{channel}/select/data.log",
-    params:
-        config=stage_config("merge_data"),
-        compression=CONFIG["compression"],
     localrule: True
     conda:
         "../../envs/darkscan.yaml"
+    params:
+        config=stage_config("merge_data"),
+        compression=CONFIG["compression"],
     script:
         "../scripts/merge_data.py"
 
@@ -74,7 +74,12 @@ rule merge_cutflow:
     input:
         lambda w: expand("results/{channel}/cutflow/{sample}.csv", channel=w.channel, sample=all_samples(w.channel)),
     output:
-        report("results/{channel}/cutflow.csv", caption="../report/cutflow.rst", category="{channel}", subcategory="selection"),
+        report(
+            "results/{channel}/cutflow.csv",
+            caption="../report/cutflow.rst",
+            category="{channel}",
+            subcategory="selection",
+        ),
     log:
         "logs/{channel}/cutflow.log",
     localrule: True
@@ -86,19 +91,21 @@ rule merge_cutflow:
 
 rule fill_histograms:
     input:
-        selected=lambda w: expand("results/{channel}/selected/{sample}.root", channel=w.channel, sample=all_samples(w.channel)),
+        selected=lambda w: expand(
+            "results/{channel}/selected/{sample}.root", channel=w.channel, sample=all_samples(w.channel)
+        ),
     output:
         histograms="results/{channel}/histograms.root",
     log:
         "logs/{channel}/histograms.log",
-    params:
-        config=stage_config("fill_histograms"),
-        compression=CONFIG["compression"],
     localrule: True
+    conda:
+        "../../envs/darkscan.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/darkscan.yaml"
+    params:
+        config=stage_config("fill_histograms"),
+        compression=CONFIG["compression"],
     script:
         "../scripts/fill_histograms.py"

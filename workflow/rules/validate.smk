@@ -2,24 +2,31 @@
 # like the plots it runs on the submit host, not as a cluster job.
 rule render_validation:
     input:
-        selected=lambda w: expand("results/{channel}/selected/{sample}.root", channel=w.channel, sample=all_samples(w.channel)),
+        selected=lambda w: expand(
+            "results/{channel}/selected/{sample}.root", channel=w.channel, sample=all_samples(w.channel)
+        ),
         cutflow="results/{channel}/cutflow.csv",
         histograms="results/{channel}/histograms.root",
         limits="results/{channel}/limits.csv",
         notebook="notebooks/validation.ipynb",
     output:
         notebook="results/{channel}/validation.ipynb",
-        html=report("results/{channel}/validation.html", caption="../report/validation.rst", category="{channel}", subcategory="validation"),
+        html=report(
+            "results/{channel}/validation.html",
+            caption="../report/validation.rst",
+            category="{channel}",
+            subcategory="validation",
+        ),
     log:
         "logs/{channel}/validation.log",
-    params:
-        config=stage_config("render_validation"),
-        results=lambda w: f"results/{w.channel}",
     localrule: True
+    conda:
+        "../../envs/darkscan.yaml"
     resources:
         mem_mb=3000,
         runtime=10,
-    conda:
-        "../../envs/darkscan.yaml"
+    params:
+        config=stage_config("render_validation"),
+        results=lambda w: f"results/{w.channel}",
     script:
         "../scripts/render_validation.py"

@@ -17,4 +17,9 @@ get_calibrator(channel)(
     significance_json=snakemake.input.significance,
     out_json=snakemake.output.calibration,
 )
-plot_calibration(snakemake.output.calibration, snakemake.input.significance, list(snakemake.output.plots), title=f"{channel['name']}: calibration on pseudo-experiments")
+plot_calibration(
+    snakemake.output.calibration,
+    snakemake.input.significance,
+    list(snakemake.output.plots),
+    title=f"{channel['name']}: calibration on pseudo-experiments",
+)

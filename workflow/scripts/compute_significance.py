@@ -6,4 +6,11 @@ from darkscan.stats.methods import get_method
 
 setup_logging(snakemake.log[0])
 channel, _ = declared_configs(snakemake.params.config)
-get_method(channel).write_significance(snakemake.input.limits, snakemake.input.histograms, snakemake.output.significance, channel=channel, seed=snakemake.params.seed, workspace_dirs=list(snakemake.input.workspaces))
+get_method(channel).write_significance(
+    snakemake.input.limits,
+    snakemake.input.histograms,
+    snakemake.output.significance,
+    channel=channel,
+    seed=snakemake.params.seed,
+    workspace_dirs=list(snakemake.input.workspaces),
+)

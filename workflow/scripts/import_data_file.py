@@ -6,4 +6,10 @@ from darkscan.stage_inputs import declared_configs
 
 setup_logging(snakemake.log[0])
 channel, _ = declared_configs(snakemake.params.config)
-import_data([snakemake.input[0]], snakemake.output.part, channel=channel, compression=snakemake.params.compression, allow_empty=True)
+import_data(
+    [snakemake.input[0]],
+    snakemake.output.part,
+    channel=channel,
+    compression=snakemake.params.compression,
+    allow_empty=True,
+)

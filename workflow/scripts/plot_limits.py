@@ -6,4 +6,10 @@ from darkscan.stage_inputs import declared_configs
 
 setup_logging(snakemake.log[0])
 channel, experiment = declared_configs(snakemake.params.config)
-plot_channel(snakemake.input.limits, channel=channel, experiment=experiment, outputs=dict(snakemake.output), significance_json=snakemake.input.significance)
+plot_channel(
+    snakemake.input.limits,
+    channel=channel,
+    experiment=experiment,
+    outputs=dict(snakemake.output),
+    significance_json=snakemake.input.significance,
+)

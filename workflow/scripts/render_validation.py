@@ -12,5 +12,9 @@ execute_notebook(
     snakemake.input.notebook,
     snakemake.output.notebook,
     snakemake.output.html,
-    parameters={"channel": channel["name"], "results_dir": snakemake.params.results, "stage_json": json.dumps(snakemake.params.config)},
+    parameters={
+        "channel": channel["name"],
+        "results_dir": snakemake.params.results,
+        "stage_json": json.dumps(snakemake.params.config),
+    },
 )

@@ -27,7 +27,7 @@ import os
 import pathlib
 import shutil
 import tempfile
-from typing import Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 from hepdata_lib import Submission, Table, Uncertainty, Variable
@@ -58,7 +58,9 @@ def _ok(x) -> bool:
 def _table_name(channel: str, what: str) -> str:
     name = f"{what} ({channel})"
     if len(name) > 64:  # hepdata_lib's limit; the data file is named after the table
-        raise ValueError(f"HEPData table name {name!r} is longer than 64 characters: shorten the channel name or the table title")
+        raise ValueError(
+            f"HEPData table name {name!r} is longer than 64 characters: shorten the channel name or the table title"
+        )
     return name
 
 
@@ -66,7 +68,13 @@ class _ChannelTables:
     """The tables of one channel."""
 
     def __init__(self, name: str, channel: Mapping, experiment: Mapping, results: pathlib.Path, staging: pathlib.Path):
-        self.name, self.channel, self.experiment, self.results, self.staging = name, channel, experiment, results, staging
+        self.name, self.channel, self.experiment, self.results, self.staging = (
+            name,
+            channel,
+            experiment,
+            results,
+            staging,
+        )
         meta = channel.get("hepdata") or {}
         self.reaction = meta.get("reaction", f"E+ E- --> {channel['signal']['process'].upper()}")
         self.mass_label = meta.get("mass_label", "Mass")
@@ -82,7 +90,10 @@ class _ChannelTables:
 
     # -- common pieces -------------------------------------------------------------------------
     def _context(self) -> str:
-        return f"{self.intro} {self.experiment_label}, $\\sqrt{{s}}$ = {self.sqrt_s} GeV, integrated luminosity {self.lumi:g} fb$^{{-1}}$."
+        return (
+            f"{self.intro} {self.experiment_label}, $\\sqrt{{s}}$ = {self.sqrt_s} GeV, "
+            f"integrated luminosity {self.lumi:g} fb$^{{-1}}$."
+        )
 
     def _status_note(self) -> str:
         status = self.limits["status"].astype(str)
@@ -109,14 +120,28 @@ class _ChannelTables:
         variable.add_qualifier("CL", self.cl_text)
 
     def _mass(self) -> Variable:
-        return Variable(self.mass_label, is_independent=True, is_binned=False, units="GeV", values=[float(m) for m in self.limits["mass"]])
+        return Variable(
+            self.mass_label,
+            is_independent=True,
+            is_binned=False,
+            units="GeV",
+            values=[float(m) for m in self.limits["mass"]],
+        )
 
     def _add_masses(self, table: Table) -> None:
         """The mass column, and for two-mass scans (limits.csv with ``mass2``) the second one."""
         table.add_variable(self._mass())
         if "mass2" in self.limits:
             label = (self.channel.get("hepdata") or {}).get("mass2_label", "Mass 2")
-            table.add_variable(Variable(label, is_independent=True, is_binned=False, units="GeV", values=[float(m) for m in self.limits["mass2"]]))
+            table.add_variable(
+                Variable(
+                    label,
+                    is_independent=True,
+                    is_binned=False,
+                    units="GeV",
+                    values=[float(m) for m in self.limits["mass2"]],
+                )
+            )
 
     def _status(self) -> Variable | None:
         status = self.limits["status"].astype(str)
@@ -141,13 +166,30 @@ class _ChannelTables:
 
     def _limit_variables(self, table: Table, prefix: str, label: str, units: str) -> None:
         frame = self.limits
-        observed = Variable(f"Observed {self.cl_text} CL upper limit on {label}", is_independent=False, is_binned=False, units=units, values=[_value(x) for x in frame[f"{prefix}_obs"]])
-        expected = Variable(f"Expected {self.cl_text} CL upper limit on {label}", is_independent=False, is_binned=False, units=units, values=[_value(x) for x in frame[f"{prefix}_exp"]], zero_uncertainties_warning=False)
+        observed = Variable(
+            f"Observed {self.cl_text} CL upper limit on {label}",
+            is_independent=False,
+            is_binned=False,
+            units=units,
+            values=[_value(x) for x in frame[f"{prefix}_obs"]],
+        )
+        expected = Variable(
+            f"Expected {self.cl_text} CL upper limit on {label}",
+            is_independent=False,
+            is_binned=False,
+            units=units,
+            values=[_value(x) for x in frame[f"{prefix}_exp"]],
+            zero_uncertainties_warning=False,
+        )
         for sigma, (lo, hi) in (("1", ("exp_m1", "exp_p1")), ("2", ("exp_m2", "exp_p2"))):
             band = Uncertainty(f"Expected $\\pm {sigma}\\sigma$", is_symmetric=False)
             values = []
-            for med, down, up in zip(frame[f"{prefix}_exp"], frame[f"{prefix}_{lo}"], frame[f"{prefix}_{hi}"]):
-                values.append((float(down) - float(med), float(up) - float(med)) if all(map(_ok, (med, down, up))) else None)
+            for med, down, up in zip(
+                frame[f"{prefix}_exp"], frame[f"{prefix}_{lo}"], frame[f"{prefix}_{hi}"], strict=False
+            ):
+                values.append(
+                    (float(down) - float(med), float(up) - float(med)) if all(map(_ok, (med, down, up))) else None
+                )
             band.values = [(0.0, 0.0) if v is None else v for v in values]
             # a failed point ('-') gets no error entry: hepdata_lib skips None uncertainty values
             band._values = [None if v is None else band.values[i] for i, v in enumerate(values)]
@@ -163,8 +205,9 @@ class _ChannelTables:
     def xsec(self) -> Table:
         table = Table(_table_name(self.name, "Cross-section limits"))
         table.description = (
-            f"{self._context()} Observed and expected {self.cl_text} CL upper limits (CLs, asymptotic) on {self.xsec_label} "
-            f"versus the mass hypothesis, with the $\\pm 1\\sigma$ and $\\pm 2\\sigma$ bands of the expected limit as asymmetric errors. {self._status_note()}"
+            f"{self._context()} Observed and expected {self.cl_text} CL upper limits (CLs, asymptotic) "
+            f"on {self.xsec_label} versus the mass hypothesis, with the $\\pm 1\\sigma$ and $\\pm 2\\sigma$ bands "
+            f"of the expected limit as asymmetric errors. {self._status_note()}"
         )
         table.location = f"Figure limits_xsec of channel {self.name}"
         self._keywords(table, ["SIG", "CLS"], ["Cross section", "Upper limit"])
@@ -181,9 +224,11 @@ class _ChannelTables:
             label = entry.get("label", scenario)
             table = Table(_table_name(self.name, f"Coupling limits {scenario}"))
             table.description = (
-                f"{self._context()} Observed and expected {self.cl_text} CL upper limits on the coupling {symbol} versus the mass hypothesis, "
-                f"scenario {scenario}: {label}; the $\\pm 1\\sigma$ and $\\pm 2\\sigma$ bands of the expected limit are asymmetric errors. "
-                f"The column 'BF' gives the branching fraction of the searched decay assumed at each mass. {self._status_note()}"
+                f"{self._context()} Observed and expected {self.cl_text} CL upper limits on the coupling {symbol} "
+                f"versus the mass hypothesis, scenario {scenario}: {label}; the $\\pm 1\\sigma$ and $\\pm 2\\sigma$ "
+                "bands of the expected limit are asymmetric errors. "
+                "The column 'BF' gives the branching fraction of the searched decay assumed at each mass. "
+                f"{self._status_note()}"
             )
             table.location = f"Figure limits_coupling of channel {self.name}"
             self._keywords(table, ["CLS"], ["Coupling", "Upper limit"])
@@ -191,7 +236,11 @@ class _ChannelTables:
             self._limit_variables(table, f"coupling_{scenario}", symbol, "")
             bf_column = f"bf_{scenario}"
             if bf_column in self.limits:
-                table.add_variable(Variable("BF", is_independent=False, is_binned=False, values=[_value(x) for x in self.limits[bf_column]]))
+                table.add_variable(
+                    Variable(
+                        "BF", is_independent=False, is_binned=False, values=[_value(x) for x in self.limits[bf_column]]
+                    )
+                )
             if i == 0:
                 self._figure(table, "limits_coupling")
             tables.append(table)
@@ -199,12 +248,17 @@ class _ChannelTables:
 
     def significance(self) -> Table:
         table = Table(_table_name(self.name, "Local significance"))
-        table.description = f"{self._context()} Local p-value $p_0$ of the background-only hypothesis and local significance $Z$ versus the mass hypothesis (no look-elsewhere correction). {self._status_note()}"
+        table.description = (
+            f"{self._context()} Local p-value $p_0$ of the background-only hypothesis and local significance $Z$ "
+            f"versus the mass hypothesis (no look-elsewhere correction). {self._status_note()}"
+        )
         table.location = f"Figure local_significance of channel {self.name}"
         self._keywords(table, ["P0", "SIGNIFICANCE"], ["Local significance", "p-value"])
         self._add_masses(table)
         for column, name in (("p0_local", "Local $p_0$"), ("z_local", "Local significance $Z$")):
-            variable = Variable(name, is_independent=False, is_binned=False, values=[_value(x) for x in self.limits[column]])
+            variable = Variable(
+                name, is_independent=False, is_binned=False, values=[_value(x) for x in self.limits[column]]
+            )
             self._qualify(variable)
             table.add_variable(variable)
         status = self._status()
@@ -217,17 +271,24 @@ class _ChannelTables:
         flow = pd.read_csv(self.results / "cutflow.csv", keep_default_na=False)
         table = Table(_table_name(self.name, "Cut flow"))
         table.description = (
-            f"{self._context()} Number of events after each selection step, cumulatively, for each sample: MC samples weighted to the "
-            f"luminosity (errors: MC statistics), 'data' the pseudo-data counts."
+            f"{self._context()} Number of events after each selection step, cumulatively, for each sample: "
+            f"MC samples weighted to the luminosity (errors: MC statistics), 'data' the pseudo-data counts."
         )
         table.location = f"Cut flow of channel {self.name} (validation notebook)"
         self._keywords(table, ["N"], ["Cut flow", "Event selection"])
         cuts = list(dict.fromkeys(flow["cut"]))
         labels = flow.drop_duplicates("cut").set_index("cut")["label"]
-        table.add_variable(Variable("Selection step", is_independent=True, is_binned=False, values=[str(labels[c]) for c in cuts]))
+        table.add_variable(
+            Variable("Selection step", is_independent=True, is_binned=False, values=[str(labels[c]) for c in cuts])
+        )
         for sample, rows in flow.groupby("sample", sort=False):
             rows = rows.set_index("cut").reindex(cuts)
-            variable = Variable(f"Events, {sample}", is_independent=False, is_binned=False, values=[_value(float(y)) for y in rows["yield"]])
+            variable = Variable(
+                f"Events, {sample}",
+                is_independent=False,
+                is_binned=False,
+                values=[_value(float(y)) for y in rows["yield"]],
+            )
             if sample != "data":
                 error = Uncertainty("MC stat.", is_symmetric=True)
                 error.values = [float(e) if _ok(float(e)) else 0.0 for e in rows["yield_err"]]
@@ -241,16 +302,25 @@ class _ChannelTables:
         syst = pd.read_csv(self.results / "systematics.csv", keep_default_na=False)
         table = Table(_table_name(self.name, "Systematic uncertainties"))
         table.description = (
-            f"{self._context()} Systematic uncertainties entering the fit: relative size, the process they apply to, the pyhf modifier "
-            f"type and how each was obtained ('{MISSING}': per-bin, no single value)."
+            f"{self._context()} Systematic uncertainties entering the fit: relative size, the process they apply to, "
+            f"the pyhf modifier type and how each was obtained ('{MISSING}': per-bin, no single value)."
         )
         table.location = f"Systematics table of channel {self.name} (systematics.tex)"
         self._keywords(table, ["SYS"], ["Systematic uncertainties"])
-        table.add_variable(Variable("Source", is_independent=True, is_binned=False, values=list(syst["name"].astype(str))))
+        table.add_variable(
+            Variable("Source", is_independent=True, is_binned=False, values=list(syst["name"].astype(str)))
+        )
         values = [float(v) if str(v).strip() else MISSING for v in syst["value"]]
         table.add_variable(Variable("Relative uncertainty", is_independent=False, is_binned=False, values=values))
         for column, name in (("applies_to", "Applies to"), ("modifier", "pyhf modifier"), ("derivation", "Derivation")):
-            table.add_variable(Variable(name, is_independent=False, is_binned=False, values=[str(v) if str(v) else MISSING for v in syst[column]]))
+            table.add_variable(
+                Variable(
+                    name,
+                    is_independent=False,
+                    is_binned=False,
+                    values=[str(v) if str(v) else MISSING for v in syst[column]],
+                )
+            )
         return table
 
     def workspaces(self) -> list[tuple[str, pathlib.Path]]:
@@ -265,7 +335,10 @@ class _ChannelTables:
             found.append((tuple(float(m) for m in masses), path))
         two_masses = "mass2" in self.limits
         if (not two_masses and len(found) != len(self.limits)) or not found:
-            raise FileNotFoundError(f"channel {self.name}: {len(found)} workspaces in {self.results / 'workspaces'} for {len(self.limits)} mass points in limits.csv")
+            raise FileNotFoundError(
+                f"channel {self.name}: {len(found)} workspaces in {self.results / 'workspaces'} "
+                f"for {len(self.limits)} mass points in limits.csv"
+            )
         out = []
         for _, path in sorted(found):
             staged = self.staging / f"{self.name}_{path.name}"
@@ -285,7 +358,11 @@ def _thumbnail(source: pathlib.Path, target: pathlib.Path) -> None:
 
 
 def validation_messages(validator: FullSubmissionValidator) -> list[str]:
-    return [f"{file}: {message.level}: {message.message}" for file, messages in sorted(validator.get_messages().items()) for message in messages]
+    return [
+        f"{file}: {message.level}: {message.message}"
+        for file, messages in sorted(validator.get_messages().items())
+        for message in messages
+    ]
 
 
 def validate_submission(archive: str | os.PathLike) -> list[str]:
@@ -308,7 +385,13 @@ def _chdir(path: pathlib.Path):
         os.chdir(old)
 
 
-def build_submission(output: str | os.PathLike, *, channels: Mapping[str, tuple[Mapping, Mapping]], results_dir: str | os.PathLike = "results", comment: str | None = None) -> pathlib.Path:
+def build_submission(
+    output: str | os.PathLike,
+    *,
+    channels: Mapping[str, tuple[Mapping, Mapping]],
+    results_dir: str | os.PathLike = "results",
+    comment: str | None = None,
+) -> pathlib.Path:
     """Write the validated HEPData submission of ``channels`` to ``output`` (a .tar.gz).
 
     Args:
@@ -329,12 +412,21 @@ def build_submission(output: str | os.PathLike, *, channels: Mapping[str, tuple[
         staging.mkdir()
         submission = Submission()
         submission.comment = comment or (
-            "darkscan results for " + ", ".join(channels) + ": upper limits on the signal cross section and the model coupling, "
-            "local significances, cut flows and systematic uncertainties; one pyhf (HistFactory JSON) workspace per mass hypothesis."
+            "darkscan results for "
+            + ", ".join(channels)
+            + ": upper limits on the signal cross section and the model coupling, "
+            "local significances, cut flows and systematic uncertainties; "
+            "one pyhf (HistFactory JSON) workspace per mass hypothesis."
         )
         for name, (channel, experiment) in channels.items():
             tables = _ChannelTables(name, channel, experiment, results_dir / name, staging)
-            for table in (tables.xsec(), *tables.couplings(), tables.significance(), tables.cutflow(), tables.systematics()):
+            for table in (
+                tables.xsec(),
+                *tables.couplings(),
+                tables.significance(),
+                tables.cutflow(),
+                tables.systematics(),
+            ):
                 submission.add_table(table)
             for description, path in tables.workspaces():
                 submission.add_additional_resource(description, str(path), copy_file=True, file_type="HistFactory")
@@ -349,7 +441,9 @@ def build_submission(output: str | os.PathLike, *, channels: Mapping[str, tuple[
             write_tar(stream, entries, compress=True)
         messages = validate_submission(packed)
         if messages:
-            raise HEPDataValidationError("HEPData submission is invalid (hepdata-validator):\n  " + "\n  ".join(messages))
+            raise HEPDataValidationError(
+                "HEPData submission is invalid (hepdata-validator):\n  " + "\n  ".join(messages)
+            )
         os.replace(packed, output)
     log.info("wrote validated HEPData submission %s (%d tables)", output, len(submission.tables))
     return output

@@ -17,10 +17,10 @@ import platform
 import re
 import subprocess
 import sys
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from darkscan.archive.tarfiles import TarEntry, write_tar
-from darkscan.config import sample_names, sample_config
+from darkscan.config import sample_config, sample_names
 from darkscan.seeds import seed_for
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,17 @@ log = logging.getLogger(__name__)
 #: commit name used when the code does not come from a git checkout
 NO_GIT = "nogit"
 #: directories never part of the source (outputs, environments, caches), also without git
-_ALWAYS_EXCLUDED = (".git", ".venv", ".snakemake", "results", "logs", "__pycache__", ".pytest_cache", "*.egg-info", "build")
+_ALWAYS_EXCLUDED = (
+    ".git",
+    ".venv",
+    ".snakemake",
+    "results",
+    "logs",
+    "__pycache__",
+    ".pytest_cache",
+    "*.egg-info",
+    "build",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,7 +92,11 @@ def _gitignore_patterns(root: pathlib.Path) -> list[str]:
     path = root / ".gitignore"
     if not path.is_file():
         return []
-    return [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#") and not line.startswith("!")]
+    return [
+        line.strip()
+        for line in path.read_text().splitlines()
+        if line.strip() and not line.startswith("#") and not line.startswith("!")
+    ]
 
 
 def _ignored(rel: str, patterns: Iterable[str]) -> bool:
@@ -157,7 +171,10 @@ def package_versions() -> str:
             continue
         key = re.sub(r"[-_.]+", "-", name).lower()
         seen.setdefault(key, f"{key}=={dist.version}")
-    header = f"# python {platform.python_version()} ({sys.implementation.name}) on {platform.system()} {platform.machine()}\n"
+    header = (
+        f"# python {platform.python_version()} ({sys.implementation.name}) "
+        f"on {platform.system()} {platform.machine()}\n"
+    )
     return header + "".join(f"{line}\n" for _, line in sorted(seen.items()))
 
 
@@ -177,8 +194,10 @@ def seeds(config: Mapping, channels: Mapping[str, Mapping]) -> dict:
     global_seed = int(config["seed"])
     out = {
         "global_seed": global_seed,
-        "derivation": "seed_for(global_seed, channel, sample, chunk) = SHA-256 of 'global_seed/channel/sample/chunk' (darkscan/seeds.py); "
-        "pseudo-data chunks use the names (channel, 'data', component, chunk)",
+        "derivation": (
+            "seed_for(global_seed, channel, sample, chunk) = SHA-256 of 'global_seed/channel/sample/chunk' "
+            "(darkscan/seeds.py); pseudo-data chunks use the names (channel, 'data', component, chunk)"
+        ),
         "channels": {},
     }
     for name, channel in channels.items():
@@ -192,6 +211,9 @@ def seeds(config: Mapping, channels: Mapping[str, Mapping]) -> dict:
             from darkscan.config import signal_sample_name
 
             components.append(signal_sample_name(inject["mass"]))
-        data = {c: [seed_for(global_seed, name, "data", c, i) for i in range(_data_chunks(config, channel))] for c in components}
+        data = {
+            c: [seed_for(global_seed, name, "data", c, i) for i in range(_data_chunks(config, channel))]
+            for c in components
+        }
         out["channels"][name] = {"samples": samples, "data": data}
     return out

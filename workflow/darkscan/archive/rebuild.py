@@ -9,7 +9,7 @@ import pathlib
 import subprocess
 import sys
 import tarfile
-from typing import Sequence
+from collections.abc import Sequence
 
 from darkscan.archive.verify import verify_archive
 
@@ -52,7 +52,14 @@ def unpack_archive(archive: str | os.PathLike, directory: str | os.PathLike) -> 
     return config_path
 
 
-def rebuild_archive(archive: str | os.PathLike, directory: str | os.PathLike, *, cores: int | str = "all", targets: Sequence[str] = (), snakemake_args: Sequence[str] = ()) -> int:
+def rebuild_archive(
+    archive: str | os.PathLike,
+    directory: str | os.PathLike,
+    *,
+    cores: int | str = "all",
+    targets: Sequence[str] = (),
+    snakemake_args: Sequence[str] = (),
+) -> int:
     """Unpack ``archive`` into ``directory`` and rerun the workflow there with the archived config.
 
     The archived package (``directory/workflow``) comes first on PYTHONPATH, so the jobs import
@@ -65,6 +72,16 @@ def rebuild_archive(archive: str | os.PathLike, directory: str | os.PathLike, *,
     env["PYTHONPATH"] = os.pathsep.join([str(directory / "workflow"), *filter(None, [env.get("PYTHONPATH")])])
     env.setdefault("OPENBLAS_NUM_THREADS", "1")
     # targets first: options such as --configfile and --quiet take several values
-    command = [sys.executable, "-m", "snakemake", *targets, "--cores", str(cores), *snakemake_args, "--configfile", config_path.name]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        *targets,
+        "--cores",
+        str(cores),
+        *snakemake_args,
+        "--configfile",
+        config_path.name,
+    ]
     log.info("rebuilding in %s: %s", directory, " ".join(command))
     return subprocess.run(command, cwd=directory, env=env, check=False).returncode

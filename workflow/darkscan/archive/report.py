@@ -15,7 +15,7 @@ import pathlib
 import subprocess
 import sys
 import tempfile
-from typing import Mapping
+from collections.abc import Mapping
 
 import yaml
 
@@ -24,14 +24,36 @@ from darkscan import config as cfg
 log = logging.getLogger(__name__)
 
 
-def snakemake_report(output: str | os.PathLike, *, snakefile: str | os.PathLike, config: Mapping, log_file: str | os.PathLike | None = None, timeout: float = 1800) -> pathlib.Path:
+def snakemake_report(
+    output: str | os.PathLike,
+    *,
+    snakefile: str | os.PathLike,
+    config: Mapping,
+    log_file: str | os.PathLike | None = None,
+    timeout: float = 1800,
+) -> pathlib.Path:
     """Run ``snakemake --report output`` for ``snakefile`` with ``config``; raise with its output on failure."""
     output = pathlib.Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix=".report-config-", dir=output.parent, delete=False) as stream:
+    with tempfile.NamedTemporaryFile(
+        "w", suffix=".yaml", prefix=".report-config-", dir=output.parent, delete=False
+    ) as stream:
         yaml.safe_dump(cfg.as_plain(config), stream, sort_keys=True)
         config_file = stream.name
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile), "--configfile", config_file, "--report", str(output), "--nolock", "--quiet", "all"]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(snakefile),
+        "--configfile",
+        config_file,
+        "--report",
+        str(output),
+        "--nolock",
+        "--quiet",
+        "all",
+    ]
     try:
         result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=timeout)
     finally:

@@ -29,7 +29,7 @@ import json
 import logging
 import os
 import pathlib
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import yaml
 
@@ -43,7 +43,16 @@ MANIFEST = "MANIFEST"
 #: config keys that steer the archiving itself and are left out of the archived config
 ACTION_KEYS = ("archive_overwrite",)
 #: result files of a channel (relative to results/<channel>) that go into the archive
-RESULT_PATTERNS = ("limits.csv", "cutflow.csv", "systematics.csv", "systematics.tex", "validation.html", "plots/*.png", "plots/*.pdf", "workspaces/part*/mass_*.json")
+RESULT_PATTERNS = (
+    "limits.csv",
+    "cutflow.csv",
+    "systematics.csv",
+    "systematics.tex",
+    "validation.html",
+    "plots/*.png",
+    "plots/*.pdf",
+    "workspaces/part*/mass_*.json",
+)
 
 
 class ArchiveExistsError(FileExistsError):
@@ -71,11 +80,22 @@ def manifest_text(entries: Sequence[TarEntry], prefix: str) -> str:
     lines = []
     for entry in sorted(entries, key=lambda e: e.name):
         if entry.link is None:
-            lines.append(f"{sha256_bytes(entry.data)}  {entry.name[len(prefix):]}\n")
+            lines.append(f"{sha256_bytes(entry.data)}  {entry.name[len(prefix) :]}\n")
     return "".join(lines)
 
 
-def archive_bytes(*, name: str, channels: Sequence[str], config: Mapping, root: str | os.PathLike, results_dir: str | os.PathLike = "results", hepdata: str | os.PathLike, report: str | os.PathLike | None = None, state: provenance.SourceState | None = None, resolved: Mapping | None = None) -> bytes:
+def archive_bytes(
+    *,
+    name: str,
+    channels: Sequence[str],
+    config: Mapping,
+    root: str | os.PathLike,
+    results_dir: str | os.PathLike = "results",
+    hepdata: str | os.PathLike,
+    report: str | os.PathLike | None = None,
+    state: provenance.SourceState | None = None,
+    resolved: Mapping | None = None,
+) -> bytes:
     """Build the archive in memory and return its (deterministic) gzip-compressed bytes.
 
     ``resolved`` (``{"channels": {name: config}, "experiments": {name: config}}``) gives the
@@ -92,10 +112,14 @@ def archive_bytes(*, name: str, channels: Sequence[str], config: Mapping, root: 
 
     if resolved is None:
         channel_configs = {ch: cfg.channel_config(plain, ch) for ch in channels}
-        experiment_configs = {c["experiment"]: cfg.experiment_config(plain, c["experiment"]) for c in channel_configs.values()}
+        experiment_configs = {
+            c["experiment"]: cfg.experiment_config(plain, c["experiment"]) for c in channel_configs.values()
+        }
     else:
         channel_configs = {ch: cfg.as_plain(resolved["channels"][ch]) for ch in channels}
-        experiment_configs = {c["experiment"]: cfg.as_plain(resolved["experiments"][c["experiment"]]) for c in channel_configs.values()}
+        experiment_configs = {
+            c["experiment"]: cfg.as_plain(resolved["experiments"][c["experiment"]]) for c in channel_configs.values()
+        }
     experiments = sorted(experiment_configs)
     for channel in channels:
         for path in channel_results(results_dir, channel):
@@ -124,7 +148,10 @@ def archive_bytes(*, name: str, channels: Sequence[str], config: Mapping, root: 
                 "source": state.as_dict(),
                 "source_note": "source.tar holds the working tree that ran (tracked and untracked, not ignored files)"
                 + ("; it differs from the commit by source.diff" if state.dirty else ""),
-                "rebuild": "darkscan rebuild <archive> <DIR>  (unpacks source.tar, runs snakemake with --configfile config/resolved.yaml)",
+                "rebuild": (
+                    "darkscan rebuild <archive> <DIR>  "
+                    "(unpacks source.tar, runs snakemake with --configfile config/resolved.yaml)"
+                ),
                 "verify": "darkscan verify <archive>  (or: tar xzf <archive> && cd <dir> && sha256sum -c MANIFEST)",
             }
         ),
@@ -174,7 +201,20 @@ def write_archive(data: bytes, final: str | os.PathLike, *, overwrite: bool) -> 
     return True
 
 
-def build_archive(pointer: str | os.PathLike, *, archive_dir: str | os.PathLike, name: str, channels: Sequence[str], config: Mapping, root: str | os.PathLike, hepdata: str | os.PathLike, report: str | os.PathLike | None = None, results_dir: str | os.PathLike = "results", overwrite: bool = False, resolved: Mapping | None = None) -> pathlib.Path:
+def build_archive(
+    pointer: str | os.PathLike,
+    *,
+    archive_dir: str | os.PathLike,
+    name: str,
+    channels: Sequence[str],
+    config: Mapping,
+    root: str | os.PathLike,
+    hepdata: str | os.PathLike,
+    report: str | os.PathLike | None = None,
+    results_dir: str | os.PathLike = "results",
+    overwrite: bool = False,
+    resolved: Mapping | None = None,
+) -> pathlib.Path:
     """Build the archive ``archive_dir/name`` and write the pointer JSON ``pointer`` describing it.
 
     Args:
@@ -194,7 +234,17 @@ def build_archive(pointer: str | os.PathLike, *, archive_dir: str | os.PathLike,
         The archive path.
     """
     state = provenance.source_state(root)
-    data = archive_bytes(name=name, channels=channels, config=config, root=root, results_dir=results_dir, hepdata=hepdata, report=report, state=state, resolved=resolved)
+    data = archive_bytes(
+        name=name,
+        channels=channels,
+        config=config,
+        root=root,
+        results_dir=results_dir,
+        hepdata=hepdata,
+        report=report,
+        state=state,
+        resolved=resolved,
+    )
     final = pathlib.Path(archive_dir) / name
     written = write_archive(data, final, overwrite=overwrite)
     info = {

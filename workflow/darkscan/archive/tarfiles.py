@@ -12,7 +12,8 @@ import io
 import os
 import pathlib
 import tarfile
-from typing import BinaryIO, Iterable
+from collections.abc import Iterable
+from typing import BinaryIO
 
 #: mtime of every member (and of the gzip header): 2000-01-01T00:00:00Z
 FIXED_MTIME = 946684800
@@ -28,7 +29,7 @@ class TarEntry:
     link: str | None = None
 
     @classmethod
-    def from_path(cls, name: str, path: str | os.PathLike) -> "TarEntry":
+    def from_path(cls, name: str, path: str | os.PathLike) -> TarEntry:
         path = pathlib.Path(path)
         if path.is_symlink():
             return cls(name, link=os.readlink(path))
@@ -57,7 +58,11 @@ def write_tar(stream: BinaryIO, entries: Iterable[TarEntry], *, compress: bool) 
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"duplicate tar member names: {duplicates}")
-    target = gzip.GzipFile(filename="", mode="wb", fileobj=stream, mtime=FIXED_MTIME, compresslevel=6) if compress else stream
+    target = (
+        gzip.GzipFile(filename="", mode="wb", fileobj=stream, mtime=FIXED_MTIME, compresslevel=6)
+        if compress
+        else stream
+    )
     try:
         with tarfile.open(fileobj=target, mode="w", format=tarfile.PAX_FORMAT) as tar:
             for entry in entries:

@@ -96,9 +96,16 @@ def check_pointer(pointer: str | os.PathLike) -> pathlib.Path:
     info = json.loads(pathlib.Path(pointer).read_text())
     archive = pathlib.Path(info["path"])
     if not archive.is_file():
-        raise ValueError(f"{pointer} names {archive}, which does not exist; rebuild it with: snakemake --cores all --forcerun tarball archive")
+        raise ValueError(
+            f"{pointer} names {archive}, which does not exist; "
+            "rebuild it with: snakemake --cores all --forcerun tarball archive"
+        )
     digest = sha256_file(archive)
-    problems = [] if digest == info["sha256"] else [f"{archive}: sha256 {digest} differs from {info['sha256']} recorded in {pointer}"]
+    problems = (
+        []
+        if digest == info["sha256"]
+        else [f"{archive}: sha256 {digest} differs from {info['sha256']} recorded in {pointer}"]
+    )
     problems += verify_archive(archive)
     if problems:
         raise ValueError(f"archive {archive} is not intact:\n  " + "\n  ".join(problems))

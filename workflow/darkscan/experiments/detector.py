@@ -27,8 +27,7 @@ from darkscan.experiments.beams import cm_to_lab_matrix, transform
 from darkscan.generate.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, PDG_PION, TruthEvents
 
 
-
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def charge_of(code: int) -> int:
     """Electric charge (units of e) of the particle with PDG id ``code``; 0 for padding or unknown ids."""
     if code == 0:
@@ -62,8 +61,10 @@ def _sin_cos_expressions(name: str, angle: np.ndarray) -> tuple[str, str]:
     5th/6th order when every |angle| < 0.01 rad (error < 1e-12), the exact functions otherwise."""
     if angle.size and np.max(np.abs(angle)) > 0.01:
         return f"sin({name})", f"cos({name})"
-    return (f"({name} * (1 - {name} * {name} / 6 * (1 - {name} * {name} / 20)))",
-            f"(1 - {name} * {name} / 2 * (1 - {name} * {name} / 12))")
+    return (
+        f"({name} * (1 - {name} * {name} / 6 * (1 - {name} * {name} / 20)))",
+        f"(1 - {name} * {name} / 2 * (1 - {name} * {name} / 12))",
+    )
 
 
 def _smeared_momentum(p4: np.ndarray, pt_new: np.ndarray, d_theta: np.ndarray, d_phi: np.ndarray) -> np.ndarray:
@@ -84,7 +85,9 @@ def _smeared_momentum(p4: np.ndarray, pt_new: np.ndarray, d_theta: np.ndarray, d
     # p_z = pT' cot(theta + dt) = pT' (pz cos dt - pt sin dt) / (pt cos dt + pz sin dt)
     denominator = f"abs({pt} * {cdt} + pz * {sdt})"
     floor = "1e-9 * sqrt(px * px + py * py + pz * pz)"
-    out[..., 2] = ne.evaluate(f"pt_new * (pz * {cdt} - {pt} * {sdt}) / where({denominator} > {floor}, {denominator}, {floor} + 1e-300)", env)
+    out[..., 2] = ne.evaluate(
+        f"pt_new * (pz * {cdt} - {pt} * {sdt}) / where({denominator} > {floor}, {denominator}, {floor} + 1e-300)", env
+    )
     return out
 
 
@@ -95,15 +98,24 @@ def smear_tracks(p4: np.ndarray, mass: np.ndarray, tracking: dict, rng: np.rando
     smeared with the relative resolution and the momentum rebuilt from the smeared pT and angle.
     """
     shape = p4.shape[:-1]
-    env = {"px": p4[..., 1], "py": p4[..., 2], "pz": p4[..., 3], "m": mass,
-           "a": tracking["pt_resolution_a"], "b": tracking["pt_resolution_b"]}
+    env = {
+        "px": p4[..., 1],
+        "py": p4[..., 2],
+        "pz": p4[..., 3],
+        "m": mass,
+        "a": tracking["pt_resolution_a"],
+        "b": tracking["pt_resolution_b"],
+    }
     d_theta = tracking["theta_resolution"] * rng.standard_normal(shape)
     d_phi = tracking["theta_resolution"] * rng.standard_normal(shape)
     env["g"] = rng.standard_normal(shape)
     # sigma_pT / pT = a pT (+) b / beta, beta = p / sqrt(p^2 + m^2) (floored at 1e-6; padding p = 0)
-    pt_new = ne.evaluate("abs(sqrt(px**2 + py**2) * (1 + g * sqrt(a**2 * (px**2 + py**2) + b**2 / "
-                         "where(sqrt(px**2 + py**2 + pz**2) > 1e-6 * sqrt(px**2 + py**2 + pz**2 + m**2), "
-                         "(px**2 + py**2 + pz**2) / (px**2 + py**2 + pz**2 + m**2), 1e-12))))", env)
+    pt_new = ne.evaluate(
+        "abs(sqrt(px**2 + py**2) * (1 + g * sqrt(a**2 * (px**2 + py**2) + b**2 / "
+        "where(sqrt(px**2 + py**2 + pz**2) > 1e-6 * sqrt(px**2 + py**2 + pz**2 + m**2), "
+        "(px**2 + py**2 + pz**2) / (px**2 + py**2 + pz**2 + m**2), 1e-12))))",
+        env,
+    )
     return _smeared_momentum(p4, pt_new, d_theta, d_phi)
 
 
@@ -111,11 +123,19 @@ def smear_photons(p4: np.ndarray, calorimeter: dict, rng: np.random.Generator) -
     """Smear photon energies (a/E (+) b/E^1/4 (+) c (+) d/sqrt(E)) and angles; returns (E, p(...,3))."""
     if p4.size == 0:
         return np.zeros(p4.shape[:-1]), np.zeros(p4.shape[:-1] + (3,))
-    env = {"e": np.maximum(p4[..., 0], 1e-9), "g": rng.standard_normal(p4.shape[:-1]),
-           "a": calorimeter["energy_resolution_a"], "b": calorimeter["energy_resolution_b"],
-           "c": calorimeter["energy_resolution_c"], "d": calorimeter.get("energy_resolution_d", 0.0)}
-    e_smeared = ne.evaluate("where(e * (1 + g * sqrt((a / e)**2 + b**2 / sqrt(e) + c**2 + d**2 / e)) > 0, "
-                            "e * (1 + g * sqrt((a / e)**2 + b**2 / sqrt(e) + c**2 + d**2 / e)), 0)", env)
+    env = {
+        "e": np.maximum(p4[..., 0], 1e-9),
+        "g": rng.standard_normal(p4.shape[:-1]),
+        "a": calorimeter["energy_resolution_a"],
+        "b": calorimeter["energy_resolution_b"],
+        "c": calorimeter["energy_resolution_c"],
+        "d": calorimeter.get("energy_resolution_d", 0.0),
+    }
+    e_smeared = ne.evaluate(
+        "where(e * (1 + g * sqrt((a / e)**2 + b**2 / sqrt(e) + c**2 + d**2 / e)) > 0, "
+        "e * (1 + g * sqrt((a / e)**2 + b**2 / sqrt(e) + c**2 + d**2 / e)), 0)",
+        env,
+    )
     d_theta = calorimeter["angular_resolution"] * rng.standard_normal(e_smeared.shape)
     d_phi = calorimeter["angular_resolution"] * rng.standard_normal(e_smeared.shape)
     pt, p = _pt_p(p4)
@@ -229,7 +249,16 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
     np.add.at(energy_sum, np.repeat(np.arange(n), n_photons), photon_e)
     trigger_ecl = calorimeter_trigger(energy_sum, experiment, rng)
     return {
-        "track": _jagged(n_tracks, {"px": track_p[:, 0], "py": track_p[:, 1], "pz": track_p[:, 2], "charge": charge.ravel().take(track_index), "muon_id": muon_id.ravel().take(track_index)}),
+        "track": _jagged(
+            n_tracks,
+            {
+                "px": track_p[:, 0],
+                "py": track_p[:, 1],
+                "pz": track_p[:, 2],
+                "charge": charge.ravel().take(track_index),
+                "muon_id": muon_id.ravel().take(track_index),
+            },
+        ),
         "photon": _jagged(n_photons, {"e": photon_e, "px": photon_p[:, 0], "py": photon_p[:, 1], "pz": photon_p[:, 2]}),
         "trigger": trigger,
         "trigger_ecl": trigger_ecl,

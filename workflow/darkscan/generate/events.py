@@ -42,14 +42,16 @@ class TruthEvents:
     def __post_init__(self) -> None:
         n = len(self.weight)
         if self.pdg.shape[0] != n or self.p4.shape[:2] != self.pdg.shape or self.p4.shape[2] != 4:
-            raise ValueError(f"inconsistent TruthEvents shapes: pdg {self.pdg.shape}, p4 {self.p4.shape}, weight {self.weight.shape}")
+            raise ValueError(
+                f"inconsistent TruthEvents shapes: pdg {self.pdg.shape}, p4 {self.p4.shape}, weight {self.weight.shape}"
+            )
         if self.invisible.shape != (n, 4):
             raise ValueError(f"invisible must have shape ({n}, 4), got {self.invisible.shape}")
 
     def __len__(self) -> int:
         return len(self.weight)
 
-    def take(self, index: np.ndarray) -> "TruthEvents":
+    def take(self, index: np.ndarray) -> TruthEvents:
         """Return the events selected by a boolean mask or an index array."""
         return TruthEvents(self.pdg[index], self.p4[index], self.invisible[index], self.weight[index])
 

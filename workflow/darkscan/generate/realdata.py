@@ -30,7 +30,9 @@ def required_variables(channel: dict, mapping: dict[str, str]) -> list[str]:
         try:
             needed.update(check_expression(cut["expr"], frozenset(mapping)))
         except ExpressionError as err:
-            raise ValueError(f"channel {channel['name']}: data.branches must map every variable of cut {cut['name']!r}: {err}") from None
+            raise ValueError(
+                f"channel {channel['name']}: data.branches must map every variable of cut {cut['name']!r}: {err}"
+            ) from None
     missing = sorted(needed - set(mapping))
     if missing:
         raise ValueError(f"channel {channel['name']}: data.branches lacks the fit variable(s) {missing}")
@@ -53,19 +55,39 @@ def check_scalar_branches(tree, mapping: dict[str, str], *, path: str | os.PathL
         if interpretation is None:  # an RNTuple field: checked on reading (_scalar_values)
             continue
         dtype = getattr(interpretation, "to_dtype", None)
-        scalar = isinstance(interpretation, uproot.interpretation.numerical.AsDtype) and dtype is not None and dtype.shape == () and dtype.kind in "biuf"
+        scalar = (
+            isinstance(interpretation, uproot.interpretation.numerical.AsDtype)
+            and dtype is not None
+            and dtype.shape == ()
+            and dtype.kind in "biuf"
+        )
         if not scalar:
-            raise rootio.InputFileError(f"{path}: branch {branch!r} (variable {variable!r}) has type {tree[branch].typename!r}; a variable needs a scalar number per event (not a jagged or object branch)")
+            raise rootio.InputFileError(
+                f"{path}: branch {branch!r} (variable {variable!r}) has type {tree[branch].typename!r}; "
+                "a variable needs a scalar number per event (not a jagged or object branch)"
+            )
 
 
 def _scalar_values(values, *, path: str | os.PathLike, branch: str, variable: str) -> np.ndarray:
     values = np.asarray(values)
     if values.ndim != 1 or values.dtype.kind not in "biuf":
-        raise rootio.InputFileError(f"{path}: branch {branch!r} (variable {variable!r}) holds {values.dtype} values of shape {values.shape[1:]} per event; a variable needs a scalar number per event (not a jagged or object branch)")
+        raise rootio.InputFileError(
+            f"{path}: branch {branch!r} (variable {variable!r}) holds {values.dtype} values "
+            f"of shape {values.shape[1:]} per event; "
+            "a variable needs a scalar number per event (not a jagged or object branch)"
+        )
     return values
 
 
-def import_data(files: list[str | os.PathLike], out_path: str | os.PathLike, *, channel: dict, compression: str = "lz4", step_size: int = 1_000_000, allow_empty: bool = False) -> dict:
+def import_data(
+    files: list[str | os.PathLike],
+    out_path: str | os.PathLike,
+    *,
+    channel: dict,
+    compression: str = "lz4",
+    step_size: int = 1_000_000,
+    allow_empty: bool = False,
+) -> dict:
     """Copy the mapped branches of real ntuples into one darkscan data file; returns its metadata.
 
     The workflow imports one file per job (``samples/data/file{i}.root``), so that each is
@@ -87,7 +109,10 @@ def import_data(files: list[str | os.PathLike], out_path: str | os.PathLike, *, 
                     for variable, branch in mapping.items():
                         values = _scalar_values(arrays[branch], path=path, branch=branch, variable=variable)
                         if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
-                            raise ValueError(f"{path}: branch {branch!r} (variable {variable!r}) has {np.count_nonzero(~np.isfinite(values))} non-finite values")
+                            raise ValueError(
+                                f"{path}: branch {branch!r} (variable {variable!r}) "
+                                f"has {np.count_nonzero(~np.isfinite(values))} non-finite values"
+                            )
                         payload[variable] = values
                     payload["weight"] = np.ones(len(next(iter(payload.values()))))
                     rootio.write_events(out, payload, first=not created)
@@ -96,7 +121,19 @@ def import_data(files: list[str | os.PathLike], out_path: str | os.PathLike, *, 
             sources.append({"file": str(path), "sha256": _sha256(path)})
         if not written and not allow_empty:
             raise ValueError(f"channel {channel['name']}: the data files {[str(f) for f in files]} hold no events")
-        metadata = {"channel": channel["name"], "sample": "data", "is_data": True, "source": "files", "files": sources, "tree": tree_name, "precomputed_variables": sorted(mapping), "branches": mapping, "events": written, "luminosity_fb": channel["luminosity_fb"], "versions": rootio.package_versions()}
+        metadata = {
+            "channel": channel["name"],
+            "sample": "data",
+            "is_data": True,
+            "source": "files",
+            "files": sources,
+            "tree": tree_name,
+            "precomputed_variables": sorted(mapping),
+            "branches": mapping,
+            "events": written,
+            "luminosity_fb": channel["luminosity_fb"],
+            "versions": rootio.package_versions(),
+        }
         rootio.write_metadata(out, metadata)
     log.info("imported %d data events from %d file(s)", written, len(sources))
     return metadata

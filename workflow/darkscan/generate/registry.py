@@ -15,7 +15,8 @@ the expected number of events.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 
@@ -52,7 +53,14 @@ class Process:
 _PROCESSES: dict[str, Process] = {}
 
 
-def register_process(name: str, *, description: str, generator_name: str = "darkscan", unweighted: bool = False, xsec: Callable | None = None) -> Callable[[Generator], Generator]:
+def register_process(
+    name: str,
+    *,
+    description: str,
+    generator_name: str = "darkscan",
+    unweighted: bool = False,
+    xsec: Callable | None = None,
+) -> Callable[[Generator], Generator]:
     """Decorator registering a generator under ``name``."""
 
     def wrap(func: Generator) -> Generator:

@@ -52,7 +52,18 @@ def equivalent_luminosity_fb(sum_w: float, sum_w2: float) -> float:
     return sum_w / sum_w2 if sum_w > 0 and sum_w2 > 0 else 0.0
 
 
-def sized_events(process_name: str, options: dict, *, events: int, luminosity_fb: float, factor: float, sqrt_s: float, seed: int, names: tuple, pilot_events: int) -> tuple[int, float]:
+def sized_events(
+    process_name: str,
+    options: dict,
+    *,
+    events: int,
+    luminosity_fb: float,
+    factor: float,
+    sqrt_s: float,
+    seed: int,
+    names: tuple,
+    pilot_events: int,
+) -> tuple[int, float]:
     """Events of a background MC sample: ``events``, or more, so that it carries ``factor`` x the luminosity.
 
     A pilot run on its own stream measures the cross section and the effective fraction of the
@@ -65,7 +76,9 @@ def sized_events(process_name: str, options: dict, *, events: int, luminosity_fb
     if factor <= 0:
         return events, math.nan
     unweighted = get_process(process_name).unweighted
-    pilot = _generate_chunk(process_name, 1 if unweighted else pilot_events, seed, (*names, "pilot"), sqrt_s=sqrt_s, options=options)
+    pilot = _generate_chunk(
+        process_name, 1 if unweighted else pilot_events, seed, (*names, "pilot"), sqrt_s=sqrt_s, options=options
+    )
     sigma = float(pilot.weight.sum())
     if sigma <= 0:
         return events, math.nan
@@ -76,7 +89,17 @@ def sized_events(process_name: str, options: dict, *, events: int, luminosity_fb
     return n, n * efficiency / sigma
 
 
-def produce_sample(out_path: str | os.PathLike, *, channel: dict, experiment: dict, sample: str, seed: int, chunk_events: int, compression: str = "lz4", progress: bool = True) -> dict:
+def produce_sample(
+    out_path: str | os.PathLike,
+    *,
+    channel: dict,
+    experiment: dict,
+    sample: str,
+    seed: int,
+    chunk_events: int,
+    compression: str = "lz4",
+    progress: bool = True,
+) -> dict:
     """Generate one MC sample of a channel and write it; returns the file metadata.
 
     The cross section in the metadata is the sum of the weights; its error is sqrt(sum w^2).
@@ -89,7 +112,17 @@ def produce_sample(out_path: str | os.PathLike, *, channel: dict, experiment: di
     events, factor = entry["events"], 0.0
     if sample in channel["backgrounds"]:
         factor = float(channel.get("mc_luminosity_factor", 0.0))
-        events, _ = sized_events(entry["process"], entry.get("options", {}), events=events, luminosity_fb=channel["luminosity_fb"], factor=factor, sqrt_s=sqrt_s, seed=seed, names=(channel["name"], sample), pilot_events=int(channel["data"].get("pilot_events", 20_000)))
+        events, _ = sized_events(
+            entry["process"],
+            entry.get("options", {}),
+            events=events,
+            luminosity_fb=channel["luminosity_fb"],
+            factor=factor,
+            sqrt_s=sqrt_s,
+            seed=seed,
+            names=(channel["name"], sample),
+            pilot_events=int(channel["data"].get("pilot_events", 20_000)),
+        )
     sizes = chunk_sizes(events, chunk_events)
     sum_w = sum_w2 = 0.0
     with rootio.recreate(out_path, compression=compression) as out:
@@ -121,15 +154,36 @@ def produce_sample(out_path: str | os.PathLike, *, channel: dict, experiment: di
             "versions": rootio.package_versions(),
         }
         if factor > 0:
-            metadata.update(mc_luminosity_factor=factor, data_luminosity_fb=channel["luminosity_fb"], luminosity_ratio=equivalent / channel["luminosity_fb"])
+            metadata.update(
+                mc_luminosity_factor=factor,
+                data_luminosity_fb=channel["luminosity_fb"],
+                luminosity_ratio=equivalent / channel["luminosity_fb"],
+            )
             if equivalent < factor * channel["luminosity_fb"]:
-                log.warning("%s/%s: equivalent luminosity %.4g fb^-1 is below %.3g x %.4g fb^-1 (the pilot run underestimated the weight spread)", channel["name"], sample, equivalent, factor, channel["luminosity_fb"])
+                log.warning(
+                    "%s/%s: equivalent luminosity %.4g fb^-1 is below %.3g x %.4g fb^-1 "
+                    "(the pilot run underestimated the weight spread)",
+                    channel["name"],
+                    sample,
+                    equivalent,
+                    factor,
+                    channel["luminosity_fb"],
+                )
         if "mass" in entry:
             metadata["mass"] = entry["mass"]
         if "mass2" in entry:
             metadata["mass2"] = entry["mass2"]
         rootio.write_metadata(out, metadata)
-    log.info("%s/%s: %d events (%d configured), sigma = %.4g +- %.2g fb, equivalent luminosity %.4g fb^-1", channel["name"], sample, events, entry["events"], sum_w, math.sqrt(sum_w2), equivalent)
+    log.info(
+        "%s/%s: %d events (%d configured), sigma = %.4g +- %.2g fb, equivalent luminosity %.4g fb^-1",
+        channel["name"],
+        sample,
+        events,
+        entry["events"],
+        sum_w,
+        math.sqrt(sum_w2),
+        equivalent,
+    )
     return metadata
 
 
@@ -144,7 +198,10 @@ def data_component(channel: dict, component: str) -> tuple[str, str, dict]:
         options = {**channel["signal"].get("options", {}), "mass": inject["mass"], "coupling": inject["coupling"]}
         return "injected_signal", channel["signal"]["process"], options
     if component not in channel["backgrounds"]:
-        raise ValueError(f"channel {channel['name']}: {component!r} is not a pseudo-data component; backgrounds: {sorted(channel['backgrounds'])}")
+        raise ValueError(
+            f"channel {channel['name']}: {component!r} is not a pseudo-data component; "
+            f"backgrounds: {sorted(channel['backgrounds'])}"
+        )
     entry = channel["backgrounds"][component]
     return component, entry["process"], entry.get("options", {})
 
@@ -158,7 +215,9 @@ class Pilot:
     weight_fraction_above_bound: float
 
 
-def unweighting_oversample(weights: np.ndarray, *, tolerance: float, minimum: float = 1.0, maximum: float = 1e3) -> tuple[float, float]:
+def unweighting_oversample(
+    weights: np.ndarray, *, tolerance: float, minimum: float = 1.0, maximum: float = 1e3
+) -> tuple[float, float]:
     """Oversampling (generated events per expected data event) that unweights ``weights``.
 
     With ``oversample`` = B generated events per expected event, an event of relative weight
@@ -186,7 +245,18 @@ def unweighting_oversample(weights: np.ndarray, *, tolerance: float, minimum: fl
     return bound, excess(bound)
 
 
-def pilot_run(process_name: str, options: dict, *, sqrt_s: float, seed: int, names: tuple, pilot_events: int, tolerance: float = 1e-3, min_oversample: float = 1.0, max_oversample: float = 1e3) -> Pilot:
+def pilot_run(
+    process_name: str,
+    options: dict,
+    *,
+    sqrt_s: float,
+    seed: int,
+    names: tuple,
+    pilot_events: int,
+    tolerance: float = 1e-3,
+    min_oversample: float = 1.0,
+    max_oversample: float = 1e3,
+) -> Pilot:
     """Cross section (fb) of a component's generated phase space and its unweighting bound.
 
     From a pilot run on the component's own stream: it only sizes a data chunk (how many events
@@ -199,16 +269,28 @@ def pilot_run(process_name: str, options: dict, *, sqrt_s: float, seed: int, nam
     events = _generate_chunk(process_name, n, seed, (*names, "pilot"), sqrt_s=sqrt_s, options=options)
     if unweighted:
         return Pilot(float(events.weight.sum()), 1.0, 0.0)
-    oversample, above = unweighting_oversample(events.weight, tolerance=tolerance, minimum=min_oversample, maximum=max_oversample)
+    oversample, above = unweighting_oversample(
+        events.weight, tolerance=tolerance, minimum=min_oversample, maximum=max_oversample
+    )
     return Pilot(float(events.weight.sum()), oversample, above)
 
 
-def pilot_xsec_fb(process_name: str, options: dict, *, sqrt_s: float, seed: int, names: tuple, pilot_events: int) -> float:
+def pilot_xsec_fb(
+    process_name: str, options: dict, *, sqrt_s: float, seed: int, names: tuple, pilot_events: int
+) -> float:
     """Cross section (fb) of a component's generated phase space from its pilot run."""
     return pilot_run(process_name, options, sqrt_s=sqrt_s, seed=seed, names=names, pilot_events=pilot_events).xsec_fb
 
 
-def data_chunk_events(*, xsec_fb: float, luminosity_fb: float, n_chunks: int, unweighted: bool, oversample: float, rng: np.random.Generator) -> int:
+def data_chunk_events(
+    *,
+    xsec_fb: float,
+    luminosity_fb: float,
+    n_chunks: int,
+    unweighted: bool,
+    oversample: float,
+    rng: np.random.Generator,
+) -> int:
     """Events to generate for one data chunk: N ~ Poisson(oversample x sigma L / K).
 
     Unweighted generators (``oversample`` 1): the K chunks add up to Poisson(sigma L). Weighted
@@ -220,7 +302,9 @@ def data_chunk_events(*, xsec_fb: float, luminosity_fb: float, n_chunks: int, un
     return int(rng.poisson(mean))
 
 
-def accept_unweighted(event_xsec_fb: np.ndarray, *, luminosity_fb: float, n_chunks: int, mean_generated: float, rng: np.random.Generator) -> tuple[np.ndarray, float]:
+def accept_unweighted(
+    event_xsec_fb: np.ndarray, *, luminosity_fb: float, n_chunks: int, mean_generated: float, rng: np.random.Generator
+) -> tuple[np.ndarray, float]:
     """Accept-reject unweighting of weighted events into pseudo-data: every truth event at most once.
 
     ``event_xsec_fb`` is each event's own estimate of the cross section (its weight times the
@@ -255,12 +339,29 @@ class Unweighting:
     max_oversample: float = 1e3
 
     @classmethod
-    def from_config(cls, data: dict) -> "Unweighting":
+    def from_config(cls, data: dict) -> Unweighting:
         """From a validated channel ``data`` section."""
-        return cls(int(data["pilot_events"]), float(data["unweighting_tolerance"]), float(data["oversample"]), float(data["max_oversample"]))
+        return cls(
+            int(data["pilot_events"]),
+            float(data["unweighting_tolerance"]),
+            float(data["oversample"]),
+            float(data["max_oversample"]),
+        )
 
 
-def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment: dict, components: list[str], chunk: int, n_chunks: int, seed: int, unweighting: Unweighting = Unweighting(), chunk_events: int = 500_000, compression: str = "lz4") -> dict:
+def produce_data_chunk(
+    out_path: str | os.PathLike,
+    *,
+    channel: dict,
+    experiment: dict,
+    components: list[str],
+    chunk: int,
+    n_chunks: int,
+    seed: int,
+    unweighting: Unweighting = Unweighting(),
+    chunk_events: int = 500_000,
+    compression: str = "lz4",
+) -> dict:
     """One chunk of the pseudo-data: a 1/``n_chunks`` slice of the luminosity with every component.
 
     Like a run of real data, a chunk holds all processes (the backgrounds and an injected signal),
@@ -289,10 +390,34 @@ def produce_data_chunk(out_path: str | os.PathLike, *, channel: dict, experiment
     written, parts = 0, []
     with rootio.recreate(out_path, compression=compression) as out:
         for component in components:
-            part = _write_data_component(out, channel=channel, experiment=experiment, component=component, chunk=chunk, n_chunks=n_chunks, seed=seed, unweighting=unweighting, chunk_events=chunk_events, first=written == 0)
+            part = _write_data_component(
+                out,
+                channel=channel,
+                experiment=experiment,
+                component=component,
+                chunk=chunk,
+                n_chunks=n_chunks,
+                seed=seed,
+                unweighting=unweighting,
+                chunk_events=chunk_events,
+                first=written == 0,
+            )
             written += part["events"]
             parts.append(part)
-        metadata = {"channel": channel["name"], "sample": "data", "chunk": chunk, "n_chunks": n_chunks, "is_data": True, "luminosity_fb": channel["luminosity_fb"], "events": written, "expected": sum(p["expected"] for p in parts), "components": parts, "experiment": experiment["name"], "sqrt_s": beams_of(experiment).sqrt_s, "versions": rootio.package_versions()}
+        metadata = {
+            "channel": channel["name"],
+            "sample": "data",
+            "chunk": chunk,
+            "n_chunks": n_chunks,
+            "is_data": True,
+            "luminosity_fb": channel["luminosity_fb"],
+            "events": written,
+            "expected": sum(p["expected"] for p in parts),
+            "components": parts,
+            "experiment": experiment["name"],
+            "sqrt_s": beams_of(experiment).sqrt_s,
+            "versions": rootio.package_versions(),
+        }
         rootio.write_metadata(out, metadata)
     log.info("data chunk %d of %d: %d events (expected %.1f)", chunk, n_chunks, written, metadata["expected"])
     return metadata
@@ -302,19 +427,49 @@ class ComponentDraw:
     """One component's share of a pseudo-data chunk, drawn sub-chunk by sub-chunk.
 
     The pilot run (:func:`pilot_run`, on the component's own stream) is made here unless
-    ``pilot`` is given (ensembles of pseudo-datasets share one). Iterate :meth:`batches` for (sub-chunk names, unweighted TruthEvents); :meth:`record` then
-    gives the cross section, pilot, expected, generated and drawn events, oversampling and the
-    fraction of the weight above the unweighting bound.
+    ``pilot`` is given (ensembles of pseudo-datasets share one). Iterate :meth:`batches` for
+    (sub-chunk names, unweighted TruthEvents); :meth:`record` then gives the cross section,
+    pilot, expected, generated and drawn events, oversampling and the fraction of the weight
+    above the unweighting bound.
     """
 
-    def __init__(self, process_name: str, options: dict, *, luminosity_fb: float, n_chunks: int, seed: int, names: tuple, sqrt_s: float, unweighting: Unweighting, pilot: Pilot | None = None):
+    def __init__(
+        self,
+        process_name: str,
+        options: dict,
+        *,
+        luminosity_fb: float,
+        n_chunks: int,
+        seed: int,
+        names: tuple,
+        sqrt_s: float,
+        unweighting: Unweighting,
+        pilot: Pilot | None = None,
+    ):
         self.process_name, self.options, self.names, self.seed, self.sqrt_s = process_name, options, names, seed, sqrt_s
         self.luminosity_fb, self.n_chunks, self.unweighting = luminosity_fb, n_chunks, unweighting
         self.process = get_process(process_name)
         u = unweighting
-        self.pilot = pilot or pilot_run(process_name, options, sqrt_s=sqrt_s, seed=seed, names=names, pilot_events=u.pilot_events, tolerance=u.tolerance, min_oversample=u.min_oversample, max_oversample=u.max_oversample)
+        self.pilot = pilot or pilot_run(
+            process_name,
+            options,
+            sqrt_s=sqrt_s,
+            seed=seed,
+            names=names,
+            pilot_events=u.pilot_events,
+            tolerance=u.tolerance,
+            min_oversample=u.min_oversample,
+            max_oversample=u.max_oversample,
+        )
         self.rng = rng_for(seed, *names, "counts")
-        self.n_generate = data_chunk_events(xsec_fb=self.pilot.xsec_fb, luminosity_fb=luminosity_fb, n_chunks=n_chunks, unweighted=self.process.unweighted, oversample=self.pilot.oversample, rng=self.rng)
+        self.n_generate = data_chunk_events(
+            xsec_fb=self.pilot.xsec_fb,
+            luminosity_fb=luminosity_fb,
+            n_chunks=n_chunks,
+            unweighted=self.process.unweighted,
+            oversample=self.pilot.oversample,
+            rng=self.rng,
+        )
         self.mean_generated = self.pilot.xsec_fb * luminosity_fb / n_chunks * self.pilot.oversample
         self.sum_xsec = self.lost = 0.0
         self.drawn = 0
@@ -324,13 +479,21 @@ class ComponentDraw:
         sizes = chunk_sizes(self.n_generate, chunk_events) if self.n_generate else []
         for sub, n in enumerate(tqdm(sizes, desc="/".join(map(str, self.names)), unit="chunk", disable=len(sizes) < 2)):
             sub_names = (*self.names, sub)
-            events = _generate_chunk(self.process_name, n, self.seed, sub_names, sqrt_s=self.sqrt_s, options=self.options)
+            events = _generate_chunk(
+                self.process_name, n, self.seed, sub_names, sqrt_s=self.sqrt_s, options=self.options
+            )
             if self.process.unweighted:
                 keep = np.ones(len(events), bool)
             else:
                 event_xsec = events.weight * n  # each event's own estimate of sigma
                 self.sum_xsec += float(event_xsec.sum())
-                keep, lost = accept_unweighted(event_xsec, luminosity_fb=self.luminosity_fb, n_chunks=self.n_chunks, mean_generated=self.mean_generated, rng=self.rng)
+                keep, lost = accept_unweighted(
+                    event_xsec,
+                    luminosity_fb=self.luminosity_fb,
+                    n_chunks=self.n_chunks,
+                    mean_generated=self.mean_generated,
+                    rng=self.rng,
+                )
                 self.lost += lost
             picked = events.take(np.flatnonzero(keep))
             self.drawn += len(picked)
@@ -346,23 +509,80 @@ class ComponentDraw:
         expected = xsec_fb * self.luminosity_fb / self.n_chunks
         above = self.lost / expected if expected > 0 else 0.0
         if pilot.xsec_fb <= 0.0:
-            log.warning("%s: the pilot run of %d events found no cross section; raise data.pilot_events", label, self.unweighting.pilot_events)
+            log.warning(
+                "%s: the pilot run of %d events found no cross section; raise data.pilot_events",
+                label,
+                self.unweighting.pilot_events,
+            )
         if above > 10 * self.unweighting.tolerance:
-            log.warning("%s: %.3g of the weight lies above the unweighting bound (oversample %.4g): raise data.max_oversample or data.pilot_events", label, above, pilot.oversample)
-        return {"xsec_fb": xsec_fb, "pilot_xsec_fb": pilot.xsec_fb, "expected": expected, "events": self.drawn, "generated_events": self.n_generate, "oversample": pilot.oversample, "weight_fraction_above_bound": above, "pilot_weight_fraction_above_bound": pilot.weight_fraction_above_bound}
+            log.warning(
+                "%s: %.3g of the weight lies above the unweighting bound (oversample %.4g): "
+                "raise data.max_oversample or data.pilot_events",
+                label,
+                above,
+                pilot.oversample,
+            )
+        return {
+            "xsec_fb": xsec_fb,
+            "pilot_xsec_fb": pilot.xsec_fb,
+            "expected": expected,
+            "events": self.drawn,
+            "generated_events": self.n_generate,
+            "oversample": pilot.oversample,
+            "weight_fraction_above_bound": above,
+            "pilot_weight_fraction_above_bound": pilot.weight_fraction_above_bound,
+        }
 
 
-def _write_data_component(out, *, channel: dict, experiment: dict, component: str, chunk: int, n_chunks: int, seed: int, unweighting: Unweighting, chunk_events: int, first: bool) -> dict:
+def _write_data_component(
+    out,
+    *,
+    channel: dict,
+    experiment: dict,
+    component: str,
+    chunk: int,
+    n_chunks: int,
+    seed: int,
+    unweighting: Unweighting,
+    chunk_events: int,
+    first: bool,
+) -> dict:
     """Draw one component of a pseudo-data chunk and append it to ``out``; returns its record."""
     component, process_name, options = data_component(channel, component)
     names = (channel["name"], "data", component, chunk)
-    draw = ComponentDraw(process_name, options, luminosity_fb=channel["luminosity_fb"], n_chunks=n_chunks, seed=seed, names=names, sqrt_s=beams_of(experiment).sqrt_s, unweighting=unweighting)
+    draw = ComponentDraw(
+        process_name,
+        options,
+        luminosity_fb=channel["luminosity_fb"],
+        n_chunks=n_chunks,
+        seed=seed,
+        names=names,
+        sqrt_s=beams_of(experiment).sqrt_s,
+        unweighting=unweighting,
+    )
     written = 0
     for sub_names, events in draw.batches(chunk_events):
         if len(events):
             _write_chunk(out, events, experiment, seed, sub_names, first=first and written == 0)
             written += len(events)
     record = draw.record()
-    record = {"component": component, **record, "seed": seed_for(seed, *names), "generator": get_process(process_name).generator_name}
-    log.info("data/%s chunk %d: %d events (expected %.1f) from %d generated (oversample %.3g, weight above bound %.2g); sigma = %.4g fb (pilot %.4g fb)", component, chunk, written, record["expected"], record["generated_events"], record["oversample"], record["weight_fraction_above_bound"], record["xsec_fb"], record["pilot_xsec_fb"])
+    record = {
+        "component": component,
+        **record,
+        "seed": seed_for(seed, *names),
+        "generator": get_process(process_name).generator_name,
+    }
+    log.info(
+        "data/%s chunk %d: %d events (expected %.1f) from %d generated "
+        "(oversample %.3g, weight above bound %.2g); sigma = %.4g fb (pilot %.4g fb)",
+        component,
+        chunk,
+        written,
+        record["expected"],
+        record["generated_events"],
+        record["oversample"],
+        record["weight_fraction_above_bound"],
+        record["xsec_fb"],
+        record["pilot_xsec_fb"],
+    )
     return record

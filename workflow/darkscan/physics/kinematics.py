@@ -74,13 +74,17 @@ def orthonormal_frame(cos_theta: np.ndarray, phi: np.ndarray) -> tuple[np.ndarra
     return e1, e2, n
 
 
-def direction(cos_theta: np.ndarray, phi: np.ndarray, axis: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def direction(
+    cos_theta: np.ndarray, phi: np.ndarray, axis: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """Unit 3-vectors at (cos_theta, phi) w.r.t. the z axis or w.r.t. a frame ``axis`` = (e1, e2, n)."""
     sin_theta = np.sqrt(np.clip(1.0 - cos_theta**2, 0.0, None))
     if axis is None:
         return np.stack([sin_theta * np.cos(phi), sin_theta * np.sin(phi), cos_theta], axis=-1)
     e1, e2, n = axis
-    return (sin_theta * np.cos(phi))[..., None] * e1 + (sin_theta * np.sin(phi))[..., None] * e2 + cos_theta[..., None] * n
+    return (
+        (sin_theta * np.cos(phi))[..., None] * e1 + (sin_theta * np.sin(phi))[..., None] * e2 + cos_theta[..., None] * n
+    )
 
 
 def two_body_decay(
@@ -139,5 +143,8 @@ def check_radiated_mass(mass: float | None, sqrt_s: float, *, process: str, part
 
     upper = sqrt_s - 2.0 * MUON_MASS
     if mass is None or not 0.0 < float(mass) < upper:
-        raise ValueError(f"{process}: {particle} mass {mass} GeV is outside the allowed range (0, {upper:.4f}) GeV at sqrt_s = {sqrt_s} GeV")
+        raise ValueError(
+            f"{process}: {particle} mass {mass} GeV is outside the allowed range (0, {upper:.4f}) GeV "
+            f"at sqrt_s = {sqrt_s} GeV"
+        )
     return float(mass)

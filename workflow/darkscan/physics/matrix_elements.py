@@ -154,8 +154,12 @@ def _line_spinors(p1, p2, p3, p4, m_e, m_mu):
     """
     if len(p1) > 1 and _is_fixed(p1) and _is_fixed(p2):
         p1, p2 = p1[:1], p2[:1]
-    return (_chiral_bar(_chiral_spinors(p2, m_e, True)), _chiral_spinors(p1, m_e, False),
-            _chiral_bar(_chiral_spinors(p3, m_mu, False)), _chiral_spinors(p4, m_mu, True))
+    return (
+        _chiral_bar(_chiral_spinors(p2, m_e, True)),
+        _chiral_spinors(p1, m_e, False),
+        _chiral_bar(_chiral_spinors(p3, m_mu, False)),
+        _chiral_spinors(p4, m_mu, True),
+    )
 
 
 def _is_fixed(p: np.ndarray) -> bool:
@@ -249,12 +253,14 @@ def _vector_bilinear(ay: np.ndarray, bx: np.ndarray) -> np.ndarray:
 
     Returns (4 mu, ...) complex.
     """
-    return np.stack([
-        ay[0, 0] + ay[1, 1] + bx[0, 0] + bx[1, 1],
-        ay[0, 1] + ay[1, 0] - bx[0, 1] - bx[1, 0],
-        1j * (ay[1, 0] - ay[0, 1] - bx[1, 0] + bx[0, 1]),
-        ay[0, 0] - ay[1, 1] - bx[0, 0] + bx[1, 1],
-    ])
+    return np.stack(
+        [
+            ay[0, 0] + ay[1, 1] + bx[0, 0] + bx[1, 1],
+            ay[0, 1] + ay[1, 0] - bx[0, 1] - bx[1, 0],
+            1j * (ay[1, 0] - ay[0, 1] - bx[1, 0] + bx[0, 1]),
+            ay[0, 0] - ay[1, 1] - bx[0, 0] + bx[1, 1],
+        ]
+    )
 
 
 def _chiral_current(row: np.ndarray, col: np.ndarray) -> np.ndarray:
@@ -376,7 +382,9 @@ def _me2_chunk(p1, p2, p3, p4, k, g_fsr, g_isr, m_e, m_mu):
         q = p3 + p4
         c_isr = g_isr * e2 / mdot(q, q)
         tensor = _emission_tensor(ebar, eu, _Propagator(k - p2, m_e, c_isr), _Propagator(p1 - k, m_e, c_isr), pol)
-        amp = amp + _contract(_chiral_current(mbar, mv), tensor).transpose(0, 2, 1, 3)  # [P, mu pair, e pair] -> [P, e, mu]
+        amp = amp + _contract(_chiral_current(mbar, mv), tensor).transpose(
+            0, 2, 1, 3
+        )  # [P, mu pair, e pair] -> [P, e, mu]
     sq = (amp.real**2 + amp.imag**2).sum(axis=(1, 2))  # [P, N]
     return pol_weight @ sq / 4.0
 
@@ -420,13 +428,17 @@ def me2_mumu_v(
     return out
 
 
-def ward_residual(p1, p2, p3, p4, k, *, fsr: bool = True, m_e: float = ELECTRON_MASS, m_mu: float = MUON_MASS) -> np.ndarray:
+def ward_residual(
+    p1, p2, p3, p4, k, *, fsr: bool = True, m_e: float = ELECTRON_MASS, m_mu: float = MUON_MASS
+) -> np.ndarray:
     """|k_rho A^rho| / max |A^rho| per event for the FSR (or ISR) amplitude: gauge-invariance check.
 
     Uses the amplitude code of :func:`me2_mumu_v` with the polarisation vector replaced by k.
     """
     ebar, eu, mbar, mv = _line_spinors(p1, p2, p3, p4, m_e, m_mu)
-    vectors = np.concatenate([np.broadcast_to(np.eye(4)[:, :, None], (4, 4, len(k))), k.T[:, None]], axis=1)  # e_sigma, k
+    vectors = np.concatenate(
+        [np.broadcast_to(np.eye(4)[:, :, None], (4, 4, len(k))), k.T[:, None]], axis=1
+    )  # e_sigma, k
     pol = _slash_blocks(np.ascontiguousarray(vectors))
     if fsr:
         tensor = _emission_tensor(mbar, mv, _Propagator(p3 + k, m_mu), _Propagator(-p4 - k, m_mu), pol)
@@ -438,7 +450,15 @@ def ward_residual(p1, p2, p3, p4, k, *, fsr: bool = True, m_e: float = ELECTRON_
     return a[4].max(axis=0) / a[:4].max(axis=(0, 1))
 
 
-def me2_born(p1: np.ndarray, p2: np.ndarray, p3: np.ndarray, p4: np.ndarray, *, m_e: float = ELECTRON_MASS, m_mu: float = MUON_MASS) -> np.ndarray:
+def me2_born(
+    p1: np.ndarray,
+    p2: np.ndarray,
+    p3: np.ndarray,
+    p4: np.ndarray,
+    *,
+    m_e: float = ELECTRON_MASS,
+    m_mu: float = MUON_MASS,
+) -> np.ndarray:
     """Spin-averaged |M|^2 of e-(p1) e+(p2) -> gamma* -> mu-(p3) mu+(p4), numerically (spinors)."""
     e2 = 4.0 * np.pi * ALPHA_EM
     n = len(p1)
@@ -462,5 +482,11 @@ def me2_born_analytic(p1, p2, p3, p4, *, m_e: float = ELECTRON_MASS, m_mu: float
     """
     e4 = (4.0 * np.pi * ALPHA_EM) ** 2
     s = mdot(p1 + p2, p1 + p2)
-    bracket = mdot(p1, p3) * mdot(p2, p4) + mdot(p1, p4) * mdot(p2, p3) + m_mu**2 * mdot(p1, p2) + m_e**2 * mdot(p3, p4) + 2 * m_e**2 * m_mu**2
+    bracket = (
+        mdot(p1, p3) * mdot(p2, p4)
+        + mdot(p1, p4) * mdot(p2, p3)
+        + m_mu**2 * mdot(p1, p2)
+        + m_e**2 * mdot(p3, p4)
+        + 2 * m_e**2 * m_mu**2
+    )
     return 8.0 * e4 / s**2 * bracket

@@ -10,7 +10,7 @@ Register a new model with :func:`register_model`.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -33,12 +33,18 @@ class Model:
 
     def branching(self, scenario: str, mass: np.ndarray, mass2: np.ndarray | None = None) -> np.ndarray:
         if scenario not in self.branchings:
-            raise ValueError(f"model {self.name!r} has no branching scenario {scenario!r}; allowed: {sorted(self.branchings)}")
+            raise ValueError(
+                f"model {self.name!r} has no branching scenario {scenario!r}; allowed: {sorted(self.branchings)}"
+            )
         return np.asarray(self.branchings[scenario](np.asarray(mass, float), mass2), float)
 
-    def coupling_limit(self, xsec_limit: np.ndarray, xsec_at_unit_coupling: np.ndarray, branching: np.ndarray) -> np.ndarray:
+    def coupling_limit(
+        self, xsec_limit: np.ndarray, xsec_at_unit_coupling: np.ndarray, branching: np.ndarray
+    ) -> np.ndarray:
         """c_lim = (sigma_lim / (sigma(c = 1) BF))^(1/p)."""
-        return (np.asarray(xsec_limit, float) / (np.asarray(xsec_at_unit_coupling, float) * branching)) ** (1.0 / self.power)
+        return (np.asarray(xsec_limit, float) / (np.asarray(xsec_at_unit_coupling, float) * branching)) ** (
+            1.0 / self.power
+        )
 
 
 _MODELS: dict[str, Model] = {}
@@ -65,37 +71,43 @@ def _ones(mass, mass2=None):
     return np.ones_like(np.asarray(mass, float))
 
 
-register_model(Model(
-    name="lmu_ltau_zprime",
-    coupling="g'",
-    power=2,
-    mass_label="$M_{Z'}$",
-    coupling_label="$g'$",
-    xsec_label=r"$\sigma(e^+e^-\to\mu^+\mu^-Z')\times$BF(Z'$\to$inv.)",
-    branchings={
-        "lmu_ltau": lambda m, m2=None: zprime.branching_fraction_invisible(m, scenario="lmu_ltau"),
-        "invisible": lambda m, m2=None: zprime.branching_fraction_invisible(m, scenario="invisible"),
-    },
-))
-register_model(Model(
-    name="alp",
-    coupling="g_agg [GeV^-1]",
-    power=2,
-    branchings={"gammagamma": _ones},
-    mass_label="$m_a$",
-    coupling_label=r"$g_{a\gamma\gamma}$ [GeV$^{-1}$]",
-    xsec_label=r"$\sigma(e^+e^-\to\gamma a)\times$BF($a\to\gamma\gamma$)",
-))
-register_model(Model(
-    name="dark_higgs",
-    coupling="eps^2 alpha_D",
-    power=1,
-    mass_label="$M_{A'}$",
-    coupling_label=r"$\epsilon^2\alpha_D$",
-    xsec_label=r"$\sigma(e^+e^-\to A'h')\times$BF($A'\to\mu\mu$)",
-    branchings={
-        # h' invisible (long-lived or invisible); A' -> mu mu from the kinetic-mixing widths
-        "mumu": lambda m, m2=None: signals.darkphoton_branching_fraction(m, "mumu", scenario="visible"),
-        "mumu_only": _ones,
-    },
-))
+register_model(
+    Model(
+        name="lmu_ltau_zprime",
+        coupling="g'",
+        power=2,
+        mass_label="$M_{Z'}$",
+        coupling_label="$g'$",
+        xsec_label=r"$\sigma(e^+e^-\to\mu^+\mu^-Z')\times$BF(Z'$\to$inv.)",
+        branchings={
+            "lmu_ltau": lambda m, m2=None: zprime.branching_fraction_invisible(m, scenario="lmu_ltau"),
+            "invisible": lambda m, m2=None: zprime.branching_fraction_invisible(m, scenario="invisible"),
+        },
+    )
+)
+register_model(
+    Model(
+        name="alp",
+        coupling="g_agg [GeV^-1]",
+        power=2,
+        branchings={"gammagamma": _ones},
+        mass_label="$m_a$",
+        coupling_label=r"$g_{a\gamma\gamma}$ [GeV$^{-1}$]",
+        xsec_label=r"$\sigma(e^+e^-\to\gamma a)\times$BF($a\to\gamma\gamma$)",
+    )
+)
+register_model(
+    Model(
+        name="dark_higgs",
+        coupling="eps^2 alpha_D",
+        power=1,
+        mass_label="$M_{A'}$",
+        coupling_label=r"$\epsilon^2\alpha_D$",
+        xsec_label=r"$\sigma(e^+e^-\to A'h')\times$BF($A'\to\mu\mu$)",
+        branchings={
+            # h' invisible (long-lived or invisible); A' -> mu mu from the kinetic-mixing widths
+            "mumu": lambda m, m2=None: signals.darkphoton_branching_fraction(m, "mumu", scenario="visible"),
+            "mumu_only": _ones,
+        },
+    )
+)

@@ -79,7 +79,9 @@ def me2_mumu_s(p1, p2, p3, p4, k, *, y: float, m_e: float = ELECTRON_MASS, m_mu:
     return out
 
 
-def weighted_mumu_s(n: int, rng: np.random.Generator, *, sqrt_s: float, mass: float, y: float, **sampling) -> MuMuVEvents:
+def weighted_mumu_s(
+    n: int, rng: np.random.Generator, *, sqrt_s: float, mass: float, y: float, **sampling
+) -> MuMuVEvents:
     """Importance-sampled e+e- -> mu mu S events weighted by the exact |M|^2; weights in fb."""
     ps = sample_mumu_v(n, rng, sqrt_s=sqrt_s, mass=mass, **sampling)
     me2 = me2_mumu_s(ps.p1, ps.p2, ps.p3, ps.p4, ps.k, y=y)
@@ -91,7 +93,9 @@ def check_mass(mass, sqrt_s: float) -> float:
     return check_radiated_mass(mass, sqrt_s, process="mumu_scalar", particle="scalar")
 
 
-def sigma_mumu_scalar(mass: float, *, sqrt_s: float, rng: np.random.Generator, y: float = 1.0, n_events: int = 100_000) -> CrossSection:
+def sigma_mumu_scalar(
+    mass: float, *, sqrt_s: float, rng: np.random.Generator, y: float = 1.0, n_events: int = 100_000
+) -> CrossSection:
     """sigma(e+e- -> mu+ mu- S) in fb (Monte Carlo), for Yukawa ``y`` (sigma ~ y^2)."""
     mass = check_mass(mass, sqrt_s)
     ev = weighted_mumu_s(n_events, rng, sqrt_s=sqrt_s, mass=mass, y=y, radiative_return_fraction=0.1)

@@ -48,7 +48,9 @@ VECTOR_MESONS = {
 CHARM_THRESHOLD = 3.73
 
 
-def cos_range(theta_min: float | None, theta_max: float | None, *, default: tuple[float, float] = (0.0, 180.0)) -> tuple[float, float]:
+def cos_range(
+    theta_min: float | None, theta_max: float | None, *, default: tuple[float, float] = (0.0, 180.0)
+) -> tuple[float, float]:
     """Return (cos(theta_max), cos(theta_min)) for CM polar angles in degrees, checking the range."""
     lo = default[0] if theta_min is None else float(theta_min)
     hi = default[1] if theta_max is None else float(theta_max)
@@ -57,7 +59,9 @@ def cos_range(theta_min: float | None, theta_max: float | None, *, default: tupl
     return float(np.cos(np.radians(hi))), float(np.cos(np.radians(lo)))
 
 
-def symmetric_cos_range(theta_min: float | None, theta_max: float | None, *, default: tuple[float, float] = (0.0, 180.0)) -> tuple[float, float]:
+def symmetric_cos_range(
+    theta_min: float | None, theta_max: float | None, *, default: tuple[float, float] = (0.0, 180.0)
+) -> tuple[float, float]:
     """Cosine range of particle 1 such that it AND its back-to-back partner are in [theta_min, theta_max]."""
     a, b = cos_range(theta_min, theta_max, default=default)
     lo, hi = max(a, -b), min(b, -a)
@@ -132,11 +136,22 @@ def sigma_gammagamma(*, sqrt_s: float, cos_min: float, cos_max: float) -> float:
     return float(0.5 * 2.0 * np.pi * ALPHA_EM**2 / sqrt_s**2 * integral * GEV2_TO_FB)
 
 
-def dsigma_gamma_darkphoton_dcos(cos_theta: np.ndarray | float, *, sqrt_s: float, mass: float, eps: float) -> np.ndarray:
+def dsigma_gamma_darkphoton_dcos(
+    cos_theta: np.ndarray | float, *, sqrt_s: float, mass: float, eps: float
+) -> np.ndarray:
     """dsigma/dcos(theta_gamma)(e+e- -> gamma A') in fb (massless e, eps e coupling)."""
     x = mass**2 / sqrt_s**2
     c = np.asarray(cos_theta, float)
-    return 2.0 * np.pi * ALPHA_EM**2 * eps**2 / sqrt_s**2 * ((1.0 - x) * (1.0 + c * c) + 4.0 * x / (1.0 - x)) / (1.0 - c * c) * GEV2_TO_FB
+    return (
+        2.0
+        * np.pi
+        * ALPHA_EM**2
+        * eps**2
+        / sqrt_s**2
+        * ((1.0 - x) * (1.0 + c * c) + 4.0 * x / (1.0 - x))
+        / (1.0 - c * c)
+        * GEV2_TO_FB
+    )
 
 
 def sigma_gamma_darkphoton(*, sqrt_s: float, mass: float, eps: float, cos_min: float, cos_max: float) -> float:
@@ -232,18 +247,30 @@ DARKPHOTON_SCENARIOS = ("visible", "invisible", "dark")
 DARKPHOTON_DECAYS = ("ee", "mumu", "tautau", "hadrons", "invisible")
 
 
-def darkphoton_widths(mass: float | np.ndarray, *, eps: float = 1.0, alpha_d: float = 0.0, m_chi: float = 0.0) -> dict[str, np.ndarray]:
+def darkphoton_widths(
+    mass: float | np.ndarray, *, eps: float = 1.0, alpha_d: float = 0.0, m_chi: float = 0.0
+) -> dict[str, np.ndarray]:
     """Partial widths of the dark photon (GeV) for each of :data:`DARKPHOTON_DECAYS`."""
     return {
         "ee": width_darkphoton_ll(mass, eps, ELECTRON_MASS),
         "mumu": width_darkphoton_ll(mass, eps, MUON_MASS),
         "tautau": width_darkphoton_ll(mass, eps, TAU_MASS),
         "hadrons": width_darkphoton_hadrons(mass, eps),
-        "invisible": width_darkphoton_chi(mass, alpha_d, m_chi) if alpha_d > 0 else np.zeros_like(np.asarray(mass, float)),
+        "invisible": width_darkphoton_chi(mass, alpha_d, m_chi)
+        if alpha_d > 0
+        else np.zeros_like(np.asarray(mass, float)),
     }
 
 
-def darkphoton_branching_fraction(mass: float | np.ndarray, decay: str, *, scenario: str = "visible", eps: float = 1e-3, alpha_d: float = 0.5, m_chi: float = 0.0) -> np.ndarray:
+def darkphoton_branching_fraction(
+    mass: float | np.ndarray,
+    decay: str,
+    *,
+    scenario: str = "visible",
+    eps: float = 1e-3,
+    alpha_d: float = 0.5,
+    m_chi: float = 0.0,
+) -> np.ndarray:
     """BF(A' -> decay) in a scenario.
 
     Args:
@@ -262,7 +289,9 @@ def darkphoton_branching_fraction(mass: float | np.ndarray, decay: str, *, scena
     m = np.asarray(mass, float)
     if scenario == "invisible":
         return np.where(decay == "invisible", 1.0, 0.0) * np.ones_like(m)
-    widths = darkphoton_widths(m, eps=eps if scenario == "dark" else 1.0, alpha_d=alpha_d if scenario == "dark" else 0.0, m_chi=m_chi)
+    widths = darkphoton_widths(
+        m, eps=eps if scenario == "dark" else 1.0, alpha_d=alpha_d if scenario == "dark" else 0.0, m_chi=m_chi
+    )
     total = sum(widths.values())
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, widths[decay] / total, 0.0)
@@ -285,14 +314,21 @@ def sigma_darkhiggsstrahlung(*, sqrt_s: float, mass_ap: float, mass_h: float, ep
         eps2_alpha_d: eps^2 alpha_D.
     """
     if not (mass_ap > 0.0 and mass_h >= 0.0 and mass_ap + mass_h < sqrt_s):
-        raise ValueError(f"dark Higgsstrahlung: need m_A' > 0, m_h' >= 0 and m_A' + m_h' < sqrt_s = {sqrt_s} GeV, got m_A' = {mass_ap}, m_h' = {mass_h} GeV")
+        raise ValueError(
+            f"dark Higgsstrahlung: need m_A' > 0, m_h' >= 0 and m_A' + m_h' < sqrt_s = {sqrt_s} GeV, "
+            f"got m_A' = {mass_ap}, m_h' = {mass_h} GeV"
+        )
     s = sqrt_s**2
     xa, xh = mass_ap**2 / s, mass_h**2 / s
     lam = float(kallen(1.0, xa, xh))
-    return float(np.pi * ALPHA_EM * eps2_alpha_d / (3.0 * s) * np.sqrt(lam) * (lam + 12.0 * xa) / (1.0 - xa) ** 2 * GEV2_TO_FB)
+    return float(
+        np.pi * ALPHA_EM * eps2_alpha_d / (3.0 * s) * np.sqrt(lam) * (lam + 12.0 * xa) / (1.0 - xa) ** 2 * GEV2_TO_FB
+    )
 
 
-def darkhiggsstrahlung_angular(cos_theta: np.ndarray | float, *, sqrt_s: float, mass_ap: float, mass_h: float) -> np.ndarray:
+def darkhiggsstrahlung_angular(
+    cos_theta: np.ndarray | float, *, sqrt_s: float, mass_ap: float, mass_h: float
+) -> np.ndarray:
     """Normalised dsigma/dcos(theta_A') / sigma = 3 [8 x_A + lambda (1 - c^2)]/(4 (lambda + 12 x_A))."""
     s = sqrt_s**2
     xa, xh = mass_ap**2 / s, mass_h**2 / s

@@ -198,7 +198,11 @@ def leptonic_polarimeter(p_lepton: np.ndarray, *, m_tau: float, m_lepton: float,
     x0 = m_lepton / w
     x = np.clip(p_lepton[:, 0] / w, x0, 1.0)
     f_is = x * (1.0 - x) + (4.0 * x * x - 3.0 * x - x0 * x0) / 6.0
-    f_as = np.sqrt(np.maximum(x * x - x0 * x0, 0.0)) / 3.0 * (1.0 - x + 0.5 * (4.0 * x - 3.0 + np.sqrt(1.0 - x0 * x0) - 1.0))
+    f_as = (
+        np.sqrt(np.maximum(x * x - x0 * x0, 0.0))
+        / 3.0
+        * (1.0 - x + 0.5 * (4.0 * x - 3.0 + np.sqrt(1.0 - x0 * x0) - 1.0))
+    )
     a = np.clip(np.where(f_is > 0, f_as / np.where(f_is > 0, f_is, 1.0), 0.0), -1.0, 1.0)
     p3 = p_lepton[:, 1:]
     norm = np.linalg.norm(p3, axis=1)

@@ -118,7 +118,9 @@ def sample_mumu_v(
     omega_hi = (s + mass**2 - 4.0 * m_mu**2) / (2.0 * sqrt_s)
     if omega_lo <= 0.0 or omega_lo >= omega_hi:
         raise ValueError(f"empty V-energy range [{omega_lo}, {omega_hi}] GeV")
-    omega, q2, pdf_omega = _sample_omega(n, rng, sqrt_s, mass, omega_lo, omega_hi, 4.0 * m_mu**2, radiative_return_fraction)
+    omega, q2, pdf_omega = _sample_omega(
+        n, rng, sqrt_s, mass, omega_lo, omega_hi, 4.0 * m_mu**2, radiative_return_fraction
+    )
     kabs = np.sqrt(np.clip(omega**2 - mass**2, 0.0, None))
     # V direction in the CM frame.
     beta_e = np.sqrt(1.0 - 4.0 * m_e**2 / s)
@@ -192,6 +194,9 @@ def sigma_mumu_zprime(mass: float, *, sqrt_s: float, rng: np.random.Generator, n
         n_events: number of Monte Carlo points.
     """
     if not 0.0 < mass < sqrt_s - 2.0 * MUON_MASS:
-        raise ValueError(f"Z' mass {mass} GeV outside the allowed range (0, {sqrt_s - 2.0 * MUON_MASS:.4f}) GeV at sqrt_s = {sqrt_s} GeV")
+        raise ValueError(
+            f"Z' mass {mass} GeV outside the allowed range (0, {sqrt_s - 2.0 * MUON_MASS:.4f}) GeV "
+            f"at sqrt_s = {sqrt_s} GeV"
+        )
     ev = weighted_mumu_v(n_events, rng, sqrt_s=sqrt_s, mass=mass, g=1.0, radiative_return_fraction=0.1)
     return cross_section(ev.weight)

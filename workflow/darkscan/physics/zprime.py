@@ -91,7 +91,9 @@ def _g2_integral(mass: float, m_mu: float) -> float:
 
     # Points help quad find the peak near z ~ m^2/M^2 for heavy Z'.
     peak = min(0.5, (m_mu / max(mass, 1e-12)) ** 2)
-    value, _ = integrate.quad(integrand, 0.0, 1.0, points=[peak] if 0.0 < peak < 1.0 else None, epsabs=0.0, epsrel=1e-10, limit=200)
+    value, _ = integrate.quad(
+        integrand, 0.0, 1.0, points=[peak] if 0.0 < peak < 1.0 else None, epsabs=0.0, epsrel=1e-10, limit=200
+    )
     return value
 
 
@@ -108,6 +110,8 @@ def delta_a_mu(coupling: float | np.ndarray, mass: float | np.ndarray, *, m_mu: 
     return np.asarray(coupling, float) ** 2 / (4.0 * np.pi**2) * integral
 
 
-def coupling_for_delta_a_mu(delta_a: float | np.ndarray, mass: float | np.ndarray, *, m_mu: float = MUON_MASS) -> np.ndarray:
+def coupling_for_delta_a_mu(
+    delta_a: float | np.ndarray, mass: float | np.ndarray, *, m_mu: float = MUON_MASS
+) -> np.ndarray:
     """g' that gives ``delta_a`` (e.g. the measured-minus-predicted a_mu), using Delta a ∝ g'^2."""
     return np.sqrt(np.asarray(delta_a, float) / delta_a_mu(1.0, mass, m_mu=m_mu))

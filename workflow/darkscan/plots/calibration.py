@@ -48,8 +48,17 @@ def _p_global_panel(ax, background: dict) -> None:
     counts, _ = np.histogram(p, bins)
     centres = 0.5 * (bins[1:] + bins[:-1])
     expected = len(p) / (len(bins) - 1)
-    ax.fill_between(bins, expected - np.sqrt(expected), expected + np.sqrt(expected), step="mid", color="0.85", label=r"uniform $\pm 1\sigma$")
-    ax.errorbar(centres, counts, yerr=np.sqrt(counts), fmt="ko", label=f"toys (KS p = {background['p_global_ks_pvalue']:.2f})")
+    ax.fill_between(
+        bins,
+        expected - np.sqrt(expected),
+        expected + np.sqrt(expected),
+        step="mid",
+        color="0.85",
+        label=r"uniform $\pm 1\sigma$",
+    )
+    ax.errorbar(
+        centres, counts, yerr=np.sqrt(counts), fmt="ko", label=f"toys (KS p = {background['p_global_ks_pvalue']:.2f})"
+    )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 2.2 * expected)
     ax.set_xlabel(r"global p-value of each toy (ties randomised)")
@@ -61,7 +70,15 @@ def _pull_panel(ax, rows: list[dict]) -> None:
     x = np.arange(len(rows))
     ax.axhspan(-1, 1, color="0.85", label=r"expected: $0 \pm 1$")
     ax.axhline(0, color="k", lw=0.8)
-    ax.errorbar(x, [r["pull_mean"] for r in rows], yerr=[r["pull_width"] for r in rows], fmt="o", color="tab:blue", capsize=4, label="pull mean $\\pm$ width")
+    ax.errorbar(
+        x,
+        [r["pull_mean"] for r in rows],
+        yerr=[r["pull_width"] for r in rows],
+        fmt="o",
+        color="tab:blue",
+        capsize=4,
+        label="pull mean $\\pm$ width",
+    )
     ax.set_xticks(x, _injection_labels(rows), fontsize="xx-small")
     ax.set_ylim(-3, 3)
     ax.set_ylabel(r"pull of $\hat\sigma$ (likelihood ratio)")
@@ -70,7 +87,15 @@ def _pull_panel(ax, rows: list[dict]) -> None:
 
 def _coverage_panel(ax, rows: list[dict], cl: float) -> None:
     x = np.arange(len(rows))
-    ax.errorbar(x, [r["coverage"] for r in rows], yerr=[r["coverage_error"] for r in rows], fmt="s", color="tab:green", capsize=4, label="toys with limit $\\geq$ injected")
+    ax.errorbar(
+        x,
+        [r["coverage"] for r in rows],
+        yerr=[r["coverage_error"] for r in rows],
+        fmt="s",
+        color="tab:green",
+        capsize=4,
+        label="toys with limit $\\geq$ injected",
+    )
     ax.axhline(cl, color="tab:red", ls="--", label=f"CL = {cl:g}")
     ax.set_xticks(x, _injection_labels(rows), fontsize="xx-small")
     ax.set_ylim(min(cl - 0.15, min((r["coverage"] for r in rows), default=cl) - 0.05), 1.02)
@@ -78,7 +103,13 @@ def _coverage_panel(ax, rows: list[dict], cl: float) -> None:
     ax.legend(fontsize="x-small", loc="lower right")
 
 
-def plot_calibration(calibration_json: str | os.PathLike, significance_json: str | os.PathLike | None, out_paths: list[str | os.PathLike], *, title: str) -> None:
+def plot_calibration(
+    calibration_json: str | os.PathLike,
+    significance_json: str | os.PathLike | None,
+    out_paths: list[str | os.PathLike],
+    *,
+    title: str,
+) -> None:
     """Draw the four panels of ``calibration.json`` and save them to every path in ``out_paths``."""
     summary = json.loads(open(calibration_json).read())
     z_observed = json.loads(open(significance_json).read())["z_local_max"] if significance_json else None

@@ -37,7 +37,12 @@ def _style() -> None:
 
 
 def _label(ax, channel: dict, experiment: dict) -> None:
-    mplhep.label.exp_label(exp=experiment.get("label", experiment["name"]), llabel="Simulation", rlabel=rf"$\int L\,dt$ = {channel['luminosity_fb']:g} fb$^{{-1}}$", ax=ax)
+    mplhep.label.exp_label(
+        exp=experiment.get("label", experiment["name"]),
+        llabel="Simulation",
+        rlabel=rf"$\int L\,dt$ = {channel['luminosity_fb']:g} fb$^{{-1}}$",
+        ax=ax,
+    )
 
 
 def _save(fig, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
@@ -51,8 +56,12 @@ def _bands(ax, frame: pd.DataFrame, prefix: str) -> None:
     """Expected median with +-1 and +-2 sigma bands of the columns ``{prefix}_exp*``."""
     mass = frame["mass"].to_numpy()
     column = lambda suffix: frame[f"{prefix}_{suffix}"].to_numpy()  # noqa: E731
-    ax.fill_between(mass, column("exp_m2"), column("exp_p2"), color=BAND_COLOURS["2"], label=r"Expected $\pm 2\sigma$", lw=0)
-    ax.fill_between(mass, column("exp_m1"), column("exp_p1"), color=BAND_COLOURS["1"], label=r"Expected $\pm 1\sigma$", lw=0)
+    ax.fill_between(
+        mass, column("exp_m2"), column("exp_p2"), color=BAND_COLOURS["2"], label=r"Expected $\pm 2\sigma$", lw=0
+    )
+    ax.fill_between(
+        mass, column("exp_m1"), column("exp_p1"), color=BAND_COLOURS["1"], label=r"Expected $\pm 1\sigma$", lw=0
+    )
     ax.plot(mass, column("exp"), "k--", lw=1.5, label="Expected (median)")
 
 
@@ -86,9 +95,11 @@ def plot_coupling(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf
     first, scenario = scenarios[0]
     _bands(ax, frame, f"coupling_{first}")
     ax.plot(mass, frame[f"coupling_{first}_obs"], "k-", lw=2, label=f"Observed, {scenario.get('label', first)}")
-    for (name, other), style in zip(scenarios[1:], ("b-", "m-", "c-")):
+    for (name, other), style in zip(scenarios[1:], ("b-", "m-", "c-"), strict=False):
         ax.plot(mass, frame[f"coupling_{name}_obs"], style, lw=2, label=f"Observed, {other.get('label', name)}")
-        ax.plot(mass, frame[f"coupling_{name}_exp"], style[0] + ":", lw=1.5, label=f"Expected, {other.get('label', name)}")
+        ax.plot(
+            mass, frame[f"coupling_{name}_exp"], style[0] + ":", lw=1.5, label=f"Expected, {other.get('label', name)}"
+        )
     model = get_model(channel["model"])
     if gm2_band and model.name == "lmu_ltau_zprime":
         grid = np.geomspace(mass.min(), mass.max(), 60)
@@ -104,13 +115,21 @@ def plot_coupling(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf
     _save(fig, png, pdf)
 
 
-def plot_significance(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf, *, significance: dict | None = None) -> None:
+def plot_significance(
+    frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf, *, significance: dict | None = None
+) -> None:
     """Local significance vs. mass, with the global significance of the largest excess."""
     _style()
     fig, ax = plt.subplots(figsize=(10, 6))
     ax.plot(frame["mass"], frame["z_local"], "k-", lw=1.5, label="Local significance")
     if significance:
-        ax.plot([significance["mass_at_max"]], [significance["z_local_max"]], "rv", ms=10, label=f"largest excess: global Z = {significance['z_global']:.1f} ({significance['toys']} toys)")
+        ax.plot(
+            [significance["mass_at_max"]],
+            [significance["z_local_max"]],
+            "rv",
+            ms=10,
+            label=f"largest excess: global Z = {significance['z_global']:.1f} ({significance['toys']} toys)",
+        )
     for z in (1, 2, 3):
         ax.axhline(z, color="grey", lw=0.8, ls=":")
     ax.set_xlabel(f"{get_model(channel['model']).mass_label} [{channel['fit'].get('unit', 'GeV')}]")
@@ -121,7 +140,14 @@ def plot_significance(frame: pd.DataFrame, channel: dict, experiment: dict, png,
     _save(fig, png, pdf)
 
 
-def plot_channel(limits_csv: str | os.PathLike, *, channel: dict, experiment: dict, outputs: dict, significance_json: str | os.PathLike | None = None) -> None:
+def plot_channel(
+    limits_csv: str | os.PathLike,
+    *,
+    channel: dict,
+    experiment: dict,
+    outputs: dict,
+    significance_json: str | os.PathLike | None = None,
+) -> None:
     """All limit plots of a channel, as PNG and PDF."""
     frame = pd.read_csv(limits_csv)
     significance = json.loads(pathlib.Path(significance_json).read_text()) if significance_json else None
@@ -133,5 +159,14 @@ def plot_channel(limits_csv: str | os.PathLike, *, channel: dict, experiment: di
         plot_channel_2d(frame, channel=channel, experiment=experiment, outputs=outputs, significance=significance)
         return
     plot_xsec(frame, channel, experiment, outputs["xsec_png"], outputs["xsec_pdf"])
-    plot_coupling(frame, channel, experiment, outputs["coupling_png"], outputs["coupling_pdf"], gm2_band=channel.get("plots", {}).get("gm2_band", True))
-    plot_significance(frame, channel, experiment, outputs["significance_png"], outputs["significance_pdf"], significance=significance)
+    plot_coupling(
+        frame,
+        channel,
+        experiment,
+        outputs["coupling_png"],
+        outputs["coupling_pdf"],
+        gm2_band=channel.get("plots", {}).get("gm2_band", True),
+    )
+    plot_significance(
+        frame, channel, experiment, outputs["significance_png"], outputs["significance_pdf"], significance=significance
+    )

@@ -1,8 +1,9 @@
 """Limit maps of two-mass scans (limits.csv with ``mass`` and ``mass2``), e.g. dark Higgsstrahlung.
 
 Each hypothesis is drawn as a point coloured by its value (log colour scale) on a triangulation of
-the scanned (mass, mass2) points (``tripcolor``), with contours of the median expected limit (its median in a coarse grid, so MC noise does not draw them); the
-coupling map uses the first coupling scenario. Same outputs as the 1D plots (PNG and PDF).
+the scanned (mass, mass2) points (``tripcolor``), with contours of the median expected limit (its
+median in a coarse grid, so MC noise does not draw them); the coupling map uses the first coupling
+scenario. Same outputs as the 1D plots (PNG and PDF).
 """
 
 from __future__ import annotations
@@ -13,16 +14,28 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.tri as mtri  # noqa: E402
 import numpy as np  # noqa: E402
-from scipy import stats  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
+from scipy import stats  # noqa: E402
 
 from darkscan.plots.limits import _label, _save, _style  # noqa: E402
 
 LABELS = {"mass": "$M_{A'}$", "mass2": "$M_{h'}$"}
 
 
-def _map(frame: pd.DataFrame, column: str, channel: dict, experiment: dict, png, pdf, *, colour_label: str, log: bool = True, contours: str | None = None, marker=None) -> None:
+def _map(
+    frame: pd.DataFrame,
+    column: str,
+    channel: dict,
+    experiment: dict,
+    png,
+    pdf,
+    *,
+    colour_label: str,
+    log: bool = True,
+    contours: str | None = None,
+    marker=None,
+) -> None:
     _style()
     fig, ax = plt.subplots(figsize=(10, 8))
     ok = frame[column].notna() & (frame[column] > 0 if log else True)
@@ -63,17 +76,53 @@ def _smooth_contours(ax, frame: pd.DataFrame, column: str, *, log: bool, bins: i
     centres = (0.5 * (x_edges[1:] + x_edges[:-1]), 0.5 * (y_edges[1:] + y_edges[:-1]))
     finite = grid[np.isfinite(grid)]
     levels = np.linspace(np.percentile(finite, 10), np.percentile(finite, 90), 4)
-    lines = ax.contour(*centres, np.ma.masked_invalid(grid).T, levels=levels, colors="white", linewidths=1.2, linestyles="--")
+    lines = ax.contour(
+        *centres, np.ma.masked_invalid(grid).T, levels=levels, colors="white", linewidths=1.2, linestyles="--"
+    )
     ax.clabel(lines, fmt=(lambda v: f"{10**v:.1e}") if log else "%.3g", fontsize=9)
     return list(10**levels) if log else list(levels)
 
 
-def plot_channel_2d(frame: pd.DataFrame, *, channel: dict, experiment: dict, outputs: dict, significance: dict | None = None) -> None:
+def plot_channel_2d(
+    frame: pd.DataFrame, *, channel: dict, experiment: dict, outputs: dict, significance: dict | None = None
+) -> None:
     """Cross-section, coupling and local-significance maps (the outputs of the 1D plots)."""
     cl = f"{100 * channel['cl']:.0f}% CL"
-    _map(frame, "xsec_obs", channel, experiment, outputs["xsec_png"], outputs["xsec_pdf"], colour_label=rf"{cl} upper limit on $\sigma\times$BF [fb] (observed)", contours="xsec_exp")
+    _map(
+        frame,
+        "xsec_obs",
+        channel,
+        experiment,
+        outputs["xsec_png"],
+        outputs["xsec_pdf"],
+        colour_label=rf"{cl} upper limit on $\sigma\times$BF [fb] (observed)",
+        contours="xsec_exp",
+    )
     first = next(iter(channel["coupling"]["scenarios"]))
     name = channel["coupling"].get("name", "coupling")
-    _map(frame, f"coupling_{first}_obs", channel, experiment, outputs["coupling_png"], outputs["coupling_pdf"], colour_label=f"{name}, {cl} upper limit (observed)", contours=f"coupling_{first}_exp")
-    marker = (significance["mass_at_max"], significance["mass2_at_max"]) if significance and "mass2_at_max" in significance else None
-    _map(frame, "z_local", channel, experiment, outputs["significance_png"], outputs["significance_pdf"], colour_label=r"Local significance $Z_{\mathrm{local}}$ [$\sigma$]", log=False, marker=marker)
+    _map(
+        frame,
+        f"coupling_{first}_obs",
+        channel,
+        experiment,
+        outputs["coupling_png"],
+        outputs["coupling_pdf"],
+        colour_label=f"{name}, {cl} upper limit (observed)",
+        contours=f"coupling_{first}_exp",
+    )
+    marker = (
+        (significance["mass_at_max"], significance["mass2_at_max"])
+        if significance and "mass2_at_max" in significance
+        else None
+    )
+    _map(
+        frame,
+        "z_local",
+        channel,
+        experiment,
+        outputs["significance_png"],
+        outputs["significance_pdf"],
+        colour_label=r"Local significance $Z_{\mathrm{local}}$ [$\sigma$]",
+        log=False,
+        marker=marker,
+    )

@@ -31,7 +31,14 @@ VARIABLE_AXES = {
 
 #: N-1 plots of the notebook when a channel names none (``plots.validation_variables``): variable -> cut
 #: left out (None: all cuts). These are the dimuon-recoil ones of zprime_invisible.
-DEFAULT_VALIDATION_VARIABLES = {"recoil_theta_lab": "recoil_barrel", "recoil_p_cm": "recoil_momentum", "recoil_mu_angle_min": "tau_suppression", "extra_energy": "photon_veto", "mu2_pt": "muon_pt", "recoil_mass": None}
+DEFAULT_VALIDATION_VARIABLES = {
+    "recoil_theta_lab": "recoil_barrel",
+    "recoil_p_cm": "recoil_momentum",
+    "recoil_mu_angle_min": "tau_suppression",
+    "extra_energy": "photon_veto",
+    "mu2_pt": "muon_pt",
+    "recoil_mass": None,
+}
 
 
 def validation_variables(channel: dict) -> dict[str, str | None]:
@@ -50,7 +57,14 @@ def _axis(variable: str, values: np.ndarray) -> hist.axis.Regular:
     return hist.axis.Regular(bins, low, high, name=variable, label=label)
 
 
-def nminus1_histograms(path: str | os.PathLike, variables: dict[str, str | None], *, scale: float, axes: dict[str, hist.axis.Regular], step_size: int = 1_000_000) -> dict[str, hist.Hist]:
+def nminus1_histograms(
+    path: str | os.PathLike,
+    variables: dict[str, str | None],
+    *,
+    scale: float,
+    axes: dict[str, hist.axis.Regular],
+    step_size: int = 1_000_000,
+) -> dict[str, hist.Hist]:
     """Histogram of each variable after all cuts but its own ("N-1"; None: all cuts).
 
     The selected-events file is read in steps, so memory stays flat whatever its size. Weights
@@ -69,7 +83,11 @@ def nminus1_histograms(path: str | os.PathLike, variables: dict[str, str | None]
                 axes.setdefault(variable, _axis(variable, chunk[variable]))
                 h = result.setdefault(variable, hist.Hist(axes[variable], storage=hist.storage.Weight()))
                 others = [v for k, v in flags.items() if k != f"cut_{cut}"]
-                mask = chunk["passed"] if cut is None else (np.logical_and.reduce(others) if others else np.ones(len(chunk["weight"]), dtype=bool))
+                mask = (
+                    chunk["passed"]
+                    if cut is None
+                    else (np.logical_and.reduce(others) if others else np.ones(len(chunk["weight"]), dtype=bool))
+                )
                 h.fill(chunk[variable][mask], weight=chunk["weight"][mask] * scale)
     return result
 
@@ -82,7 +100,15 @@ def data_mc(ax, histograms: dict[str, hist.Hist], *, labels: dict[str, str]) -> 
     any_hist = next(iter(histograms.values()))
     if "data" in histograms:
         data = histograms["data"]
-        mplhep.histplot(data.values(), data.axes[0].edges, histtype="errorbar", yerr=np.sqrt(data.values()), color="black", label="Pseudo-data", ax=ax)
+        mplhep.histplot(
+            data.values(),
+            data.axes[0].edges,
+            histtype="errorbar",
+            yerr=np.sqrt(data.values()),
+            color="black",
+            label="Pseudo-data",
+            ax=ax,
+        )
     axis = any_hist.axes[0]
     ax.set_xlabel(axis.label)
     ax.set_ylabel(f"Events / {axis.widths[0]:.3g}")

@@ -13,10 +13,35 @@ import numexpr
 import numpy as np
 
 _ALLOWED_NODES = (
-    ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Load, ast.Constant, ast.Call,
-    ast.And, ast.Or, ast.BitAnd, ast.BitOr, ast.Invert, ast.Not, ast.USub, ast.UAdd,
-    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod,
-    ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq,
+    ast.Expression,
+    ast.BoolOp,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Compare,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Call,
+    ast.And,
+    ast.Or,
+    ast.BitAnd,
+    ast.BitOr,
+    ast.Invert,
+    ast.Not,
+    ast.USub,
+    ast.UAdd,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.Mod,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.Eq,
+    ast.NotEq,
 )
 _ALLOWED_FUNCTIONS = {"abs", "sqrt", "cos", "sin", "tan", "arccos", "arcsin", "arctan2", "log", "exp", "where"}
 
@@ -43,12 +68,16 @@ def check_expression(expr: str, variables: set[str] | frozenset[str]) -> list[st
             raise ExpressionError(f"cut expression {expr!r}: only numeric constants are allowed, got {node.value!r}")
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in _ALLOWED_FUNCTIONS or node.keywords:
-                raise ExpressionError(f"cut expression {expr!r}: only the functions {sorted(_ALLOWED_FUNCTIONS)} may be called")
+                raise ExpressionError(
+                    f"cut expression {expr!r}: only the functions {sorted(_ALLOWED_FUNCTIONS)} may be called"
+                )
     functions = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id not in functions:
             if node.id not in variables:
-                raise ExpressionError(f"cut expression {expr!r} uses unknown variable {node.id!r}; known: {sorted(variables)}")
+                raise ExpressionError(
+                    f"cut expression {expr!r} uses unknown variable {node.id!r}; known: {sorted(variables)}"
+                )
             names.append(node.id)
     return sorted(set(names))
 

@@ -35,10 +35,20 @@ def empty_histogram(channel: dict) -> hist.Hist:
     fit = channel["fit"]
     binning = fit["histogram"]
     label = f"{fit.get('label', fit['variable'])} [{fit.get('unit', 'GeV')}]"
-    return hist.Hist(hist.axis.Regular(binning["bins"], binning["low"], binning["high"], name=fit["variable"], label=label), storage=hist.storage.Weight())
+    return hist.Hist(
+        hist.axis.Regular(binning["bins"], binning["low"], binning["high"], name=fit["variable"], label=label),
+        storage=hist.storage.Weight(),
+    )
 
 
-def fill_histograms(selected: dict[str, str | os.PathLike], out_path: str | os.PathLike, *, channel: dict, compression: str = "lz4", step_size: int = 1_000_000) -> dict[str, hist.Hist]:
+def fill_histograms(
+    selected: dict[str, str | os.PathLike],
+    out_path: str | os.PathLike,
+    *,
+    channel: dict,
+    compression: str = "lz4",
+    step_size: int = 1_000_000,
+) -> dict[str, hist.Hist]:
     """Fill the signal-region and preselection histograms of every sample and write them.
 
     Args:
@@ -59,7 +69,10 @@ def fill_histograms(selected: dict[str, str | os.PathLike], out_path: str | os.P
             tree = rootio.tree_of(file, path, branches=[*columns, "weight", "passed"])
             # read in steps: memory stays flat whatever the luminosity
             for arrays in tree.iterate([*columns, "weight", "passed"], step_size=step_size, library="np"):
-                for region, mask in ((SIGNAL_REGION, arrays["passed"]), (PRESELECTION, np.ones(len(arrays["passed"]), dtype=bool))):
+                for region, mask in (
+                    (SIGNAL_REGION, arrays["passed"]),
+                    (PRESELECTION, np.ones(len(arrays["passed"]), dtype=bool)),
+                ):
                     for column in columns:
                         histograms[region].fill(arrays[column][mask], weight=arrays["weight"][mask] * scale)
         for region, h in histograms.items():
@@ -67,7 +80,15 @@ def fill_histograms(selected: dict[str, str | os.PathLike], out_path: str | os.P
     with rootio.recreate(out_path, compression=compression) as out:
         for key, h in result.items():
             out[key] = h
-        rootio.write_metadata(out, {"channel": channel["name"], "luminosity_fb": lumi, "variable": variable, "regions": [SIGNAL_REGION, PRESELECTION]})
+        rootio.write_metadata(
+            out,
+            {
+                "channel": channel["name"],
+                "luminosity_fb": lumi,
+                "variable": variable,
+                "regions": [SIGNAL_REGION, PRESELECTION],
+            },
+        )
     return result
 
 

@@ -34,7 +34,7 @@ class CutFlow:
     sumw2: np.ndarray
 
     @classmethod
-    def empty(cls, names: list[str]) -> "CutFlow":
+    def empty(cls, names: list[str]) -> CutFlow:
         k = len(names) + 1
         return cls(["all", *names], np.zeros(k, dtype=np.int64), np.zeros(k), np.zeros(k))
 
@@ -48,15 +48,17 @@ class CutFlow:
 
     def to_frame(self, sample: str, labels: dict[str, str]) -> pd.DataFrame:
         first = self.yields[0] if self.yields[0] > 0 else np.nan
-        return pd.DataFrame({
-            "sample": sample,
-            "cut": self.names,
-            "label": [labels.get(n, n) for n in self.names],
-            "events": self.counts,
-            "yield": self.yields,
-            "yield_err": np.sqrt(self.sumw2),
-            "efficiency": self.yields / first,
-        })
+        return pd.DataFrame(
+            {
+                "sample": sample,
+                "cut": self.names,
+                "label": [labels.get(n, n) for n in self.names],
+                "events": self.counts,
+                "yield": self.yields,
+                "yield_err": np.sqrt(self.sumw2),
+                "efficiency": self.yields / first,
+            }
+        )
 
 
 def check_cuts(channel: dict, variable_names: set[str]) -> None:
@@ -80,14 +82,28 @@ def _columns_of_chunk(chunk: ak.Array, channel: dict, experiment: dict) -> dict[
     columns = function(chunk, experiment)
     declared = variable_columns(name)
     if set(columns) != set(declared):
-        raise ValueError(f"variable function {name!r} returned columns {sorted(set(columns) ^ set(declared))} that differ from its declared columns (register_variables(columns=...))")
+        raise ValueError(
+            f"variable function {name!r} returned columns {sorted(set(columns) ^ set(declared))} "
+            "that differ from its declared columns (register_variables(columns=...))"
+        )
     for name, values in columns.items():
         if np.issubdtype(values.dtype, np.floating) and not np.all(np.isfinite(values)):
             raise ValueError(f"variable {name!r} has {np.count_nonzero(~np.isfinite(values))} non-finite values")
     return columns
 
 
-def select_sample(in_path: str | os.PathLike, out_path: str | os.PathLike, cutflow_path: str | os.PathLike, *, channel: dict, experiment: dict, sample: str, step_size: int = 500_000, compression: str = "lz4", allow_empty: bool = False) -> CutFlow:
+def select_sample(
+    in_path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    cutflow_path: str | os.PathLike,
+    *,
+    channel: dict,
+    experiment: dict,
+    sample: str,
+    step_size: int = 500_000,
+    compression: str = "lz4",
+    allow_empty: bool = False,
+) -> CutFlow:
     """Select one sample file; write the selected events and the sample's cut flow CSV.
 
     Args:
@@ -118,11 +134,19 @@ def select_sample(in_path: str | os.PathLike, out_path: str | os.PathLike, cutfl
     read = [*precomputed, "weight"] if precomputed else [*branches, "weight"]
     with rootio.open_checked(in_path) as file, rootio.recreate(out_path, compression=compression) as out:
         empty_part = allow_empty and (rootio.TREE not in file or file[rootio.TREE].num_entries == 0)
-        chunks = [] if empty_part else rootio.iterate_events(rootio.tree_of(file, in_path, branches=read), read, step_size=step_size)
+        chunks = (
+            []
+            if empty_part
+            else rootio.iterate_events(rootio.tree_of(file, in_path, branches=read), read, step_size=step_size)
+        )
         written = False
         for chunk in chunks:
             try:
-                columns = {name: ak.to_numpy(chunk[name]) for name in precomputed} if precomputed else _columns_of_chunk(chunk, channel, experiment)
+                columns = (
+                    {name: ak.to_numpy(chunk[name]) for name in precomputed}
+                    if precomputed
+                    else _columns_of_chunk(chunk, channel, experiment)
+                )
             except ValueError as err:
                 raise ValueError(f"{in_path}: {err}") from None
             if not written:
@@ -135,7 +159,7 @@ def select_sample(in_path: str | os.PathLike, out_path: str | os.PathLike, cutfl
             keep = np.logical_and.reduce(masks[:keep_after]) if keep_after else np.ones(len(weight), dtype=bool)
             passed = np.logical_and.reduce(masks)
             payload = {name: values[keep] for name, values in columns.items()}
-            payload.update({f"cut_{c['name']}": m[keep] for c, m in zip(cuts, masks)})
+            payload.update({f"cut_{c['name']}": m[keep] for c, m in zip(cuts, masks, strict=False)})
             payload["passed"] = passed[keep]
             payload["weight"] = weight[keep]
             rootio.write_events(out, payload, first=not written)
@@ -155,10 +179,19 @@ def sum_data_cutflows(paths: list[str | os.PathLike]) -> pd.DataFrame:
     frames = [pd.read_csv(p) for p in paths]
     counts = sum(frame["events"].to_numpy(np.int64) for frame in frames)
     total = CutFlow(list(frames[0]["cut"]), counts, counts.astype(np.float64), counts.astype(np.float64))
-    return total.to_frame("data", dict(zip(frames[0]["cut"], frames[0]["label"])))
+    return total.to_frame("data", dict(zip(frames[0]["cut"], frames[0]["label"], strict=False)))
 
 
-def merge_data_parts(selected_paths: list[str | os.PathLike], cutflow_paths: list[str | os.PathLike], out_path: str | os.PathLike, cutflow_path: str | os.PathLike, *, channel: dict, step_size: int = 1_000_000, compression: str = "lz4") -> pd.DataFrame:
+def merge_data_parts(
+    selected_paths: list[str | os.PathLike],
+    cutflow_paths: list[str | os.PathLike],
+    out_path: str | os.PathLike,
+    cutflow_path: str | os.PathLike,
+    *,
+    channel: dict,
+    step_size: int = 1_000_000,
+    compression: str = "lz4",
+) -> pd.DataFrame:
     """Concatenate the selected parts of the data (pseudo-data chunks or real-data files).
 
     Each part is selected in its own job, next to the job that made it (on a cluster: one job
@@ -182,7 +215,9 @@ def merge_data_parts(selected_paths: list[str | os.PathLike], cutflow_paths: lis
     """
     parts = [rootio.read_metadata(path) for path in selected_paths]
     if len({json.dumps(p.get("selection"), sort_keys=True) for p in parts}) > 1:
-        raise ValueError(f"channel {channel['name']}: the data parts were selected with different cuts; rerun the selection")
+        raise ValueError(
+            f"channel {channel['name']}: the data parts were selected with different cuts; rerun the selection"
+        )
     cutflow = sum_data_cutflows(cutflow_paths)
     written = False
     with rootio.recreate(out_path, compression=compression) as out:
@@ -194,12 +229,32 @@ def merge_data_parts(selected_paths: list[str | os.PathLike], cutflow_paths: lis
                     rootio.write_events(out, payload, first=not written)
                     written = True
         if not written:
-            raise ValueError(f"channel {channel['name']}: the data is empty: none of its {len(selected_paths)} part(s) holds an event (luminosity {channel['luminosity_fb']} fb^-1 too small, or empty files?)")
+            raise ValueError(
+                f"channel {channel['name']}: the data is empty: none of its {len(selected_paths)} part(s) "
+                f"holds an event (luminosity {channel['luminosity_fb']} fb^-1 too small, or empty files?)"
+            )
         sources = [{k: v for k, v in p.items() if k != "selection"} for p in parts]
-        rootio.write_metadata(out, {"channel": channel["name"], "sample": "data", "is_data": True, "luminosity_fb": channel["luminosity_fb"], "events": int(cutflow["events"].iloc[0]), "parts": sources, "selection": parts[0].get("selection"), "versions": rootio.package_versions()})
+        rootio.write_metadata(
+            out,
+            {
+                "channel": channel["name"],
+                "sample": "data",
+                "is_data": True,
+                "luminosity_fb": channel["luminosity_fb"],
+                "events": int(cutflow["events"].iloc[0]),
+                "parts": sources,
+                "selection": parts[0].get("selection"),
+                "versions": rootio.package_versions(),
+            },
+        )
     with rootio.atomic_path(cutflow_path) as tmp:
         cutflow.to_csv(tmp, index=False, float_format="%.6g")
-    log.info("data: %d parts, %d events, %d pass all cuts", len(selected_paths), cutflow["events"].iloc[0], cutflow["events"].iloc[-1])
+    log.info(
+        "data: %d parts, %d events, %d pass all cuts",
+        len(selected_paths),
+        cutflow["events"].iloc[0],
+        cutflow["events"].iloc[-1],
+    )
     return cutflow
 
 

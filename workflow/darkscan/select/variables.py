@@ -10,8 +10,7 @@ extension point for new signatures.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from typing import Callable
+from collections.abc import Callable, Mapping
 
 import awkward as ak
 import numpy as np
@@ -35,7 +34,9 @@ _VARIABLES: dict[str, tuple[VariableFunction, tuple[str, ...]]] = {}
 _COLUMNS: dict[str, dict[str, Column]] = {}
 
 
-def register_variables(name: str, *, branches: tuple[str, ...], columns: Mapping[str, Column]) -> Callable[[VariableFunction], VariableFunction]:
+def register_variables(
+    name: str, *, branches: tuple[str, ...], columns: Mapping[str, Column]
+) -> Callable[[VariableFunction], VariableFunction]:
     """Register a variable function under ``name``.
 
     Args:
@@ -94,9 +95,16 @@ def _leading_two_tracks(track: ak.Array) -> tuple[np.ndarray, np.ndarray, np.nda
     """Momenta (N,2,3), charges (N,2), muon-ID (N,2) of the two highest-pT tracks, zero-padded."""
     pt = np.hypot(track.px, track.py)
     order = ak.argsort(pt, ascending=False)
-    padded = ak.fill_none(ak.pad_none(track[order], 2, clip=True), {"px": 0.0, "py": 0.0, "pz": 0.0, "charge": 0, "muon_id": False})
+    padded = ak.fill_none(
+        ak.pad_none(track[order], 2, clip=True), {"px": 0.0, "py": 0.0, "pz": 0.0, "charge": 0, "muon_id": False}
+    )
     p = np.stack([ak.to_numpy(padded[c]) for c in ("px", "py", "pz")], axis=-1).astype(np.float64)
-    return p, ak.to_numpy(padded.charge).astype(np.int64), ak.to_numpy(padded.muon_id).astype(bool), ak.to_numpy(ak.num(track))
+    return (
+        p,
+        ak.to_numpy(padded.charge).astype(np.int64),
+        ak.to_numpy(padded.muon_id).astype(bool),
+        ak.to_numpy(ak.num(track)),
+    )
 
 
 _DIMUON_RECOIL_COLUMNS = {
@@ -158,7 +166,9 @@ def dimuon_recoil(events: ak.Array, experiment: dict, *, photon_cone_deg: float 
         "recoil_mass": np.sign(m2) * np.sqrt(np.abs(m2)),
         "recoil_p_cm": np.linalg.norm(recoil_cm[:, 1:], axis=-1),
         "recoil_theta_lab": _polar_deg(recoil_dir),
-        "recoil_mu_angle_min": np.minimum(_angle_deg(recoil_cm[:, 1:], mu_cm[:, 0, 1:]), _angle_deg(recoil_cm[:, 1:], mu_cm[:, 1, 1:])),
+        "recoil_mu_angle_min": np.minimum(
+            _angle_deg(recoil_cm[:, 1:], mu_cm[:, 0, 1:]), _angle_deg(recoil_cm[:, 1:], mu_cm[:, 1, 1:])
+        ),
         "n_photons_near_recoil": near.astype(np.int64),
         "extra_energy": photon_e,
     }
@@ -190,7 +200,9 @@ _THREE_PHOTON_COLUMNS = {
 
 
 @register_variables("three_photons", branches=("photon", "track", "trigger_ecl"), columns=_THREE_PHOTON_COLUMNS)
-def three_photons(events: ak.Array, experiment: dict, *, photon_energy_min: float = 0.65, switch_gev: float = ALP_RECOIL_SWITCH_GEV) -> dict[str, np.ndarray]:
+def three_photons(
+    events: ak.Array, experiment: dict, *, photon_energy_min: float = 0.65, switch_gev: float = ALP_RECOIL_SWITCH_GEV
+) -> dict[str, np.ndarray]:
     """Columns of a three-photon search (e+e- -> gamma a, a -> gamma gamma).
 
     The three highest-energy photons (lab) are boosted to the CM frame. ``mgg_k`` is the mass of
@@ -220,8 +232,12 @@ def three_photons(events: ak.Array, experiment: dict, *, photon_energy_min: floa
         "p3gamma_cm": np.linalg.norm(total[:, 1:], axis=-1),
         "e_sum_cm": total[:, 0],
         "extra_energy": ak.to_numpy(ak.sum(photon.e, axis=1)).astype(np.float64) - lab[:, :, 0].sum(axis=1),
-        "photon_theta_min": np.min(np.where(lab[:, :, 0] > 0, _polar_deg(lab[:, :, 1:].reshape(-1, 3)).reshape(-1, 3), 90.0), axis=1),
-        "photon_theta_max": np.max(np.where(lab[:, :, 0] > 0, _polar_deg(lab[:, :, 1:].reshape(-1, 3)).reshape(-1, 3), 90.0), axis=1),
+        "photon_theta_min": np.min(
+            np.where(lab[:, :, 0] > 0, _polar_deg(lab[:, :, 1:].reshape(-1, 3)).reshape(-1, 3), 90.0), axis=1
+        ),
+        "photon_theta_max": np.max(
+            np.where(lab[:, :, 0] > 0, _polar_deg(lab[:, :, 1:].reshape(-1, 3)).reshape(-1, 3), 90.0), axis=1
+        ),
     }
     for k in range(3):
         columns[f"e{k + 1}_lab"] = lab[:, k, 0]

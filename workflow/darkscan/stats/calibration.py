@@ -11,9 +11,10 @@ through the same statistics as the data:
   the fitted signal, its pull and whether the upper limit covers the injected cross section.
 
 This module turns them into the summary and checks it against the targets: the global p-values
-uniform (Kolmogorov-Smirnov p-value above 0.01; the rule fails below 0.001), |bias| below 10%, pull width within 1 +- 0.1,
-coverage at least the CL minus three standard errors of the toy fraction. A channel that misses
-them fails the ``calibrate_scan`` rule with a message naming the figure.
+uniform (Kolmogorov-Smirnov p-value above 0.01; the rule fails below 0.001), |bias| below 10%,
+pull width within 1 +- 0.1, coverage at least the CL minus three standard errors of the toy
+fraction. A channel that misses them fails the ``calibrate_scan`` rule with a message naming the
+figure.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ def summarise_background(ensemble: BackgroundEnsemble, *, rng: np.random.Generat
     return {
         "toys": int(len(z)),
         "reference_toys": int(len(ensemble.reference_maxima)),
-        "z_local_max": {f"q{round(100 * q):02d}": float(np.quantile(z, q)) for q in QUANTILES} | {"mean": float(z.mean())},
+        "z_local_max": {f"q{round(100 * q):02d}": float(np.quantile(z, q)) for q in QUANTILES}
+        | {"mean": float(z.mean())},
         "z_local_max_toys": [round(float(v), 4) for v in z],
         "p_global": [round(float(v), 6) for v in p_global],
         "p_global_randomised": [round(float(v), 6) for v in p_random],
@@ -159,16 +161,30 @@ def failed_targets(summary: dict, *, cl: float) -> list[str]:
     failures = []
     ks = summary["background"]["p_global_ks_pvalue"]
     if not ks > KS_PVALUE_FAIL:
-        failures.append(f"p_global_ks_pvalue = {ks:.3g} (global p-values of background-only toys not uniform; target > {KS_PVALUE_MIN}, fails below {KS_PVALUE_FAIL})")
+        failures.append(
+            f"p_global_ks_pvalue = {ks:.3g} (global p-values of background-only toys not uniform; "
+            f"target > {KS_PVALUE_MIN}, fails below {KS_PVALUE_FAIL})"
+        )
     for row in summary["injection"]:
-        where = f"injection at {row['mass']:.4g} GeV" + (f", {row['mass2']:.4g} GeV" if "mass2" in row else "") + f", {row['injected']:.4g} fb"
+        where = (
+            f"injection at {row['mass']:.4g} GeV"
+            + (f", {row['mass2']:.4g} GeV" if "mass2" in row else "")
+            + f", {row['injected']:.4g} fb"
+        )
         if not abs(row["bias"]) - 2.0 * row["bias_error"] < BIAS_MAX:
-            failures.append(f"{where}: bias = {row['bias']:+.3f} +- {row['bias_error']:.3f} (target |bias| < {BIAS_MAX})")
+            failures.append(
+                f"{where}: bias = {row['bias']:+.3f} +- {row['bias_error']:.3f} (target |bias| < {BIAS_MAX})"
+            )
         if not abs(row["pull_width"] - 1.0) - 2.0 * row["pull_width_error"] < PULL_WIDTH_TOLERANCE:
-            failures.append(f"{where}: pull_width = {row['pull_width']:.3f} +- {row['pull_width_error']:.3f} (target 1 +- {PULL_WIDTH_TOLERANCE})")
+            failures.append(
+                f"{where}: pull_width = {row['pull_width']:.3f} +- {row['pull_width_error']:.3f} "
+                f"(target 1 +- {PULL_WIDTH_TOLERANCE})"
+            )
         floor = cl - 3.0 * row["coverage_error"]
         if not row["coverage"] >= floor:
-            failures.append(f"{where}: coverage = {row['coverage']:.3f} (target >= CL - 3 standard errors = {floor:.3f})")
+            failures.append(
+                f"{where}: coverage = {row['coverage']:.3f} (target >= CL - 3 standard errors = {floor:.3f})"
+            )
     return failures
 
 
@@ -176,7 +192,10 @@ def marginal_targets(summary: dict) -> list[str]:
     """Figures between their failure threshold and their target (logged as warnings)."""
     ks = summary["background"]["p_global_ks_pvalue"]
     if KS_PVALUE_FAIL < ks <= KS_PVALUE_MIN:
-        return [f"p_global_ks_pvalue = {ks:.3g} is below its target {KS_PVALUE_MIN} (fails below {KS_PVALUE_FAIL}; p < 0.01 happens in 1% of correct calibrations)"]
+        return [
+            f"p_global_ks_pvalue = {ks:.3g} is below its target {KS_PVALUE_MIN} "
+            f"(fails below {KS_PVALUE_FAIL}; p < 0.01 happens in 1% of correct calibrations)"
+        ]
     return []
 
 
@@ -184,7 +203,17 @@ class CalibrationError(RuntimeError):
     """The scan misses a calibration target (the message names each figure)."""
 
 
-def write_calibration(out_json: str | os.PathLike, *, channel: dict, background: BackgroundEnsemble, injections: list[Injection], method: str, seed: int, rng: np.random.Generator, enforce: bool = True) -> dict:
+def write_calibration(
+    out_json: str | os.PathLike,
+    *,
+    channel: dict,
+    background: BackgroundEnsemble,
+    injections: list[Injection],
+    method: str,
+    seed: int,
+    rng: np.random.Generator,
+    enforce: bool = True,
+) -> dict:
     """Summarise, write ``calibration.json`` and raise :class:`CalibrationError` on a missed target.
 
     Every figure is also logged (Snakemake removes the outputs of a failed job).
@@ -197,7 +226,13 @@ def write_calibration(out_json: str | os.PathLike, *, channel: dict, background:
         "seed": int(seed),
         "background": summarise_background(background, rng=rng),
         "injection": [summarise_injection(i, cl=cl) for i in injections],
-        "targets": {"p_global_ks_pvalue_min": KS_PVALUE_MIN, "p_global_ks_pvalue_fail": KS_PVALUE_FAIL, "bias_max": BIAS_MAX, "pull_width": [1.0 - PULL_WIDTH_TOLERANCE, 1.0 + PULL_WIDTH_TOLERANCE], "coverage_min": "cl - 3 standard errors"},
+        "targets": {
+            "p_global_ks_pvalue_min": KS_PVALUE_MIN,
+            "p_global_ks_pvalue_fail": KS_PVALUE_FAIL,
+            "bias_max": BIAS_MAX,
+            "pull_width": [1.0 - PULL_WIDTH_TOLERANCE, 1.0 + PULL_WIDTH_TOLERANCE],
+            "coverage_min": "cl - 3 standard errors",
+        },
     }
     failures = failed_targets(summary, cl=cl)
     summary["failed_targets"] = failures
@@ -207,11 +242,31 @@ def write_calibration(out_json: str | os.PathLike, *, channel: dict, background:
     with rootio.atomic_path(out_json) as tmp:
         tmp.write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
     background_summary = summary["background"]
-    log.info("%s: %d background-only toys, median z_local_max %.2f, KS p-value of p_global %.3g, outside +-1/2 sigma %.3f / %.3f", channel["name"], background_summary["toys"], background_summary["z_local_max"]["q50"], background_summary["p_global_ks_pvalue"], background_summary["outside_1sigma"], background_summary["outside_2sigma"])
+    log.info(
+        "%s: %d background-only toys, median z_local_max %.2f, KS p-value of p_global %.3g, "
+        "outside +-1/2 sigma %.3f / %.3f",
+        channel["name"],
+        background_summary["toys"],
+        background_summary["z_local_max"]["q50"],
+        background_summary["p_global_ks_pvalue"],
+        background_summary["outside_1sigma"],
+        background_summary["outside_2sigma"],
+    )
     for row in summary["injection"]:
-        log.info("injection %.4g GeV, %.4g fb: bias %+.3f +- %.3f, pull %.2f, width %.2f, coverage %.3f", row["mass"], row["injected"], row["bias"], row["bias_error"], row["pull_mean"], row["pull_width"], row["coverage"])
+        log.info(
+            "injection %.4g GeV, %.4g fb: bias %+.3f +- %.3f, pull %.2f, width %.2f, coverage %.3f",
+            row["mass"],
+            row["injected"],
+            row["bias"],
+            row["bias_error"],
+            row["pull_mean"],
+            row["pull_width"],
+            row["coverage"],
+        )
     if failures and enforce:
-        raise CalibrationError(f"channel {channel['name']}: calibration misses its targets (see {out_json}): " + "; ".join(failures))
+        raise CalibrationError(
+            f"channel {channel['name']}: calibration misses its targets (see {out_json}): " + "; ".join(failures)
+        )
     for failure in failures:
         log.warning("calibration target missed (not enforced): %s", failure)
     return summary

@@ -41,15 +41,23 @@ class FastAsymptoticCLs:
         self.poi = model.config.poi_index
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            _, self.nll_free = pyhf.infer.mle.fit(self.data, model, self.init, self.bounds, self.fixed, return_fitted_val=True)
-            self.asimov = pyhf.infer.calculators.generate_asimov_data(0.0, self.data, model, self.init, self.bounds, self.fixed)
-            _, self.nll_free_asimov = pyhf.infer.mle.fit(self.asimov, model, self.init, self.bounds, self.fixed, return_fitted_val=True)
+            _, self.nll_free = pyhf.infer.mle.fit(
+                self.data, model, self.init, self.bounds, self.fixed, return_fitted_val=True
+            )
+            self.asimov = pyhf.infer.calculators.generate_asimov_data(
+                0.0, self.data, model, self.init, self.bounds, self.fixed
+            )
+            _, self.nll_free_asimov = pyhf.infer.mle.fit(
+                self.asimov, model, self.init, self.bounds, self.fixed, return_fitted_val=True
+            )
         self._cache: dict[float, float] = {}
 
     def _qtilde(self, mu: float, data: np.ndarray, nll_free: float) -> float:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            _, nll = pyhf.infer.mle.fixed_poi_fit(mu, data, self.model, self.init, self.bounds, self.fixed, return_fitted_val=True)
+            _, nll = pyhf.infer.mle.fixed_poi_fit(
+                mu, data, self.model, self.init, self.bounds, self.fixed, return_fitted_val=True
+            )
         return float(max(nll - nll_free, 0.0))  # fitted values are -2 ln L
 
     def sigma_asimov(self, mu: float) -> float:

@@ -38,7 +38,21 @@ def _toy_counts(member: sparse.csr_matrix, weights: np.ndarray, size: int, rng: 
     return np.asarray(member @ rng.poisson(truth).astype(float))
 
 
-def background_ensemble(member, bkg: el.Events, b0, sigma_b, s, *, checked: np.ndarray, level: float, signal_norm: float, toys: int, reference, rng: np.random.Generator, batch: int = 50) -> BackgroundEnsemble:
+def background_ensemble(
+    member,
+    bkg: el.Events,
+    b0,
+    sigma_b,
+    s,
+    *,
+    checked: np.ndarray,
+    level: float,
+    signal_norm: float,
+    toys: int,
+    reference,
+    rng: np.random.Generator,
+    batch: int = 50,
+) -> BackgroundEnsemble:
     """Background-only toys: largest local Z per toy, limits and bands at the ``checked`` hypotheses.
 
     ``reference`` holds the look-elsewhere toys' largest local Z (``toy_z_local_max`` of
@@ -49,11 +63,20 @@ def background_ensemble(member, bkg: el.Events, b0, sigma_b, s, *, checked: np.n
         n = _toy_counts(member, bkg.w, min(batch, toys - start), rng)
         z_max.append(counting_significance(n, b0[:, None], (sigma_b**2)[:, None]).max(axis=0))
         sub = n[checked]  # (k, toys)
-        limits = el.counting_cls_limits(sub, s[checked][:, None], b0[checked][:, None], sigma_b[checked][:, None], level=level, signal_norm=signal_norm)
+        limits = el.counting_cls_limits(
+            sub,
+            s[checked][:, None],
+            b0[checked][:, None],
+            sigma_b[checked][:, None],
+            level=level,
+            signal_norm=signal_norm,
+        )
         observed.append(np.where(limits.converged, limits.observed, np.nan).T)
         expected.append(np.moveaxis(limits.expected, 2, 0))  # (toys, 5, k)
     if np.isscalar(reference):
-        reference = el.global_significance_2d(np.inf, member, bkg, b0, sigma_b, n_toys=int(reference), rng=rng)["maxima"]
+        reference = el.global_significance_2d(np.inf, member, bkg, b0, sigma_b, n_toys=int(reference), rng=rng)[
+            "maxima"
+        ]
     return BackgroundEnsemble(np.concatenate(z_max), reference, np.concatenate(observed), np.concatenate(expected))
 
 
@@ -73,7 +96,22 @@ def likelihood_pulls(n, s, b0, sigma_b, injected, *, signal_norm: float = 0.0) -
     return fitted, np.sign(fitted - injected) * np.sqrt(np.maximum(nll_injected - nll_free, 0.0))
 
 
-def injection_ensemble(row: int, member, bkg: el.Events, b0, sigma_b, s, *, injected: float, level: float, signal_norm: float, toys: int, rng: np.random.Generator, mass: float, mass2: float) -> Injection:
+def injection_ensemble(
+    row: int,
+    member,
+    bkg: el.Events,
+    b0,
+    sigma_b,
+    s,
+    *,
+    injected: float,
+    level: float,
+    signal_norm: float,
+    toys: int,
+    rng: np.random.Generator,
+    mass: float,
+    mass2: float,
+) -> Injection:
     """Toys with ``injected`` fb of signal in the ellipse of hypothesis ``row``."""
     scale = el.normsys_factor(rng.standard_normal(toys), signal_norm) if signal_norm > 0 else np.ones(toys)
     n = _toy_counts(member[row], bkg.w, toys, rng)[0] + rng.poisson(injected * scale * s[row])
@@ -95,7 +133,9 @@ def injection_rows(frame: pd.DataFrame, *, count: int, background_min: float) ->
     return [order[i] for i in picks]
 
 
-def calibrate(limits_csv, histograms_path, systematics_path, out_json, *, channel: dict, seed: int, significance_json) -> dict:
+def calibrate(
+    limits_csv, histograms_path, systematics_path, out_json, *, channel: dict, seed: int, significance_json
+) -> dict:
     """Build both ensembles for a 2D channel and write ``calibration.json``."""
     settings = channel["calibration"]
     frame = pd.read_csv(limits_csv)
@@ -109,12 +149,55 @@ def calibrate(limits_csv, histograms_path, systematics_path, out_json, *, channe
     s = channel["luminosity_fb"] * (frame["efficiency"] * frame["containment"]).to_numpy()
     level, signal_norm = 1.0 - channel["cl"], el._signal_norm(systematics_path)
     measured = np.flatnonzero(b0 >= sigma_b)
-    checked = measured[:: int(settings["limit_every"])] if len(measured) else np.arange(len(frame))[:: int(settings["limit_every"])]
+    checked = (
+        measured[:: int(settings["limit_every"])]
+        if len(measured)
+        else np.arange(len(frame))[:: int(settings["limit_every"])]
+    )
     rng = rng_for(seed, channel["name"], "calibration")
-    background = background_ensemble(member, bkg, b0, sigma_b, s, checked=checked, level=level, signal_norm=signal_norm, toys=int(settings["toys"]), reference=np.asarray(json.loads(pathlib.Path(significance_json).read_text())["toy_z_local_max"]), rng=rng)
+    background = background_ensemble(
+        member,
+        bkg,
+        b0,
+        sigma_b,
+        s,
+        checked=checked,
+        level=level,
+        signal_norm=signal_norm,
+        toys=int(settings["toys"]),
+        reference=np.asarray(json.loads(pathlib.Path(significance_json).read_text())["toy_z_local_max"]),
+        rng=rng,
+    )
     injections = []
-    for row in injection_rows(frame, count=int(settings["injection_points"]), background_min=float(settings["injection_background_min"])):
+    for row in injection_rows(
+        frame, count=int(settings["injection_points"]), background_min=float(settings["injection_background_min"])
+    ):
         for strength in settings["strengths"]:
             injected = float(strength) * float(frame.at[row, "xsec_exp"])
-            injections.append(injection_ensemble(row, member, bkg, b0, sigma_b, s, injected=injected, level=level, signal_norm=signal_norm, toys=int(settings["injection_toys"]), rng=rng, mass=float(frame.at[row, "mass"]), mass2=float(frame.at[row, "mass2"])))
-    return write_calibration(out_json, channel=channel, background=background, injections=injections, method=el.NAME, seed=seed, rng=rng, enforce=bool(settings["enforce"]))
+            injections.append(
+                injection_ensemble(
+                    row,
+                    member,
+                    bkg,
+                    b0,
+                    sigma_b,
+                    s,
+                    injected=injected,
+                    level=level,
+                    signal_norm=signal_norm,
+                    toys=int(settings["injection_toys"]),
+                    rng=rng,
+                    mass=float(frame.at[row, "mass"]),
+                    mass2=float(frame.at[row, "mass2"]),
+                )
+            )
+    return write_calibration(
+        out_json,
+        channel=channel,
+        background=background,
+        injections=injections,
+        method=el.NAME,
+        seed=seed,
+        rng=rng,
+        enforce=bool(settings["enforce"]),
+    )

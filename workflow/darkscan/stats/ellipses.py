@@ -110,28 +110,40 @@ def inside_ellipse(x, y, centre, axes) -> np.ndarray:
     return u * u + v * v < 1.0
 
 
-def load_signal_point_2d(path: str | os.PathLike, *, variables: tuple[str, str], ellipse_sigmas: float, coupling: float = 1.0) -> SignalPoint2D:
+def load_signal_point_2d(
+    path: str | os.PathLike, *, variables: tuple[str, str], ellipse_sigmas: float, coupling: float = 1.0
+) -> SignalPoint2D:
     """Summarise one selected signal file (metadata ``mass`` and ``mass2``)."""
     metadata = rootio.read_metadata(path)
     if "mass2" not in metadata:
         raise ValueError(f"{path}: metadata has no 'mass2': not a two-mass signal sample")
     x_name, y_name = variables
     with rootio.open_checked(path) as file:
-        arrays = rootio.tree_of(file, path, branches=[x_name, y_name, "weight", "passed"]).arrays([x_name, y_name, "weight", "passed"], library="np")
+        arrays = rootio.tree_of(file, path, branches=[x_name, y_name, "weight", "passed"]).arrays(
+            [x_name, y_name, "weight", "passed"], library="np"
+        )
     m1, m2, xsec = float(metadata["mass"]), float(metadata["mass2"]), float(metadata["xsec_fb"])
     passed = arrays["passed"].astype(bool)
     x, y, w = arrays[x_name][passed], arrays[y_name][passed], arrays["weight"][passed]
     if passed.sum() < MIN_SELECTED or w.sum() <= 0:
-        raise ValueError(f"{path}: only {int(passed.sum())} selected signal events at (m1, m2) = ({m1}, {m2}) GeV; at least {MIN_SELECTED} are needed (move the point inside the acceptance or generate more)")
+        raise ValueError(
+            f"{path}: only {int(passed.sum())} selected signal events at (m1, m2) = ({m1}, {m2}) GeV; "
+            f"at least {MIN_SELECTED} are needed (move the point inside the acceptance or generate more)"
+        )
     resolutions = []
     for values, centre in ((x, m1), (y, m2)):
         lo, hi = weighted_quantile(values - centre, w, [0.16, 0.84])
         resolutions.append(float(max((hi - lo) / 2.0, 1e-4)))
     contained = inside_ellipse(x, y, (m1, m2), (ellipse_sigmas * resolutions[0], ellipse_sigmas * resolutions[1]))
     return SignalPoint2D(
-        mass=m1, mass2=m2, xsec_fb=xsec, sqrt_s=float(metadata.get("sqrt_s", math.nan)),
-        efficiency=float(w.sum() / xsec), efficiency_err=float(np.sqrt((w**2).sum()) / xsec),
-        resolution=resolutions[0], resolution2=resolutions[1],
+        mass=m1,
+        mass2=m2,
+        xsec_fb=xsec,
+        sqrt_s=float(metadata.get("sqrt_s", math.nan)),
+        efficiency=float(w.sum() / xsec),
+        efficiency_err=float(np.sqrt((w**2).sum()) / xsec),
+        resolution=resolutions[0],
+        resolution2=resolutions[1],
         containment=float(w[contained].sum() / w.sum()),
     )
 
@@ -170,7 +182,9 @@ class SignalModel2D:
             return SignalModel2D(others, coupling=self.coupling).at(mass, mass2)
         eff, res1, res2, cont = (float(v) for v in self.values(mass, mass2))
         if not np.isfinite(eff):
-            raise ValueError(f"(m1, m2) = ({mass}, {mass2}) GeV lies outside the generated signal points (no extrapolation)")
+            raise ValueError(
+                f"(m1, m2) = ({mass}, {mass2}) GeV lies outside the generated signal points (no extrapolation)"
+            )
         return Interpolated2D(mass, mass2, eff, res1, res2, cont, self.xsec_fb(mass, mass2))
 
     def interpolation_uncertainty(self) -> tuple[float, str]:
@@ -185,7 +199,13 @@ class SignalModel2D:
             if np.isfinite(eff):
                 diffs.append(abs(eff - p.efficiency) / p.efficiency)
         value = max(diffs) if diffs else 0.0
-        return value, f"leave-one-out linear interpolation (Delaunay) of the efficiency at {len(diffs)} inner generated (m1, m2) points, largest relative difference"
+        return (
+            value,
+            (
+                f"leave-one-out linear interpolation (Delaunay) of the efficiency at {len(diffs)} "
+                "inner generated (m1, m2) points, largest relative difference"
+            ),
+        )
 
     def scan_grid(self, spec: dict) -> np.ndarray:
         """Hypotheses (N, 2): m1 stepped by f x sigma_1, then m2 by f2 x sigma_2, inside the hull
@@ -213,7 +233,10 @@ class SignalModel2D:
 def load_signal_model(signal_files: list[str | os.PathLike], *, channel: dict) -> SignalModel2D:
     fit = channel["fit"]
     coupling = channel["signal"].get("options", {}).get("coupling", 1.0)
-    points = [load_signal_point_2d(p, variables=(fit["variable"], fit["variable2"]), ellipse_sigmas=fit["signal_sigmas"]) for p in signal_files]
+    points = [
+        load_signal_point_2d(p, variables=(fit["variable"], fit["variable2"]), ellipse_sigmas=fit["signal_sigmas"])
+        for p in signal_files
+    ]
     return SignalModel2D(points, coupling=coupling)
 
 
@@ -234,7 +257,11 @@ def read_events(path: str | os.PathLike, variables: tuple[str, str], *, scale: f
     with rootio.open_checked(path) as file:
         arrays = rootio.tree_of(file, path, branches=names).arrays(names, library="np")
     passed = arrays["passed"].astype(bool)
-    return Events(arrays[variables[0]][passed].astype(float), arrays[variables[1]][passed].astype(float), arrays["weight"][passed].astype(float) * scale)
+    return Events(
+        arrays[variables[0]][passed].astype(float),
+        arrays[variables[1]][passed].astype(float),
+        arrays["weight"][passed].astype(float) * scale,
+    )
 
 
 def concatenate(events: list[Events]) -> Events:
@@ -250,7 +277,7 @@ def membership(events: Events, centres: np.ndarray, axes: np.ndarray) -> sparse.
     order = np.argsort(events.x, kind="stable")
     xs, ys = events.x[order], events.y[order]
     rows, cols = [], []
-    for i, ((c1, c2), (a1, a2)) in enumerate(zip(centres, axes)):
+    for i, ((c1, c2), (a1, a2)) in enumerate(zip(centres, axes, strict=False)):
         lo, hi = np.searchsorted(xs, [c1 - a1, c1 + a1])
         if hi <= lo:
             continue
@@ -327,7 +354,9 @@ class CountingLimits:
     converged: np.ndarray
 
 
-def counting_cls_limits(n, s, b0, sigma, *, level: float, signal_norm: float = 0.0, iterations: int = 60) -> CountingLimits:
+def counting_cls_limits(
+    n, s, b0, sigma, *, level: float, signal_norm: float = 0.0, iterations: int = 60
+) -> CountingLimits:
     """Observed and expected CLs upper limits on mu for one-bin counting experiments (vectorised).
 
     n ~ Pois(mu s + b), b constrained by Gauss(b0, sigma); qtilde, asymptotic formulae (CCGV),
@@ -395,15 +424,44 @@ def pyhf_spec(*, n: float, s: float, b0: float, sigma_b: float, signal_norm: flo
     """One-bin pyhf workspace: POI mu = cross section (fb); background histosys b0 +- sigma_b."""
     signal_modifiers = [{"name": "mu", "type": "normfactor", "data": None}]
     if signal_norm > 0:
-        signal_modifiers.append({"name": "signal_normalisation", "type": "normsys", "data": {"hi": 1.0 + signal_norm, "lo": max(1.0 - signal_norm, 1e-3)}})
+        signal_modifiers.append(
+            {
+                "name": "signal_normalisation",
+                "type": "normsys",
+                "data": {"hi": 1.0 + signal_norm, "lo": max(1.0 - signal_norm, 1e-3)},
+            }
+        )
     return {
         "version": "1.0.0",
-        "channels": [{"name": "ellipse", "samples": [
-            {"name": "signal", "data": [float(s)], "modifiers": signal_modifiers},
-            {"name": "background", "data": [float(b0)], "modifiers": [{"name": "background_mc_statistics", "type": "histosys", "data": {"hi_data": [float(b0 + sigma_b)], "lo_data": [float(max(b0 - sigma_b, 1e-9))]}}]},
-        ]}],
+        "channels": [
+            {
+                "name": "ellipse",
+                "samples": [
+                    {"name": "signal", "data": [float(s)], "modifiers": signal_modifiers},
+                    {
+                        "name": "background",
+                        "data": [float(b0)],
+                        "modifiers": [
+                            {
+                                "name": "background_mc_statistics",
+                                "type": "histosys",
+                                "data": {"hi_data": [float(b0 + sigma_b)], "lo_data": [float(max(b0 - sigma_b, 1e-9))]},
+                            }
+                        ],
+                    },
+                ],
+            }
+        ],
         "observations": [{"name": "ellipse", "data": [float(n)]}],
-        "measurements": [{"name": "scan", "config": {"poi": "mu", "parameters": [{"name": "mu", "bounds": [[0.0, 50.0 * scale]], "inits": [scale]}]}}],
+        "measurements": [
+            {
+                "name": "scan",
+                "config": {
+                    "poi": "mu",
+                    "parameters": [{"name": "mu", "bounds": [[0.0, 50.0 * scale]], "inits": [scale]}],
+                },
+            }
+        ],
     }
 
 
@@ -430,7 +488,16 @@ def _selected_dir(histograms_path) -> pathlib.Path:
 
 def background_events(histograms_path, channel: dict) -> Events:
     fit = channel["fit"]
-    return concatenate([read_events(_selected_dir(histograms_path) / f"{name}.root", (fit["variable"], fit["variable2"]), scale=channel["luminosity_fb"]) for name in channel["backgrounds"]])
+    return concatenate(
+        [
+            read_events(
+                _selected_dir(histograms_path) / f"{name}.root",
+                (fit["variable"], fit["variable2"]),
+                scale=channel["luminosity_fb"],
+            )
+            for name in channel["backgrounds"]
+        ]
+    )
 
 
 def data_events(histograms_path, channel: dict) -> Events:
@@ -469,7 +536,17 @@ def _signal_norm(systematics_path) -> float:
     return float(np.sqrt(sum(r.value**2 for r in rows if r.applies_to == "signal" and r.modifier == "normsys")))
 
 
-def scan_part(*, channel: dict, signal_files: list[str], histograms_path: str, systematics_path: str, part: int, n_parts: int, out_csv, workspace_dir) -> pd.DataFrame:
+def scan_part(
+    *,
+    channel: dict,
+    signal_files: list[str],
+    histograms_path: str,
+    systematics_path: str,
+    part: int,
+    n_parts: int,
+    out_csv,
+    workspace_dir,
+) -> pd.DataFrame:
     """Count in every ellipse of one part of the 2D grid; closed-form CLs limits, pyhf on a subset."""
     fit = channel["fit"]
     model = load_signal_model(signal_files, channel=channel)
@@ -483,7 +560,12 @@ def scan_part(*, channel: dict, signal_files: list[str], histograms_path: str, s
     k = fit["signal_sigmas"]
     axes = np.column_stack([k * res1, k * res2])
     bkg, data = background_events(histograms_path, channel), data_events(histograms_path, channel)
-    log.info("%d hypotheses in this part, %d selected background MC events, %d data events", len(grid), len(bkg.w), len(data.w))
+    log.info(
+        "%d hypotheses in this part, %d selected background MC events, %d data events",
+        len(grid),
+        len(bkg.w),
+        len(data.w),
+    )
     b0, sigma_b = ellipse_background(bkg, membership(bkg, grid, axes), floor=fit["background_floor"])
     n = membership(data, grid, axes) @ data.w
     s = channel["luminosity_fb"] * eff * cont  # events per fb of signal cross section
@@ -494,19 +576,34 @@ def scan_part(*, channel: dict, signal_files: list[str], histograms_path: str, s
     workspace_dir = pathlib.Path(workspace_dir)
     workspace_dir.mkdir(parents=True, exist_ok=True)
     every = int(fit.get("pyhf_every", 200))
-    frame = pd.DataFrame({
-        "mass": grid[:, 0], "mass2": grid[:, 1],
-        "status": np.where(limits.converged, "ok", "failed"),
-        "xsec_obs": limits.observed,
-        **{f"xsec_{name}": limits.expected[i] for i, name in enumerate(("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2"))},
-        "p0_local": stats.norm.sf(z), "z_local": z,
-        "efficiency": eff, "containment": cont, "resolution": res1, "resolution2": res2,
-        "signal_xsec_fb": [model.xsec_fb(m1, m2) for m1, m2 in grid],
-        "n_bins": 1, "background": b0, "background_err": sigma_b, "data": n,
-        "n_eff_background": (b0 / sigma_b) ** 2, "low_mc_statistics": (b0 / sigma_b) ** 2 < 10.0,
-        "limit_method": "cls_asymptotic_closed_form",
-        "xsec_obs_pyhf": np.nan, "xsec_exp_pyhf": np.nan,
-    })
+    frame = pd.DataFrame(
+        {
+            "mass": grid[:, 0],
+            "mass2": grid[:, 1],
+            "status": np.where(limits.converged, "ok", "failed"),
+            "xsec_obs": limits.observed,
+            **{
+                f"xsec_{name}": limits.expected[i]
+                for i, name in enumerate(("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2"))
+            },
+            "p0_local": stats.norm.sf(z),
+            "z_local": z,
+            "efficiency": eff,
+            "containment": cont,
+            "resolution": res1,
+            "resolution2": res2,
+            "signal_xsec_fb": [model.xsec_fb(m1, m2) for m1, m2 in grid],
+            "n_bins": 1,
+            "background": b0,
+            "background_err": sigma_b,
+            "data": n,
+            "n_eff_background": (b0 / sigma_b) ** 2,
+            "low_mc_statistics": (b0 / sigma_b) ** 2 < 10.0,
+            "limit_method": "cls_asymptotic_closed_form",
+            "xsec_obs_pyhf": np.nan,
+            "xsec_exp_pyhf": np.nan,
+        }
+    )
     # cross-check every n-th hypothesis whose background is measured by at least ~one MC event
     # (b0 >= sigma_b); every n-th of all where there is none
     measured = np.nonzero(b0 >= sigma_b)[0]
@@ -514,7 +611,9 @@ def scan_part(*, channel: dict, signal_files: list[str], histograms_path: str, s
     for row in checked:
         scale = float((2.0 * np.sqrt(b0[row] + sigma_b[row] ** 2 + 1.0) + 3.0) / s[row])
         spec = pyhf_spec(n=n[row], s=s[row], b0=b0[row], sigma_b=sigma_b[row], signal_norm=signal_norm, scale=scale)
-        (workspace_dir / f"mass_{grid[row, 0]:.4f}_mass2_{grid[row, 1]:.4f}.json").write_text(json.dumps(spec, indent=1, sort_keys=True))
+        (workspace_dir / f"mass_{grid[row, 0]:.4f}_mass2_{grid[row, 1]:.4f}.json").write_text(
+            json.dumps(spec, indent=1, sort_keys=True)
+        )
         try:
             obs, exp = pyhf_limits(spec, level)
             frame.loc[row, ["xsec_obs_pyhf", "xsec_exp_pyhf"]] = obs, exp[2]
@@ -523,7 +622,14 @@ def scan_part(*, channel: dict, signal_files: list[str], histograms_path: str, s
     failed = int((~limits.converged).sum())
     if failed:
         log.warning("%d of %d hypotheses did not bracket the CLs limit (status 'failed')", failed, len(grid))
-    log.info("part %d/%d: %d hypotheses (of %d), %d pyhf cross-checks", part, n_parts, len(grid), len(full), int(frame["xsec_obs_pyhf"].notna().sum()))
+    log.info(
+        "part %d/%d: %d hypotheses (of %d), %d pyhf cross-checks",
+        part,
+        n_parts,
+        len(grid),
+        len(full),
+        int(frame["xsec_obs_pyhf"].notna().sum()),
+    )
     with rootio.atomic_path(out_csv) as tmp:
         frame.to_csv(tmp, index=False, float_format="%.8g")
     return frame
@@ -540,7 +646,17 @@ METHOD = (
 )
 
 
-def global_significance_2d(z_obs_max: float, member: sparse.csr_matrix, bkg: Events, b0, sigma_b, *, n_toys: int, rng: np.random.Generator, batch: int = 100) -> dict:
+def global_significance_2d(
+    z_obs_max: float,
+    member: sparse.csr_matrix,
+    bkg: Events,
+    b0,
+    sigma_b,
+    *,
+    n_toys: int,
+    rng: np.random.Generator,
+    batch: int = 100,
+) -> dict:
     """p-value of the largest local significance over all ellipses from background-only toys.
 
     Each toy first draws a "true" background by resampling the MC (every event's weight times
@@ -577,7 +693,9 @@ def write_significance(limits_csv, histograms_path, out_json, *, channel: dict, 
     best = usable.loc[usable["z_local"].idxmax()]
     seed_names = (channel["name"], "lookelsewhere")
     n_toys = int(settings.get("toys", 2000))
-    result = global_significance_2d(float(best["z_local"]), member, bkg, b0, sigma_b, n_toys=n_toys, rng=rng_for(seed, *seed_names))
+    result = global_significance_2d(
+        float(best["z_local"]), member, bkg, b0, sigma_b, n_toys=n_toys, rng=rng_for(seed, *seed_names)
+    )
     payload = {
         "channel": channel["name"],
         "z_local_max": float(best["z_local"]),
@@ -599,11 +717,29 @@ def write_significance(limits_csv, histograms_path, out_json, *, channel: dict, 
     }
     with rootio.atomic_path(out_json) as tmp:
         tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-    log.info("largest local excess Z = %.2f at (%.4g, %.4g) GeV; global Z = %.2f (p = %.3g, %d toys)", payload["z_local_max"], payload["mass_at_max"], payload["mass2_at_max"], payload["z_global"], payload["p_global"], n_toys)
+    log.info(
+        "largest local excess Z = %.2f at (%.4g, %.4g) GeV; global Z = %.2f (p = %.3g, %d toys)",
+        payload["z_local_max"],
+        payload["mass_at_max"],
+        payload["mass2_at_max"],
+        payload["z_global"],
+        payload["p_global"],
+        n_toys,
+    )
     return payload
 
 
-def calibrate(*, channel: dict, seed: int, limits_csv, histograms_path, systematics_path, significance_json, workspace_dirs=(), out_json) -> dict:
+def calibrate(
+    *,
+    channel: dict,
+    seed: int,
+    limits_csv,
+    histograms_path,
+    systematics_path,
+    significance_json,
+    workspace_dirs=(),
+    out_json,
+) -> dict:
     """Pseudo-experiment calibration (:mod:`darkscan.stats.ellipse_calibration`).
 
     The limits.csv rows hold the interpolated signal of every hypothesis; the 2D scan's statistic
@@ -612,7 +748,15 @@ def calibrate(*, channel: dict, seed: int, limits_csv, histograms_path, systemat
     from darkscan.stats.ellipse_calibration import calibrate as run
 
     del workspace_dirs
-    return run(limits_csv, histograms_path, systematics_path, out_json, channel=channel, seed=seed, significance_json=significance_json)
+    return run(
+        limits_csv,
+        histograms_path,
+        systematics_path,
+        out_json,
+        channel=channel,
+        seed=seed,
+        significance_json=significance_json,
+    )
 
 
 METHOD_ENTRY = register_method(FitMethod(NAME, load_signal_model, scan_part, write_significance, calibrate))

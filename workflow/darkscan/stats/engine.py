@@ -61,14 +61,16 @@ SUPPORTED = ("normfactor", "normsys", "histosys")
 NORMSYS_CODES = ("code4", "code1")
 HISTOSYS_CODES = ("code4p", "code0")
 # pyhf.interpolators.code4 (alpha0 = 1): polynomial coefficients a_1..a_6 = CODE4_INVERSE @ b
-CODE4_INVERSE = np.array([
-    [15 / 16, -15 / 16, -7 / 16, -7 / 16, 1 / 16, -1 / 16],
-    [3 / 2, 3 / 2, -9 / 16, 9 / 16, 1 / 16, 1 / 16],
-    [-5 / 8, 5 / 8, 5 / 8, 5 / 8, -1 / 8, 1 / 8],
-    [-3 / 2, -3 / 2, 7 / 8, -7 / 8, -1 / 8, -1 / 8],
-    [3 / 16, -3 / 16, -3 / 16, -3 / 16, 1 / 16, -1 / 16],
-    [1 / 2, 1 / 2, -5 / 16, 5 / 16, 1 / 16, 1 / 16],
-])
+CODE4_INVERSE = np.array(
+    [
+        [15 / 16, -15 / 16, -7 / 16, -7 / 16, 1 / 16, -1 / 16],
+        [3 / 2, 3 / 2, -9 / 16, 9 / 16, 1 / 16, 1 / 16],
+        [-5 / 8, 5 / 8, 5 / 8, 5 / 8, -1 / 8, 1 / 8],
+        [-3 / 2, -3 / 2, 7 / 8, -7 / 8, -1 / 8, -1 / 8],
+        [3 / 16, -3 / 16, -3 / 16, -3 / 16, 1 / 16, -1 / 16],
+        [1 / 2, 1 / 2, -5 / 16, 5 / 16, 1 / 16, 1 / 16],
+    ]
+)
 BAND_SIGMAS = np.array([-2.0, -1.0, 0.0, 1.0, 2.0])
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -181,8 +183,7 @@ def _parameter_table(spec: dict) -> tuple[str, dict]:
     for entry in config.get("parameters", []):
         unsupported = {"sigmas", "factors"} & set(entry)
         if unsupported:
-            raise ValueError(f"parameter {entry['name']!r}: measurement option {sorted(unsupported)} "
-                             "is not supported")
+            raise ValueError(f"parameter {entry['name']!r}: measurement option {sorted(unsupported)} is not supported")
         table[entry["name"]] = entry
     return config["poi"], table
 
@@ -219,8 +220,9 @@ def _check_modifier(mod: dict, sample: str, kinds: dict[str, str]) -> dict:
     """The modifier, if the engine supports it (records its kind in ``kinds``)."""
     kind, name = mod["type"], mod["name"]
     if kind not in SUPPORTED:
-        raise ValueError(f"modifier {name!r} of type {kind!r} (sample {sample!r}) is not supported; "
-                         f"supported: {SUPPORTED}")
+        raise ValueError(
+            f"modifier {name!r} of type {kind!r} (sample {sample!r}) is not supported; supported: {SUPPORTED}"
+        )
     if kinds.setdefault(name, kind) != kind:
         raise ValueError(f"modifier {name!r} is used both as {kinds[name]} and {kind}")
     if kind == "normsys" and (mod["data"]["hi"] <= 0 or mod["data"]["lo"] <= 0):
@@ -285,8 +287,7 @@ def _code4_coefficients(hi: float, lo: float) -> np.ndarray:
     return CODE4_INVERSE @ b
 
 
-def batch_from_specs(specs: list[dict], *, normsys_code: str = "code4",
-                     histosys_code: str = "code4p") -> WindowBatch:
+def batch_from_specs(specs: list[dict], *, normsys_code: str = "code4", histosys_code: str = "code4p") -> WindowBatch:
     """Parse pyhf JSON specs (as written by :func:`darkscan.stats.model.build_spec`) into a batch.
 
     Args:
@@ -592,8 +593,11 @@ def _derivatives(rows: _Rows, theta: np.ndarray, piece: np.ndarray | None = None
     safe = np.where(t.nu > 0, t.nu, 1.0)
     r = rows.mask * (1.0 - rows.n / safe)
     a_n = t.norm[:, :, None] * t.shifted  # A N' (N, S, B)
-    gterm = (rows.factor[..., None] * t.shifted[:, :, None, :] + t.norm[:, :, None, None] * t.dshift
-             + a_n[:, :, None, :] * t.dlog[..., None])
+    gterm = (
+        rows.factor[..., None] * t.shifted[:, :, None, :]
+        + t.norm[:, :, None, None] * t.dshift
+        + a_n[:, :, None, :] * t.dlog[..., None]
+    )
     d = np.einsum("ns,nspb->npb", t.expo, gterm)
     grad = 2.0 * np.einsum("nb,npb->np", r, d) + 2.0 * rows.constrained * (theta - rows.aux)
     if not hessian:
@@ -863,9 +867,17 @@ def _limit_problem(rows: _Rows, theta0: np.ndarray) -> _LimitProblem:
         value, _, conv = _fit(asimov.take(negative), bkg_theta[negative])
         asimov_value[negative] = np.minimum(value, asimov_value[negative])
         bkg_conv[negative] &= conv
-    return _LimitProblem(rows, asimov, free_value, free_theta[:, 0], asimov_value, free_theta.copy(),
-                         np.broadcast_to(bkg_theta, (6,) + bkg_theta.shape).copy(), free_conv & bkg_conv,
-                         np.ones((6, theta0.shape[0]), dtype=bool))
+    return _LimitProblem(
+        rows,
+        asimov,
+        free_value,
+        free_theta[:, 0],
+        asimov_value,
+        free_theta.copy(),
+        np.broadcast_to(bkg_theta, (6,) + bkg_theta.shape).copy(),
+        free_conv & bkg_conv,
+        np.ones((6, theta0.shape[0]), dtype=bool),
+    )
 
 
 def _log_cls_minus_level(problem: _LimitProblem, x: np.ndarray, active: np.ndarray, log_level: float) -> np.ndarray:
@@ -963,8 +975,9 @@ def _limits_of_rows(rows: _Rows, theta0: np.ndarray, *, level: float, rtol: floa
     problem = _limit_problem(rows, theta0)
     log_level = float(np.log(level))
     x0 = _initial_guesses(problem, level)
-    roots, found = _decreasing_root(lambda x, active: _log_cls_minus_level(problem, x, active, log_level), x0,
-                                    xtol=rtol)
+    roots, found = _decreasing_root(
+        lambda x, active: _log_cls_minus_level(problem, x, active, log_level), x0, xtol=rtol
+    )
     return np.exp(roots), (found & problem.converged).all(axis=0) & problem.base_converged
 
 
@@ -990,8 +1003,10 @@ def upper_limits(batch: WindowBatch, *, level: float, rtol: float = 1e-5, chunk_
     """
     rows, scale = _rows(batch)
     theta0 = _to_internal(_initial(batch, scale.size), scale)
-    parts = [_limits_of_rows(rows.take(slice(i, i + chunk_size)), theta0[i:i + chunk_size], level=level, rtol=rtol)
-             for i in range(0, scale.size, chunk_size)]
+    parts = [
+        _limits_of_rows(rows.take(slice(i, i + chunk_size)), theta0[i : i + chunk_size], level=level, rtol=rtol)
+        for i in range(0, scale.size, chunk_size)
+    ]
     limits = np.concatenate([p[0] for p in parts], axis=1) * scale[None, :]
     converged = np.concatenate([p[1] for p in parts])
     if not converged.all():
@@ -1072,6 +1087,7 @@ def pyhf_reference(spec: dict, level: float, *, rtol: float = 1e-4) -> Reference
         p0 = float(pyhf.infer.hypotest(0.0, data, model, test_stat="q0"))
         bounds[poi] = (0.0, 1000.0 * scale)
         obs, exp = pyhf.infer.intervals.upper_limits.toms748_scan(
-            data, model, 0.05 * scale, 10.0 * scale, level=level, rtol=rtol, test_stat="qtilde", par_bounds=bounds)
+            data, model, 0.05 * scale, 10.0 * scale, level=level, rtol=rtol, test_stat="qtilde", par_bounds=bounds
+        )
     p0 = min(max(p0, 1e-300), 0.5) if np.isfinite(p0) else 0.5
     return ReferenceResult(float(obs), tuple(float(e) for e in exp), p0, float(stats.norm.isf(p0)))

@@ -41,11 +41,16 @@ class Windows:
     hi: np.ndarray
 
 
-def scan_windows(fine_edges: np.ndarray, masses: np.ndarray, resolutions: np.ndarray, *, window_sigmas: float, signal_sigmas: float) -> Windows:
+def scan_windows(
+    fine_edges: np.ndarray, masses: np.ndarray, resolutions: np.ndarray, *, window_sigmas: float, signal_sigmas: float
+) -> Windows:
     """Fine-bin index ranges of the fit windows used by the scan (same edges as the pyhf models)."""
     rows = []
-    for mass, resolution in zip(masses, resolutions):
-        idx = np.searchsorted(fine_edges, window_edges(fine_edges, mass, resolution, window_sigmas=window_sigmas, signal_sigmas=signal_sigmas))
+    for mass, resolution in zip(masses, resolutions, strict=False):
+        idx = np.searchsorted(
+            fine_edges,
+            window_edges(fine_edges, mass, resolution, window_sigmas=window_sigmas, signal_sigmas=signal_sigmas),
+        )
         if len(idx) != 4:
             raise ValueError(f"mass {mass} GeV: the window needs both sidebands inside the histogram")
         rows.append(idx)
@@ -56,13 +61,20 @@ def scan_windows(fine_edges: np.ndarray, masses: np.ndarray, resolutions: np.nda
 def _on_off(cumulative: np.ndarray, windows: Windows) -> tuple[np.ndarray, np.ndarray]:
     """Window and sideband sums from cumulative counts (last axis = fine bins + 1)."""
     on = cumulative[..., windows.b] - cumulative[..., windows.a]
-    off = cumulative[..., windows.a] - cumulative[..., windows.lo] + cumulative[..., windows.hi] - cumulative[..., windows.b]
+    off = (
+        cumulative[..., windows.a]
+        - cumulative[..., windows.lo]
+        + cumulative[..., windows.hi]
+        - cumulative[..., windows.b]
+    )
     return on, off
 
 
 def counting_significance(n: np.ndarray, b: np.ndarray, sigma2: np.ndarray) -> np.ndarray:
     """Significance of n observed over a background b +- sqrt(sigma2) (Cowan 2012); deficits: 0."""
-    n, b, sigma2 = np.broadcast_arrays(np.asarray(n, float), np.asarray(b, float), np.maximum(np.asarray(sigma2, float), 1e-12))
+    n, b, sigma2 = np.broadcast_arrays(
+        np.asarray(n, float), np.asarray(b, float), np.maximum(np.asarray(sigma2, float), 1e-12)
+    )
     b = np.maximum(b, 1e-9)
     s = n - b
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -76,7 +88,9 @@ def _cumulative(values: np.ndarray) -> np.ndarray:
     return np.concatenate([np.zeros((*values.shape[:-1], 1)), np.cumsum(values, axis=-1)], axis=-1)
 
 
-def local_significances(counts: np.ndarray, background: np.ndarray, background_var: np.ndarray, windows: Windows) -> np.ndarray:
+def local_significances(
+    counts: np.ndarray, background: np.ndarray, background_var: np.ndarray, windows: Windows
+) -> np.ndarray:
     """Local significance at every hypothesis for counts of shape (..., fine bins).
 
     The window background is predicted from the sidebands, b = n_off b_on / b_off (MC ratio), with
@@ -124,7 +138,17 @@ def upcrossings(z: np.ndarray, level: float) -> np.ndarray:
     return np.count_nonzero(above[..., 1:] & ~above[..., :-1], axis=-1) + above[..., 0]
 
 
-def global_significance(data: np.ndarray, background: np.ndarray, background_var: np.ndarray, windows: Windows, *, n_toys: int, rng: np.random.Generator, reference_level: float = 1.0, batch: int = 200) -> dict:
+def global_significance(
+    data: np.ndarray,
+    background: np.ndarray,
+    background_var: np.ndarray,
+    windows: Windows,
+    *,
+    n_toys: int,
+    rng: np.random.Generator,
+    reference_level: float = 1.0,
+    batch: int = 200,
+) -> dict:
     """Global p-value of the largest local excess, from background-only pseudo-experiments.
 
     Args:
@@ -164,5 +188,10 @@ def global_significance(data: np.ndarray, background: np.ndarray, background_var
         "z_global": float(max(stats.norm.isf(p_global), 0.0)),
         "toys": int(n_toys),
         "toys_above": n_above,
-        "gross_vitells": {"reference_level": reference_level, "mean_upcrossings": mean_crossings, "p_global": float(p_gv), "z_global": float(max(stats.norm.isf(p_gv), 0.0))},
+        "gross_vitells": {
+            "reference_level": reference_level,
+            "mean_upcrossings": mean_crossings,
+            "p_global": float(p_gv),
+            "z_global": float(max(stats.norm.isf(p_gv), 0.0)),
+        },
     }

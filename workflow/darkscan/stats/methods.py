@@ -12,8 +12,9 @@ a spectrum, one pyhf model per hypothesis). A method bundles three functions, al
 * ``write_significance(limits_csv, histograms_path, out_json, *, channel, seed, workspace_dirs)``
   -> dict (``toy_z_local_max``: the toys' largest local Z, the calibration's reference);
 * ``calibrate(*, channel, seed, limits_csv, histograms_path, systematics_path,
-  significance_json, workspace_dirs, out_json)`` -> dict: the pseudo-experiment ensembles of :mod:`darkscan.stats.calibration` (optional: a
-  method without it has no calibration, and its rule says so).
+  significance_json, workspace_dirs, out_json)`` -> dict: the pseudo-experiment ensembles of
+  :mod:`darkscan.stats.calibration` (optional: a method without it has no calibration, and its
+  rule says so).
 
 Register a new method with :func:`register_method`; the generic rules call :func:`get_method`.
 """
@@ -21,7 +22,7 @@ Register a new method with :func:`register_method`; the generic rules call :func
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 DEFAULT = "window_sidebands"
 
@@ -63,12 +64,22 @@ def _import_builtin_methods() -> None:
     if DEFAULT not in _METHODS:
         from darkscan.stats import window_calibration
 
-        register_method(FitMethod(DEFAULT, run.load_signal_model, run.scan_part, significance.write_significance, window_calibration.calibrate))
+        register_method(
+            FitMethod(
+                DEFAULT,
+                run.load_signal_model,
+                run.scan_part,
+                significance.write_significance,
+                window_calibration.calibrate,
+            )
+        )
 
 
 def get_calibrator(channel: dict) -> Callable:
     """The ``calibrate`` function of a channel's fit method (an error if the method has none)."""
     method = get_method(channel)
     if method.calibrate is None:
-        raise ValueError(f"channel {channel['name']}: fit method {method.name!r} has no calibration (FitMethod.calibrate)")
+        raise ValueError(
+            f"channel {channel['name']}: fit method {method.name!r} has no calibration (FitMethod.calibrate)"
+        )
     return method.calibrate

@@ -41,7 +41,9 @@ class WindowInputs:
     signal_down: np.ndarray
 
 
-def window_edges(fine_edges: np.ndarray, mass: float, resolution: float, *, window_sigmas: float, signal_sigmas: float) -> np.ndarray:
+def window_edges(
+    fine_edges: np.ndarray, mass: float, resolution: float, *, window_sigmas: float, signal_sigmas: float
+) -> np.ndarray:
     """[low sideband | signal window | high sideband] edges, snapped to ``fine_edges``.
 
     Sidebands that would leave the histogram range are cut at its edge (or dropped).
@@ -50,7 +52,10 @@ def window_edges(fine_edges: np.ndarray, mass: float, resolution: float, *, wind
     wanted = np.clip(wanted, fine_edges[0], fine_edges[-1])
     snapped = np.unique(fine_edges[np.abs(fine_edges[None, :] - wanted[:, None]).argmin(axis=1)])
     if len(snapped) < 2:
-        raise ValueError(f"mass {mass} GeV: the fit window has no bins inside the histogram range [{fine_edges[0]}, {fine_edges[-1]}]")
+        raise ValueError(
+            f"mass {mass} GeV: the fit window has no bins inside the histogram range "
+            f"[{fine_edges[0]}, {fine_edges[-1]}]"
+        )
     return snapped
 
 
@@ -66,9 +71,21 @@ def rebin(h: hist.Hist, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.diff(cum_v[index]), np.diff(cum_w2[index])
 
 
-def window_inputs(mass: float, signal: Interpolated, *, data: hist.Hist, background: hist.Hist, luminosity_fb: float, window_sigmas: float, signal_sigmas: float, resolution_scale: float) -> WindowInputs:
+def window_inputs(
+    mass: float,
+    signal: Interpolated,
+    *,
+    data: hist.Hist,
+    background: hist.Hist,
+    luminosity_fb: float,
+    window_sigmas: float,
+    signal_sigmas: float,
+    resolution_scale: float,
+) -> WindowInputs:
     """Collect data, background and signal (per fb) in the bins of ``mass``."""
-    edges = window_edges(background.axes[0].edges, mass, signal.resolution, window_sigmas=window_sigmas, signal_sigmas=signal_sigmas)
+    edges = window_edges(
+        background.axes[0].edges, mass, signal.resolution, window_sigmas=window_sigmas, signal_sigmas=signal_sigmas
+    )
     d, _ = rebin(data, edges)
     b, b2 = rebin(background, edges)
     return WindowInputs(
@@ -132,7 +149,9 @@ def _mc_statistics_modifiers(inputs: WindowInputs, background: np.ndarray, *, ba
     return modifiers
 
 
-def build_spec(inputs: WindowInputs, systematics: list[Systematic], *, scale_fb: float, background_floor: float) -> dict:
+def build_spec(
+    inputs: WindowInputs, systematics: list[Systematic], *, scale_fb: float, background_floor: float
+) -> dict:
     """A pyhf workspace spec (schema 1.0.0) for one mass hypothesis (POI = cross section in fb)."""
     background = np.maximum(inputs.background, background_floor)
     signal_sources = [s.value for s in systematics if s.applies_to == "signal" and s.modifier == "normsys"]
@@ -141,22 +160,47 @@ def build_spec(inputs: WindowInputs, systematics: list[Systematic], *, scale_fb:
     signal_norm = float(np.sqrt(np.sum(np.square(signal_sources))))
     signal_modifiers = [{"name": POI, "type": "normfactor", "data": None}]
     if signal_norm > 0:
-        signal_modifiers.append({"name": "signal_normalisation", "type": "normsys", "data": {"hi": 1.0 + signal_norm, "lo": max(1.0 - signal_norm, 1e-3)}})
+        signal_modifiers.append(
+            {
+                "name": "signal_normalisation",
+                "type": "normsys",
+                "data": {"hi": 1.0 + signal_norm, "lo": max(1.0 - signal_norm, 1e-3)},
+            }
+        )
     background_modifiers = [{"name": "background_norm", "type": "normfactor", "data": None}]
     if any(s.applies_to == "background" and s.modifier == "staterror" for s in systematics) and len(background) > 1:
         background_modifiers.extend(_mc_statistics_modifiers(inputs, background, background_floor=background_floor))
     for syst in systematics:
         if syst.applies_to == "background" and syst.modifier == "normsys":
-            background_modifiers.append({"name": syst.name, "type": "normsys", "data": {"hi": 1.0 + syst.value, "lo": max(1.0 - syst.value, 1e-3)}})
+            background_modifiers.append(
+                {
+                    "name": syst.name,
+                    "type": "normsys",
+                    "data": {"hi": 1.0 + syst.value, "lo": max(1.0 - syst.value, 1e-3)},
+                }
+            )
     return {
         "version": "1.0.0",
-        "channels": [{"name": "window", "samples": [
-            {"name": "signal", "data": inputs.signal.tolist(), "modifiers": signal_modifiers},
-            {"name": "background", "data": background.tolist(), "modifiers": background_modifiers},
-        ]}],
+        "channels": [
+            {
+                "name": "window",
+                "samples": [
+                    {"name": "signal", "data": inputs.signal.tolist(), "modifiers": signal_modifiers},
+                    {"name": "background", "data": background.tolist(), "modifiers": background_modifiers},
+                ],
+            }
+        ],
         "observations": [{"name": "window", "data": inputs.data.tolist()}],
-        "measurements": [{"name": "scan", "config": {"poi": POI, "parameters": [
-            {"name": POI, "bounds": [[0.0, 50.0 * scale_fb]], "inits": [scale_fb]},
-            {"name": "background_norm", "bounds": [[0.0, 10.0]], "inits": [1.0]},
-        ]}}],
+        "measurements": [
+            {
+                "name": "scan",
+                "config": {
+                    "poi": POI,
+                    "parameters": [
+                        {"name": POI, "bounds": [[0.0, 50.0 * scale_fb]], "inits": [scale_fb]},
+                        {"name": "background_norm", "bounds": [[0.0, 10.0]], "inits": [1.0]},
+                    ],
+                },
+            }
+        ],
     }

@@ -27,7 +27,9 @@ SIGMA_SUFFIXES = ("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2")
 def load_signal_model(signal_files: list[str | os.PathLike], *, channel: dict) -> SignalModel:
     """The interpolating signal model from the selected signal files."""
     columns = channel["fit"].get("columns") or [channel["fit"]["variable"]]
-    return SignalModel([load_signal_point(p, variable=channel["fit"]["variable"], columns=columns) for p in signal_files])
+    return SignalModel(
+        [load_signal_point(p, variable=channel["fit"]["variable"], columns=columns) for p in signal_files]
+    )
 
 
 def summed_background(histograms_path: str | os.PathLike, channel: dict):
@@ -46,7 +48,17 @@ def grid_part(grid: np.ndarray, part: int, n_parts: int) -> np.ndarray:
     return grid[part::n_parts]
 
 
-def scan_part(*, channel: dict, signal_files: list[str], histograms_path: str, systematics_path: str, part: int, n_parts: int, out_csv: str | os.PathLike, workspace_dir: str | os.PathLike) -> pd.DataFrame:
+def scan_part(
+    *,
+    channel: dict,
+    signal_files: list[str],
+    histograms_path: str,
+    systematics_path: str,
+    part: int,
+    n_parts: int,
+    out_csv: str | os.PathLike,
+    workspace_dir: str | os.PathLike,
+) -> pd.DataFrame:
     """Fit every hypothesis of one part at once (:mod:`darkscan.stats.window_scan`); write its rows
     and its pyhf workspaces. Fails if the engine and pyhf disagree beyond ``fit.pyhf_check_tolerance``."""
     fit = channel["fit"]
@@ -56,15 +68,32 @@ def scan_part(*, channel: dict, signal_files: list[str], histograms_path: str, s
     data = read_histogram(histograms_path, histogram_key(SIGNAL_REGION, "data"))
     background = summed_background(histograms_path, channel)
     systematics = read_table(systematics_path)
-    hypotheses = window_scan.build_hypotheses(full[indices], indices, model, data=data, background=background, channel=channel, systematics=systematics)
+    hypotheses = window_scan.build_hypotheses(
+        full[indices], indices, model, data=data, background=background, channel=channel, systematics=systematics
+    )
     window_scan.write_workspaces(hypotheses, workspace_dir)
     level = 1.0 - channel["cl"]
-    frame = window_scan.fit_hypotheses(hypotheses, level=level, data=data, background=background, channel=channel, systematics=systematics)
-    problems = window_scan.cross_check_with_pyhf(frame, hypotheses, level=level, every=int(fit["pyhf_check_every"]), tolerance=float(fit["pyhf_check_tolerance"]))
+    frame = window_scan.fit_hypotheses(
+        hypotheses, level=level, data=data, background=background, channel=channel, systematics=systematics
+    )
+    problems = window_scan.cross_check_with_pyhf(
+        frame, hypotheses, level=level, every=int(fit["pyhf_check_every"]), tolerance=float(fit["pyhf_check_tolerance"])
+    )
     if len(frame):
-        log.info("part %d/%d: %d hypotheses; pyhf cross-check of %d: largest relative difference %.2g (obs), %.2g (bands)", part, n_parts, len(frame), int(frame["pyhf_check_obs"].notna().sum()), frame["pyhf_check_obs"].max(), frame["pyhf_check_exp"].max())
+        log.info(
+            "part %d/%d: %d hypotheses; pyhf cross-check of %d: largest relative difference %.2g (obs), %.2g (bands)",
+            part,
+            n_parts,
+            len(frame),
+            int(frame["pyhf_check_obs"].notna().sum()),
+            frame["pyhf_check_obs"].max(),
+            frame["pyhf_check_exp"].max(),
+        )
     if problems:
-        raise RuntimeError(f"channel {channel['name']}: the scan engine disagrees with pyhf beyond {fit['pyhf_check_tolerance']:.0%}: " + "; ".join(problems))
+        raise RuntimeError(
+            f"channel {channel['name']}: the scan engine disagrees with pyhf beyond {fit['pyhf_check_tolerance']:.0%}: "
+            + "; ".join(problems)
+        )
     with rootio.atomic_path(out_csv) as tmp:
         frame.to_csv(tmp, index=False, float_format="%.8g")
     return frame
@@ -97,7 +126,16 @@ def merge_parts(part_csvs: list[str | os.PathLike], out_csv: str | os.PathLike, 
     frame = pd.concat([pd.read_csv(p) for p in part_csvs], ignore_index=True)
     frame = frame.sort_values(["mass", "mass2"] if "mass2" in frame else "mass", kind="stable", ignore_index=True)
     frame = add_coupling_limits(frame, channel=channel)
-    contract = ["mass", "status", "xsec_obs", *[f"xsec_{s}" for s in SIGMA_SUFFIXES], "coupling_obs", *[f"coupling_{s}" for s in SIGMA_SUFFIXES], "p0_local", "z_local"]
+    contract = [
+        "mass",
+        "status",
+        "xsec_obs",
+        *[f"xsec_{s}" for s in SIGMA_SUFFIXES],
+        "coupling_obs",
+        *[f"coupling_{s}" for s in SIGMA_SUFFIXES],
+        "p0_local",
+        "z_local",
+    ]
     frame = frame[contract + [c for c in frame.columns if c not in contract]]
     failed = int((frame["status"] == "failed").sum())
     if failed:

@@ -67,12 +67,19 @@ def _upper_limit(workspace: pyhf.Workspace, level: float, attempt: int) -> tuple
             obs, exp = limits.observed, list(limits.expected)
         elif attempt == 1:
             bounds[model.config.poi_index] = (0.0, 1000.0 * scale)
-            obs, exp = pyhf.infer.intervals.upper_limits.toms748_scan(data, model, 0.05 * scale, 10.0 * scale, level=level, rtol=1e-3, test_stat="qtilde", par_bounds=bounds)
+            obs, exp = pyhf.infer.intervals.upper_limits.toms748_scan(
+                data, model, 0.05 * scale, 10.0 * scale, level=level, rtol=1e-3, test_stat="qtilde", par_bounds=bounds
+            )
         else:
             scan = np.geomspace(0.02 * scale, 30.0 * scale, 61)
-            _, _, (_, results) = pyhf.infer.intervals.upper_limits.upper_limit(data, model, scan=scan, level=level, test_stat="qtilde", return_results=True)
+            _, _, (_, results) = pyhf.infer.intervals.upper_limits.upper_limit(
+                data, model, scan=scan, level=level, test_stat="qtilde", return_results=True
+            )
             obs, *exp = _interpolate_log_cls(scan, results, level)
-            if not scan[0] < max(float(obs), *map(float, exp)) < scan[-1] or min(float(obs), *map(float, exp)) <= scan[0]:
+            if (
+                not scan[0] < max(float(obs), *map(float, exp)) < scan[-1]
+                or min(float(obs), *map(float, exp)) <= scan[0]
+            ):
                 raise RuntimeError(f"limit outside the scanned POI range [{scan[0]:.4g}, {scan[-1]:.4g}] fb")
     obs, exp = float(obs), [float(e) for e in exp]
     if not np.all(np.isfinite([obs, *exp])) or obs <= 0:
@@ -106,11 +113,29 @@ def discovery_p0(workspace: pyhf.Workspace) -> tuple[float, float]:
     return p0, float(stats.norm.isf(p0))
 
 
-def fit_mass(mass: float, signal, *, data, background, channel: dict, systematics, workspace_path: str | os.PathLike | None = None) -> LimitResult:
+def fit_mass(
+    mass: float,
+    signal,
+    *,
+    data,
+    background,
+    channel: dict,
+    systematics,
+    workspace_path: str | os.PathLike | None = None,
+) -> LimitResult:
     """Build the model of one hypothesis, write its workspace, compute limits and p0."""
     fit = channel["fit"]
     resolution_syst = next((s.value for s in systematics if s.modifier == "histosys"), 0.0)
-    inputs = window_inputs(mass, signal, data=data, background=background, luminosity_fb=channel["luminosity_fb"], window_sigmas=fit["window_sigmas"], signal_sigmas=fit["signal_sigmas"], resolution_scale=resolution_syst)
+    inputs = window_inputs(
+        mass,
+        signal,
+        data=data,
+        background=background,
+        luminosity_fb=channel["luminosity_fb"],
+        window_sigmas=fit["window_sigmas"],
+        signal_sigmas=fit["signal_sigmas"],
+        resolution_scale=resolution_syst,
+    )
     scale = signal_scale(inputs)
     spec = build_spec(inputs, systematics, scale_fb=scale, background_floor=fit["background_floor"])
     if workspace_path is not None:
@@ -132,4 +157,17 @@ def fit_mass(mass: float, signal, *, data, background, channel: dict, systematic
     except Exception as err:
         log.warning("mass %.4f GeV: p0 fit failed: %s", mass, err)
         p0, z, status = np.nan, np.nan, status + "+p0_failed"
-    return LimitResult(mass, status, obs, tuple(exp), p0, z, signal.efficiency, signal.resolution, signal.xsec_fb, len(inputs.data), float(inputs.background.sum()), float(inputs.data.sum()))
+    return LimitResult(
+        mass,
+        status,
+        obs,
+        tuple(exp),
+        p0,
+        z,
+        signal.efficiency,
+        signal.resolution,
+        signal.xsec_fb,
+        len(inputs.data),
+        float(inputs.background.sum()),
+        float(inputs.data.sum()),
+    )

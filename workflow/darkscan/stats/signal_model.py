@@ -80,7 +80,9 @@ def load_signal_point(path: str | os.PathLike, *, variable: str, columns: list[s
     columns = list(columns or [variable])
     metadata = rootio.read_metadata(path)
     with rootio.open_checked(path) as file:
-        arrays = rootio.tree_of(file, path, branches=[*columns, "weight", "passed"]).arrays([*columns, "weight", "passed"], library="np")
+        arrays = rootio.tree_of(file, path, branches=[*columns, "weight", "passed"]).arrays(
+            [*columns, "weight", "passed"], library="np"
+        )
     mass, xsec = float(metadata["mass"]), float(metadata["xsec_fb"])
     passed = arrays["passed"]
     values = np.stack([arrays[c][passed] for c in columns], axis=1)  # (n, k)
@@ -112,7 +114,9 @@ class SignalModel:
 
     def _neighbours(self, mass: float) -> tuple[int, float]:
         if not self.masses[0] <= mass <= self.masses[-1]:
-            raise ValueError(f"mass {mass} GeV outside the generated signal masses [{self.masses[0]}, {self.masses[-1]}] GeV")
+            raise ValueError(
+                f"mass {mass} GeV outside the generated signal masses [{self.masses[0]}, {self.masses[-1]}] GeV"
+            )
         i = int(np.clip(np.searchsorted(self.masses, mass) - 1, 0, len(self.masses) - 2))
         f = (mass - self.masses[i]) / (self.masses[i + 1] - self.masses[i])
         return i, float(f)
@@ -138,9 +142,13 @@ class SignalModel:
         a, b = points[i], points[i + 1]
         resolution = (1 - f) * a.resolution + f * b.resolution
         efficiency = (1 - f) * a.efficiency + f * b.efficiency
-        values = np.concatenate([mass + a.residuals * resolution / a.resolution, mass + b.residuals * resolution / b.resolution])
+        values = np.concatenate(
+            [mass + a.residuals * resolution / a.resolution, mass + b.residuals * resolution / b.resolution]
+        )
         # each event counts once in the efficiency, however many entries (columns) it fills
-        shares = np.concatenate([(1 - f) * a.entries * a.weights / a.weights.sum(), f * b.entries * b.weights / b.weights.sum()])
+        shares = np.concatenate(
+            [(1 - f) * a.entries * a.weights / a.weights.sum(), f * b.entries * b.weights / b.weights.sum()]
+        )
         return Interpolated(mass, efficiency, resolution, self.xsec_fb(mass), values, shares * efficiency)
 
     def scan_grid(self, spec: list[float] | dict) -> np.ndarray:

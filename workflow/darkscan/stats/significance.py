@@ -11,8 +11,8 @@ import pandas as pd
 from scipy import stats
 
 from darkscan import rootio
-from darkscan.select.histograms import SIGNAL_REGION, histogram_key, read_histogram
 from darkscan.seeds import rng_for
+from darkscan.select.histograms import SIGNAL_REGION, histogram_key, read_histogram
 from darkscan.stats import engine, window_toys
 from darkscan.stats.lookelsewhere import global_p_value, upcrossings
 from darkscan.stats.run import summed_background
@@ -39,10 +39,19 @@ def scan_toy_model(limits: pd.DataFrame, histograms_path, workspace_dirs, *, cha
     batch = engine.batch_from_specs(specs)
     fit = channel["fit"]
     edges = data.axes[0].edges
-    index = window_toys.bin_index(edges, limits["mass"], limits["resolution"], window_sigmas=fit["window_sigmas"], signal_sigmas=fit["signal_sigmas"], n_bins=[len(s["observations"][0]["data"]) for s in specs])
+    index = window_toys.bin_index(
+        edges,
+        limits["mass"],
+        limits["resolution"],
+        window_sigmas=fit["window_sigmas"],
+        signal_sigmas=fit["signal_sigmas"],
+        n_bins=[len(s["observations"][0]["data"]) for s in specs],
+    )
     observed = window_toys.rebin(data.values(), index)
     if not np.allclose(np.where(batch.bin_mask, observed, 0.0), np.where(batch.bin_mask, batch.data, 0.0)):
-        raise ValueError("the workspaces' observations are not the data histogram in the bins of their hypotheses: stale workspaces?")
+        raise ValueError(
+            "the workspaces' observations are not the data histogram in the bins of their hypotheses: stale workspaces?"
+        )
     inside = slice(int(index.min()), int(index.max()))
     model = np.asarray(background.values(), float).clip(min=0.0)
     norm = data.values()[inside].sum() / max(model[inside].sum(), 1e-12)
@@ -50,7 +59,15 @@ def scan_toy_model(limits: pd.DataFrame, histograms_path, workspace_dirs, *, cha
     return batch, index, model * norm, variance, specs
 
 
-def write_significance(limits_csv: str | os.PathLike, histograms_path: str | os.PathLike, out_json: str | os.PathLike, *, channel: dict, seed: int, workspace_dirs: list[str | os.PathLike]) -> dict:
+def write_significance(
+    limits_csv: str | os.PathLike,
+    histograms_path: str | os.PathLike,
+    out_json: str | os.PathLike,
+    *,
+    channel: dict,
+    seed: int,
+    workspace_dirs: list[str | os.PathLike],
+) -> dict:
     """Compute the look-elsewhere correction of a channel's scan and write it as JSON."""
     limits = pd.read_csv(limits_csv)
     usable = limits[limits["z_local"].notna()].reset_index(drop=True)
@@ -64,7 +81,9 @@ def write_significance(limits_csv: str | os.PathLike, histograms_path: str | os.
     reference_level = float(settings["reference_level"])
     maxima, crossings = [], []
     for start in range(0, n_toys, 100):
-        z = window_toys.toy_significances(batch, window_toys.background_toys(model, variance, min(100, n_toys - start), rng), index)
+        z = window_toys.toy_significances(
+            batch, window_toys.background_toys(model, variance, min(100, n_toys - start), rng), index
+        )
         maxima.append(z.max(axis=1))
         crossings.append(upcrossings(z, reference_level))
     maxima = np.concatenate(maxima)
@@ -78,15 +97,29 @@ def write_significance(limits_csv: str | os.PathLike, histograms_path: str | os.
         "z_local_max": z_max,
         "p_local_min": float(best["p0_local"]),
         "mass_at_max": float(best["mass"]),
-        **{k: result[k] for k in ("z_global", "p_global", "p_global_toys", "trials_factor_floor", "toys", "toys_above")},
+        **{
+            k: result[k] for k in ("z_global", "p_global", "p_global_toys", "trials_factor_floor", "toys", "toys_above")
+        },
         "method": METHOD,
         "seed": int(seed),
         "seed_names": list(seed_names),
         "hypotheses": int(len(usable)),
-        "gross_vitells": {"reference_level": reference_level, "mean_upcrossings": mean_crossings, "p_global": float(p_gv), "z_global": float(max(stats.norm.isf(p_gv), 0.0))},
+        "gross_vitells": {
+            "reference_level": reference_level,
+            "mean_upcrossings": mean_crossings,
+            "p_global": float(p_gv),
+            "z_global": float(max(stats.norm.isf(p_gv), 0.0)),
+        },
         "toy_z_local_max": [float(v) for v in maxima],  # full precision: ties of a discrete statistic stay ties
     }
     with rootio.atomic_path(out_json) as tmp:
         tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-    log.info("largest local excess Z = %.2f at %.4g GeV; global Z = %.2f (p = %.3g, %d toys)", payload["z_local_max"], payload["mass_at_max"], payload["z_global"], payload["p_global"], n_toys)
+    log.info(
+        "largest local excess Z = %.2f at %.4g GeV; global Z = %.2f (p = %.3g, %d toys)",
+        payload["z_local_max"],
+        payload["mass_at_max"],
+        payload["z_global"],
+        payload["p_global"],
+        n_toys,
+    )
     return payload

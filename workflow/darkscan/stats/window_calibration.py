@@ -33,7 +33,9 @@ def subset(specs: list[dict], rows) -> engine.WindowBatch:
     return engine.batch_from_specs([specs[i] for i in rows])
 
 
-def background_ensemble(specs, batch, index, model, variance, *, checked, level: float, toys: int, reference, rng, batch_size: int = 50) -> BackgroundEnsemble:
+def background_ensemble(
+    specs, batch, index, model, variance, *, checked, level: float, toys: int, reference, rng, batch_size: int = 50
+) -> BackgroundEnsemble:
     """Largest local Z of every toy over the scan; limits and bands of the toys at ``checked``."""
     checked_batch = subset(specs, checked)
     z_max, observed, expected = [], [], []
@@ -43,7 +45,9 @@ def background_ensemble(specs, batch, index, model, variance, *, checked, level:
         limits = engine.upper_limits(checked_batch.with_data(window_toys.rebin(counts, index[checked])), level=level)
         observed.append(np.where(limits.converged, limits.observed, np.nan))
         expected.append(np.moveaxis(limits.expected, 0, 1))  # (toys, 5, k)
-    return BackgroundEnsemble(np.concatenate(z_max), np.asarray(reference, float), np.concatenate(observed), np.concatenate(expected))
+    return BackgroundEnsemble(
+        np.concatenate(z_max), np.asarray(reference, float), np.concatenate(observed), np.concatenate(expected)
+    )
 
 
 def true_signal_scale(sample: dict, alpha: np.ndarray) -> np.ndarray:
@@ -60,13 +64,17 @@ def true_signal_scale(sample: dict, alpha: np.ndarray) -> np.ndarray:
     return np.where(alpha >= 0, normsys["hi"] ** alpha, normsys["lo"] ** (-alpha))
 
 
-def injection_ensemble(spec: dict, index_row: np.ndarray, model, variance, *, injected: float, level: float, toys: int, rng, mass: float) -> Injection:
+def injection_ensemble(
+    spec: dict, index_row: np.ndarray, model, variance, *, injected: float, level: float, toys: int, rng, mass: float
+) -> Injection:
     """Toys with ``injected`` fb of signal in the bins of one hypothesis."""
     one = engine.batch_from_specs([spec])
     sample = next(s for s in spec["channels"][0]["samples"] if s["name"] == "signal")
     signal = np.zeros(one.data.shape[-1])
     signal[: len(sample["data"])] = sample["data"]
-    background = window_toys.rebin(window_toys.background_toys(model, variance, toys, rng), index_row[None, :])  # (toys, 1, B)
+    background = window_toys.rebin(
+        window_toys.background_toys(model, variance, toys, rng), index_row[None, :]
+    )  # (toys, 1, B)
     scale = true_signal_scale(sample, rng.standard_normal(toys))
     counts = background + rng.poisson(injected * scale[:, None, None] * signal, background.shape)
     counts = np.where(one.bin_mask, counts, 0.0)
@@ -94,7 +102,17 @@ def injection_rows(limits: pd.DataFrame, *, count: int, background_min: float) -
     return [pool[i] for i in picks]
 
 
-def calibrate(*, channel: dict, seed: int, limits_csv, histograms_path, systematics_path, significance_json, workspace_dirs, out_json) -> dict:
+def calibrate(
+    *,
+    channel: dict,
+    seed: int,
+    limits_csv,
+    histograms_path,
+    systematics_path,
+    significance_json,
+    workspace_dirs,
+    out_json,
+) -> dict:
     """Build both ensembles for a 1D channel and write ``calibration.json``."""
     del systematics_path  # the workspaces carry the systematics
     settings = channel["calibration"]
@@ -105,10 +123,44 @@ def calibrate(*, channel: dict, seed: int, limits_csv, histograms_path, systemat
     rng = rng_for(seed, channel["name"], "calibration")
     checked = np.arange(len(limits))[:: int(settings["limit_every"])]
     reference = json.loads(pathlib.Path(significance_json).read_text())["toy_z_local_max"]
-    background = background_ensemble(specs, batch, index, model, variance, checked=checked, level=level, toys=int(settings["toys"]), reference=reference, rng=rng)
+    background = background_ensemble(
+        specs,
+        batch,
+        index,
+        model,
+        variance,
+        checked=checked,
+        level=level,
+        toys=int(settings["toys"]),
+        reference=reference,
+        rng=rng,
+    )
     injections = []
-    for row in injection_rows(limits, count=int(settings["injection_points"]), background_min=float(settings["injection_background_min"])):
+    for row in injection_rows(
+        limits, count=int(settings["injection_points"]), background_min=float(settings["injection_background_min"])
+    ):
         for strength in settings["strengths"]:
             injected = float(strength) * float(limits.at[row, "xsec_exp"])
-            injections.append(injection_ensemble(specs[row], index[row], model, variance, injected=injected, level=level, toys=int(settings["injection_toys"]), rng=rng, mass=float(limits.at[row, "mass"])))
-    return write_calibration(out_json, channel=channel, background=background, injections=injections, method=NAME, seed=seed, rng=rng, enforce=bool(settings["enforce"]))
+            injections.append(
+                injection_ensemble(
+                    specs[row],
+                    index[row],
+                    model,
+                    variance,
+                    injected=injected,
+                    level=level,
+                    toys=int(settings["injection_toys"]),
+                    rng=rng,
+                    mass=float(limits.at[row, "mass"]),
+                )
+            )
+    return write_calibration(
+        out_json,
+        channel=channel,
+        background=background,
+        injections=injections,
+        method=NAME,
+        seed=seed,
+        rng=rng,
+        enforce=bool(settings["enforce"]),
+    )

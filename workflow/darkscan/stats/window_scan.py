@@ -43,14 +43,25 @@ class Hypothesis:
     spec: dict
 
 
-def build_hypotheses(masses: np.ndarray, indices: np.ndarray, model, *, data, background, channel: dict, systematics) -> list[Hypothesis]:
+def build_hypotheses(
+    masses: np.ndarray, indices: np.ndarray, model, *, data, background, channel: dict, systematics
+) -> list[Hypothesis]:
     """Window inputs and pyhf specs of the hypotheses at ``masses`` (grid positions ``indices``)."""
     fit = channel["fit"]
     resolution_syst = next((s.value for s in systematics if s.modifier == "histosys"), 0.0)
     out = []
     for index, mass in zip(indices, masses, strict=True):
         signal = model.at(float(mass))
-        inputs = window_inputs(float(mass), signal, data=data, background=background, luminosity_fb=channel["luminosity_fb"], window_sigmas=fit["window_sigmas"], signal_sigmas=fit["signal_sigmas"], resolution_scale=resolution_syst)
+        inputs = window_inputs(
+            float(mass),
+            signal,
+            data=data,
+            background=background,
+            luminosity_fb=channel["luminosity_fb"],
+            window_sigmas=fit["window_sigmas"],
+            signal_sigmas=fit["signal_sigmas"],
+            resolution_scale=resolution_syst,
+        )
         spec = build_spec(inputs, systematics, scale_fb=signal_scale(inputs), background_floor=fit["background_floor"])
         out.append(Hypothesis(int(index), float(mass), signal, inputs, spec))
     return out
@@ -67,14 +78,24 @@ def _row(h: Hypothesis, status: str, observed: float, expected, p0: float, z: fl
     row = {"mass": h.mass, "status": status, "xsec_obs": float(observed)}
     row.update({f"xsec_{name}": float(value) for name, value in zip(BANDS, expected, strict=True)})
     n_eff = effective_mc_events(h.inputs)
-    row.update({
-        "p0_local": float(p0), "z_local": float(z),
-        "efficiency": h.signal.efficiency, "resolution": h.signal.resolution, "signal_xsec_fb": h.signal.xsec_fb,
-        "n_bins": len(h.inputs.data), "background": float(h.inputs.background.sum()), "data": float(h.inputs.data.sum()),
-        "n_eff_background": n_eff, "low_mc_statistics": bool(n_eff < LOW_MC_EVENTS),
-        "limit_method": "cls_asymptotic_engine",
-        "pyhf_check_obs": np.nan, "pyhf_check_exp": np.nan, "pyhf_check_z": np.nan,
-    })
+    row.update(
+        {
+            "p0_local": float(p0),
+            "z_local": float(z),
+            "efficiency": h.signal.efficiency,
+            "resolution": h.signal.resolution,
+            "signal_xsec_fb": h.signal.xsec_fb,
+            "n_bins": len(h.inputs.data),
+            "background": float(h.inputs.background.sum()),
+            "data": float(h.inputs.data.sum()),
+            "n_eff_background": n_eff,
+            "low_mc_statistics": bool(n_eff < LOW_MC_EVENTS),
+            "limit_method": "cls_asymptotic_engine",
+            "pyhf_check_obs": np.nan,
+            "pyhf_check_exp": np.nan,
+            "pyhf_check_z": np.nan,
+        }
+    )
     return row
 
 
@@ -86,7 +107,9 @@ def _fallback_row(h: Hypothesis, *, data, background, channel: dict, systematics
     return row
 
 
-def fit_hypotheses(hypotheses: list[Hypothesis], *, level: float, data, background, channel: dict, systematics) -> pd.DataFrame:
+def fit_hypotheses(
+    hypotheses: list[Hypothesis], *, level: float, data, background, channel: dict, systematics
+) -> pd.DataFrame:
     """Limits and p0 of all hypotheses with the engine; pyhf for those it did not converge on."""
     if not hypotheses:
         return pd.DataFrame()
@@ -104,7 +127,9 @@ def fit_hypotheses(hypotheses: list[Hypothesis], *, level: float, data, backgrou
     return pd.DataFrame(rows)
 
 
-def cross_check_with_pyhf(frame: pd.DataFrame, hypotheses: list[Hypothesis], *, level: float, every: int, tolerance: float) -> list[str]:
+def cross_check_with_pyhf(
+    frame: pd.DataFrame, hypotheses: list[Hypothesis], *, level: float, every: int, tolerance: float
+) -> list[str]:
     """Recompute every ``every``-th hypothesis of the grid (and every fallback) with pyhf; returns
     the hypotheses whose limits differ by more than ``tolerance`` (relative) from the engine's."""
     problems = []
@@ -115,9 +140,16 @@ def cross_check_with_pyhf(frame: pd.DataFrame, hypotheses: list[Hypothesis], *, 
         ours = frame.loc[i, ["xsec_obs", *[f"xsec_{b}" for b in BANDS]]].to_numpy(float)
         theirs = np.array([reference.observed, *reference.expected], float)
         rel = np.abs(ours / theirs - 1.0)
-        frame.loc[i, ["pyhf_check_obs", "pyhf_check_exp", "pyhf_check_z"]] = rel[0], rel[1:].max(), abs(frame.at[i, "z_local"] - reference.z)
+        frame.loc[i, ["pyhf_check_obs", "pyhf_check_exp", "pyhf_check_z"]] = (
+            rel[0],
+            rel[1:].max(),
+            abs(frame.at[i, "z_local"] - reference.z),
+        )
         if not np.all(rel <= tolerance):
-            problems.append(f"m = {h.mass:.4f} GeV: limits differ from pyhf by up to {100 * np.nanmax(rel):.2f}% (obs {ours[0]:.5g} vs {theirs[0]:.5g} fb)")
+            problems.append(
+                f"m = {h.mass:.4f} GeV: limits differ from pyhf by up to {100 * np.nanmax(rel):.2f}% "
+                f"(obs {ours[0]:.5g} vs {theirs[0]:.5g} fb)"
+            )
     return problems
 
 

@@ -30,17 +30,24 @@ def read_workspaces(limits: pd.DataFrame, workspace_dirs: list[str | pathlib.Pat
     for mass in limits["mass"]:
         name = f"mass_{mass:.4f}.json"
         if name not in found:
-            raise FileNotFoundError(f"no workspace {name} for the hypothesis at {mass:.4f} GeV in {[str(d) for d in workspace_dirs]}")
+            raise FileNotFoundError(
+                f"no workspace {name} for the hypothesis at {mass:.4f} GeV in {[str(d) for d in workspace_dirs]}"
+            )
         specs.append(json.loads(found[name].read_text()))
     return specs
 
 
-def bin_index(fine_edges: np.ndarray, masses, resolutions, *, window_sigmas: float, signal_sigmas: float, n_bins: list[int]) -> np.ndarray:
+def bin_index(
+    fine_edges: np.ndarray, masses, resolutions, *, window_sigmas: float, signal_sigmas: float, n_bins: list[int]
+) -> np.ndarray:
     """(H, B_max + 1) indices into ``fine_edges`` of every hypothesis' bin edges (padded by repeating the last)."""
     b_max = max(n_bins)
     rows = []
     for mass, resolution, n in zip(masses, resolutions, n_bins, strict=True):
-        idx = np.searchsorted(fine_edges, window_edges(fine_edges, mass, resolution, window_sigmas=window_sigmas, signal_sigmas=signal_sigmas))
+        idx = np.searchsorted(
+            fine_edges,
+            window_edges(fine_edges, mass, resolution, window_sigmas=window_sigmas, signal_sigmas=signal_sigmas),
+        )
         if len(idx) - 1 != n:
             raise ValueError(f"mass {mass:.4f} GeV: {len(idx) - 1} window bins from the edges but {n} in its workspace")
         rows.append(np.concatenate([idx, np.full(b_max + 1 - len(idx), idx[-1])]))

@@ -43,7 +43,13 @@ def efficiency_interpolation_uncertainty(model: SignalModel) -> tuple[float, str
         interpolated = model.at(point.mass, exclude_generated=True).efficiency
         diffs.append(abs(interpolated - point.efficiency) / point.efficiency)
     value = max(diffs) if diffs else 0.0
-    return value, f"leave-one-out interpolation of the efficiency at {len(diffs)} inner generated masses, largest relative difference"
+    return (
+        value,
+        (
+            f"leave-one-out interpolation of the efficiency at {len(diffs)} inner generated masses, "
+            "largest relative difference"
+        ),
+    )
 
 
 def mc_statistics_uncertainty(model: SignalModel) -> tuple[float, str]:
@@ -61,26 +67,48 @@ def build_table(channel: dict, experiment: dict, model: SignalModel) -> list[Sys
             per_object = experiment["systematics"][source["key"]]
             k = source.get("multiplicity", 1)
             value = per_object * k
-            derivation = f"experiment {experiment['name']}: {source['key']} = {per_object:g}" + (f" x {k} (linear sum, fully correlated)" if k > 1 else "")
+            derivation = f"experiment {experiment['name']}: {source['key']} = {per_object:g}" + (
+                f" x {k} (linear sum, fully correlated)" if k > 1 else ""
+            )
             rows.append(Systematic(name, applies_to, "normsys", value, derivation))
         elif source["source"] == "value":
-            rows.append(Systematic(name, applies_to, "normsys", float(source["value"]), "fixed value from the channel config"))
+            rows.append(
+                Systematic(name, applies_to, "normsys", float(source["value"]), "fixed value from the channel config")
+            )
         elif source["method"] == "efficiency_interpolation":
             value, derivation = efficiency_interpolation_uncertainty(model)
             rows.append(Systematic(name, applies_to, "normsys", value, derivation))
         elif source["method"] == "resolution_scale":
-            rows.append(Systematic(name, applies_to, "histosys", float(source.get("value", 0.1)), "signal width scaled up and down by this fraction"))
+            rows.append(
+                Systematic(
+                    name,
+                    applies_to,
+                    "histosys",
+                    float(source.get("value", 0.1)),
+                    "signal width scaled up and down by this fraction",
+                )
+            )
         elif source["method"] == "mc_statistics" and applies_to == "signal":
             value, derivation = mc_statistics_uncertainty(model)
             rows.append(Systematic(name, applies_to, "normsys", value, derivation))
         elif source["method"] == "mc_statistics":
-            rows.append(Systematic(name, applies_to, "staterror", math.nan, "per-bin MC statistics (sum of squared weights), Barlow-Beeston lite"))
+            rows.append(
+                Systematic(
+                    name,
+                    applies_to,
+                    "staterror",
+                    math.nan,
+                    "per-bin MC statistics (sum of squared weights), Barlow-Beeston lite",
+                )
+            )
         else:
             raise ValueError(f"systematic {name!r}: method {source['method']!r} does not apply to {applies_to}")
     return rows
 
 
-def write_table(rows: list[Systematic], csv_path: str | os.PathLike, tex_path: str | os.PathLike, *, channel_name: str) -> pd.DataFrame:
+def write_table(
+    rows: list[Systematic], csv_path: str | os.PathLike, tex_path: str | os.PathLike, *, channel_name: str
+) -> pd.DataFrame:
     """Write the table as CSV and as a LaTeX tabular (booktabs)."""
     frame = pd.DataFrame([dataclasses.asdict(r) for r in rows], columns=COLUMNS)
     with rootio.atomic_path(csv_path) as tmp:
@@ -93,10 +121,23 @@ def write_table(rows: list[Systematic], csv_path: str | os.PathLike, tex_path: s
         r"\midrule",
     ]
     for r in rows:
-        size = "per bin" if r.modifier == "staterror" else (f"$\\pm${100 * r.value:.1f} (width)" if r.modifier == "histosys" else f"{100 * r.value:.2f}")
+        size = (
+            "per bin"
+            if r.modifier == "staterror"
+            else (f"$\\pm${100 * r.value:.1f} (width)" if r.modifier == "histosys" else f"{100 * r.value:.2f}")
+        )
         lines.append(f"{r.name.replace('_', ' ')} & {r.applies_to} & {size} \\\\")
     norm = [r.value for r in rows if r.modifier == "normsys" and r.applies_to == "signal"]
-    lines += [r"\midrule", f"total (signal normalisation, in quadrature) & signal & {100 * float(np.sqrt(np.sum(np.square(norm)))):.2f} \\\\", r"\bottomrule", r"\end{tabular}", ""]
+    lines += [
+        r"\midrule",
+        (
+            "total (signal normalisation, in quadrature) & signal & "
+            f"{100 * float(np.sqrt(np.sum(np.square(norm)))):.2f} \\\\"
+        ),
+        r"\bottomrule",
+        r"\end{tabular}",
+        "",
+    ]
     with rootio.atomic_path(tex_path) as tmp:
         tmp.write_text("\n".join(lines))
     return frame

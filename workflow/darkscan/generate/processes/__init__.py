@@ -1,3 +1,9 @@
-"""Built-in processes. Importing this package registers them (see ``darkscan.generate.registry``)."""
+"""Built-in processes: every module of this package is imported, and so registered
+(``darkscan.generate.registry``); a new generator is a new module here, listed nowhere."""
 
-from darkscan.generate.processes import eeee, qed, qed3, qed_mumu, qqbar, scalar, signals, tautau, tautau_qed, twophoton, zprime  # noqa: F401
+import importlib
+import pkgutil
+
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")

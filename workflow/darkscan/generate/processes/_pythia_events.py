@@ -36,7 +36,9 @@ def pack_flat(pdg: np.ndarray, p4: np.ndarray, counts: np.ndarray, invisible: np
         weight: weight of every event.
     """
     pdg_pad, p4_pad, _ = pad(counts, pdg, p4)
-    return TruthEvents(pdg=pdg_pad, p4=p4_pad, invisible=invisible, weight=np.full(len(counts), weight, dtype=np.float64))
+    return TruthEvents(
+        pdg=pdg_pad, p4=p4_pad, invisible=invisible, weight=np.full(len(counts), weight, dtype=np.float64)
+    )
 
 
 def pad(counts: np.ndarray, pdg: np.ndarray, p4: np.ndarray, tags: np.ndarray | None = None):

@@ -63,7 +63,12 @@ def decay_descriptors(event: np.ndarray, tau: np.ndarray, pdg: np.ndarray, p4: n
     m_lep = np.zeros(n_groups)
     for ident, mass in _LEPTON_MASS.items():
         m_lep[lep & (id_a == ident)] = mass
-    return kind.reshape(n_events, 2), p_a.reshape(n_events, 2, 4), p_b.reshape(n_events, 2, 4), m_lep.reshape(n_events, 2)
+    return (
+        kind.reshape(n_events, 2),
+        p_a.reshape(n_events, 2, 4),
+        p_b.reshape(n_events, 2, 4),
+        m_lep.reshape(n_events, 2),
+    )
 
 
 def _polarimeters(kind, p_a, p_b, m_lep, p_tau, to_rest, tau_charge):
@@ -191,7 +196,9 @@ def apply_spin_correlations(
                 continue
             pl = tau_spin.sample_leptonic_decay(rng, len(idx), m_tau=m_tau_ref, m_lepton=ml)
             lepton_rest[pending[idx], j] = pl
-            h_try[idx, j] = tau_spin.leptonic_polarimeter(pl, m_tau=m_tau_ref, m_lepton=ml, tau_charge=-1 if j == 0 else 1)
+            h_try[idx, j] = tau_spin.leptonic_polarimeter(
+                pl, m_tau=m_tau_ref, m_lepton=ml, tau_charge=-1 if j == 0 else 1
+            )
         w = tau_spin.spin_weight(h_try[:, 0], corr[pending], h_try[:, 1])
         if np.any(w > w_max[pending] + 1e-9) or np.any(w < -1e-9):
             raise RuntimeError("tau spin weight outside [0, W_max]")
@@ -201,7 +208,9 @@ def apply_spin_correlations(
         first = False
 
     for j in (0, 1):
-        back = tau_spin.inverse_boost(to_pair) @ tau_spin.inverse_boost(tau_spin.boost_to_rest(tau_spin.apply(to_pair, taus[:, j])))
+        back = tau_spin.inverse_boost(to_pair) @ tau_spin.inverse_boost(
+            tau_spin.boost_to_rest(tau_spin.apply(to_pair, taus[:, j]))
+        )
         ev_lep = np.flatnonzero(lep[:, j])
         if len(ev_lep):
             new_lepton = tau_spin.apply(back[ev_lep], lepton_rest[ev_lep, j])

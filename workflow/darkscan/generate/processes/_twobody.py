@@ -14,6 +14,7 @@ def sample_quadratic_cos(n: int, rng: np.random.Generator, a: float, b: float, l
     For b >= 0 the cubic c^3 + p c + q = 0 (p = 3a/b > 0) has one real root, given by Cardano's
     formula; for b < 0 the monotonic CDF a c + b c^3/3 is inverted by bisection.
     """
+
     def cdf(c: np.ndarray | float) -> np.ndarray:
         return a * np.asarray(c) + b * np.asarray(c) ** 3 / 3.0
 
@@ -40,7 +41,9 @@ def sample_inverse_sine2_cos(n: int, rng: np.random.Generator, lo: float, hi: fl
     return c, 1.0 / ((at_hi - at_lo) * (1.0 - c * c))
 
 
-def two_body_cm(sqrt_s: float, m1: float, m2: float, cos_theta: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def two_body_cm(
+    sqrt_s: float, m1: float, m2: float, cos_theta: np.ndarray, phi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Four-momenta (N, 4) of a CM two-body final state; particle 1 along (cos_theta, phi)."""
     q = float(two_body_momentum(sqrt_s, m1, m2))
     d = direction(np.asarray(cos_theta, float), np.asarray(phi, float))

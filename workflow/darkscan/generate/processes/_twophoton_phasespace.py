@@ -61,7 +61,9 @@ class PhotonPairs(NamedTuple):
 
 
 def sigma_gg_ll(w: np.ndarray, mass: float) -> np.ndarray:
-    """Breit-Wheeler cross section sigma(gamma gamma -> l+ l-) in GeV^-2 at invariant mass w (GeV), lepton mass ``mass``."""
+    """Breit-Wheeler cross section sigma(gamma gamma -> l+ l-) in GeV^-2 at invariant mass w (GeV),
+    lepton mass ``mass``.
+    """
     w = np.asarray(w, dtype=np.float64)
     beta = np.sqrt(np.clip(1.0 - 4 * mass**2 / np.maximum(w, 1e-300) ** 2, 0.0, 1.0))
     log_term = np.log((1 + beta) / np.maximum(1 - beta, 1e-300))
@@ -251,7 +253,8 @@ def photons_recoil(rng, n, sqrt_s, w_min, eta_max, pair_pt_min, y_margin, k_reco
         big_p = np.sqrt(q1sq) + np.sqrt(q2sq)
         index = np.flatnonzero((q2_top > pt_req2) & (big_p >= pair_pt_min))  # p_T(pair) <= Q1 + Q2
         w02, pdf_lnw2, y_lim, q2_top, span_full, q1sq, q2sq, big_p, span_res, core_ok, core_hi, span_core = _take(
-            index, w02, pdf_lnw2, y_lim, q2_top, span_full, q1sq, q2sq, big_p, span_res, core_ok, core_hi, span_core)
+            index, w02, pdf_lnw2, y_lim, q2_top, span_full, q1sq, q2sq, big_p, span_res, core_ok, core_hi, span_core
+        )
         res = (pt_req2, span_res, core_ok, core_lo, core_hi, span_core)
         pdf_q2 = 0.5 * (_restricted_q2_pdf(q1sq, *res) + _restricted_q2_pdf(q2sq, *res)) / span_full
     else:
@@ -276,7 +279,8 @@ def photons_recoil(rng, n, sqrt_s, w_min, eta_max, pair_pt_min, y_margin, k_reco
         ranges.append((e_out, p_out, q2_min))
     keep = np.flatnonzero(ok)
     index, w02, y_pair, q1sq, q2sq, x1, x2, width, pdf_lnw2, pdf_q2 = _take(
-        keep, index, w02, y_pair, q1sq, q2sq, x1, x2, width, pdf_lnw2, pdf_q2)
+        keep, index, w02, y_pair, q1sq, q2sq, x1, x2, width, pdf_lnw2, pdf_q2
+    )
     leptons, fluxes = [], []
     for x, q2, (e_out, p_out, q2_min), sign in ((x1, q1sq, ranges[0], 1.0), (x2, q2sq, ranges[1], -1.0)):
         p4, flux = _lepton(rng, len(keep), x, q2, e_out[keep], p_out[keep], p_beam, q2_min[keep], sign)
@@ -295,8 +299,6 @@ def photons_recoil(rng, n, sqrt_s, w_min, eta_max, pair_pt_min, y_margin, k_reco
 #: Events per matrix-element chunk: the (2, 3, 2, 3, chunk) complex amplitudes stay in the L2 cache.
 _CHUNK = 2048
 _E2 = 4 * np.pi * ALPHA_EM
-
-
 
 
 def pair_frame_axes(q1: np.ndarray, pair: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -320,7 +322,6 @@ def _transverse_basis(q1: np.ndarray, q2: np.ndarray) -> tuple[np.ndarray, np.nd
     _, u, v = pair_frame_axes(q1, pair)
     zero = np.zeros((len(q1), 1))
     return boost(np.concatenate([zero, u], axis=1), pair), boost(np.concatenate([zero, v], axis=1), pair)
-
 
 
 # The amplitudes are evaluated in a "components first, events last" layout, (..., N): every
@@ -393,8 +394,18 @@ def _amplitudes(p, pbar, q1, q2, eps1, eps2, mass, q1sq, q2sq):
     return amp
 
 
-def pair_amplitudes(p: np.ndarray, pbar: np.ndarray, q1: np.ndarray, q2: np.ndarray, eps1: np.ndarray, eps2: np.ndarray,
-                    mass: float, *, q1sq: np.ndarray | None = None, q2sq: np.ndarray | None = None) -> np.ndarray:
+def pair_amplitudes(
+    p: np.ndarray,
+    pbar: np.ndarray,
+    q1: np.ndarray,
+    q2: np.ndarray,
+    eps1: np.ndarray,
+    eps2: np.ndarray,
+    mass: float,
+    *,
+    q1sq: np.ndarray | None = None,
+    q2sq: np.ndarray | None = None,
+) -> np.ndarray:
     """Helicity amplitudes of gamma*(q1, eps1_a) gamma*(q2, eps2_b) -> l-(p) l+(pbar), without couplings.
 
     A = ubar(p) [eps1 (p - q1 + m) eps2 / ((p - q1)^2 - m^2) + eps2 (p - q2 + m) eps1 / ((p - q2)^2 - m^2)] v(pbar)
@@ -456,8 +467,18 @@ def _contract_tensors(amp, c1, c2, t1, t2):
     return 4.0 * total
 
 
-def me2_multiperipheral(p1: np.ndarray, p2: np.ndarray, k1: np.ndarray, k2: np.ndarray, p: np.ndarray, pbar: np.ndarray,
-                        mass: float, *, q1sq: np.ndarray | None = None, q2sq: np.ndarray | None = None) -> np.ndarray:
+def me2_multiperipheral(
+    p1: np.ndarray,
+    p2: np.ndarray,
+    k1: np.ndarray,
+    k2: np.ndarray,
+    p: np.ndarray,
+    pbar: np.ndarray,
+    mass: float,
+    *,
+    q1sq: np.ndarray | None = None,
+    q2sq: np.ndarray | None = None,
+) -> np.ndarray:
     """Spin-summed |M|^2 of the two multiperipheral diagrams of e-(p1) e+(p2) -> e-(k1) e+(k2) l-(p) l+(pbar).
 
     Tree-level QED, masses kept everywhere: the beam e- radiates gamma*(q1 = p1 - k1), the beam

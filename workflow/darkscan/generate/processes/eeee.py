@@ -52,12 +52,37 @@ _NORM_EVENTS = 100_000
 _NORM_SEED = 20_250_516
 
 
-def _pairs(n_events, rng, *, sqrt_s, w_min, electron_theta_min, electron_theta_max, electron_pt_min, ee_pt_min,
-           recoil_cos_max, recoil_p_min, all_pairs_w_min=True, matrix_element="exact") -> TruthEvents:
+def _pairs(
+    n_events,
+    rng,
+    *,
+    sqrt_s,
+    w_min,
+    electron_theta_min,
+    electron_theta_max,
+    electron_pt_min,
+    ee_pt_min,
+    recoil_cos_max,
+    recoil_p_min,
+    all_pairs_w_min=True,
+    matrix_element="exact",
+) -> TruthEvents:
     return generate_pairs(
-        n_events, rng, sqrt_s=sqrt_s, mass=ELECTRON_MASS, pdg=_PDG, w_min=w_min, theta_min=electron_theta_min,
-        theta_max=electron_theta_max, pt_min=electron_pt_min, pair_pt_min=ee_pt_min, recoil_cos_max=recoil_cos_max,
-        recoil_p_min=recoil_p_min, prefix="electron", matrix_element=matrix_element, all_pairs_w_min=all_pairs_w_min,
+        n_events,
+        rng,
+        sqrt_s=sqrt_s,
+        mass=ELECTRON_MASS,
+        pdg=_PDG,
+        w_min=w_min,
+        theta_min=electron_theta_min,
+        theta_max=electron_theta_max,
+        pt_min=electron_pt_min,
+        pair_pt_min=ee_pt_min,
+        recoil_cos_max=recoil_cos_max,
+        recoil_p_min=recoil_p_min,
+        prefix="electron",
+        matrix_element=matrix_element,
+        all_pairs_w_min=all_pairs_w_min,
     )
 
 
@@ -74,9 +99,20 @@ def total_fb(sqrt_s: float, w_min: float, all_pairs_w_min: bool = True) -> Cross
     Returns:
         The cross section and its Monte Carlo uncertainty.
     """
-    return monte_carlo_xsec(_pairs, _NORM_EVENTS, _NORM_SEED, sqrt_s=sqrt_s, w_min=w_min, electron_theta_min=0.0,
-                            electron_theta_max=180.0, electron_pt_min=0.0, ee_pt_min=0.0, recoil_cos_max=None,
-                            recoil_p_min=0.0, all_pairs_w_min=all_pairs_w_min)
+    return monte_carlo_xsec(
+        _pairs,
+        _NORM_EVENTS,
+        _NORM_SEED,
+        sqrt_s=sqrt_s,
+        w_min=w_min,
+        electron_theta_min=0.0,
+        electron_theta_max=180.0,
+        electron_pt_min=0.0,
+        ee_pt_min=0.0,
+        recoil_cos_max=None,
+        recoil_p_min=0.0,
+        all_pairs_w_min=all_pairs_w_min,
+    )
 
 
 def xsec(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None) -> CrossSection:
@@ -96,10 +132,19 @@ def xsec(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None,
     """
     if theta_min is None and theta_max is None:
         return total_fb(float(sqrt_s), 0.5)
-    return monte_carlo_xsec(_pairs, _NORM_EVENTS, _NORM_SEED, sqrt_s=sqrt_s, w_min=0.5,
-                            electron_theta_min=0.0 if theta_min is None else theta_min,
-                            electron_theta_max=180.0 if theta_max is None else theta_max,
-                            electron_pt_min=0.0, ee_pt_min=0.0, recoil_cos_max=None, recoil_p_min=0.0)
+    return monte_carlo_xsec(
+        _pairs,
+        _NORM_EVENTS,
+        _NORM_SEED,
+        sqrt_s=sqrt_s,
+        w_min=0.5,
+        electron_theta_min=0.0 if theta_min is None else theta_min,
+        electron_theta_max=180.0 if theta_max is None else theta_max,
+        electron_pt_min=0.0,
+        ee_pt_min=0.0,
+        recoil_cos_max=None,
+        recoil_p_min=0.0,
+    )
 
 
 @register_process(
@@ -149,9 +194,19 @@ def generate(
     """
     if xsec_nb is not None and xsec_nb <= 0:
         raise ValueError(f"xsec_nb must be positive, got {xsec_nb}")
-    events = _pairs(n_events, rng, sqrt_s=sqrt_s, w_min=w_min, electron_theta_min=electron_theta_min,
-                    electron_theta_max=electron_theta_max, electron_pt_min=electron_pt_min, ee_pt_min=ee_pt_min,
-                    recoil_cos_max=recoil_cos_max, recoil_p_min=recoil_p_min, all_pairs_w_min=all_pairs_w_min)
+    events = _pairs(
+        n_events,
+        rng,
+        sqrt_s=sqrt_s,
+        w_min=w_min,
+        electron_theta_min=electron_theta_min,
+        electron_theta_max=electron_theta_max,
+        electron_pt_min=electron_pt_min,
+        ee_pt_min=ee_pt_min,
+        recoil_cos_max=recoil_cos_max,
+        recoil_p_min=recoil_p_min,
+        all_pairs_w_min=all_pairs_w_min,
+    )
     if xsec_nb is None or n_events == 0:
         return events
     k_factor = xsec_nb * NB_TO_FB / total_fb(float(sqrt_s), float(w_min), bool(all_pairs_w_min)).value_fb

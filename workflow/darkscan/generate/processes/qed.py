@@ -24,7 +24,12 @@ import logging
 import numpy as np
 
 from darkscan.generate.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, CrossSection, TruthEvents
-from darkscan.generate.processes._twobody import resolve_scale, sample_inverse_sine2_cos, sample_quadratic_cos, two_body_cm
+from darkscan.generate.processes._twobody import (
+    resolve_scale,
+    sample_inverse_sine2_cos,
+    sample_quadratic_cos,
+    two_body_cm,
+)
 from darkscan.generate.registry import register_process
 from darkscan.physics.constants import ALPHA_EM, GEV2_TO_FB, MUON_MASS
 from darkscan.physics.signals import dsigma_gammagamma_dcos, sigma_gammagamma, symmetric_cos_range
@@ -109,12 +114,28 @@ def k_factor(process: str) -> float:
 
 def xsec_ee(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None) -> CrossSection:
     """Tree-level Bhabha cross section (fb), both leptons in [theta_min, theta_max] (default 10-170 deg)."""
-    return CrossSection(sigma_bhabha(sqrt_s=sqrt_s, theta_min=10.0 if theta_min is None else theta_min, theta_max=170.0 if theta_max is None else theta_max), 0.0)
+    return CrossSection(
+        sigma_bhabha(
+            sqrt_s=sqrt_s,
+            theta_min=10.0 if theta_min is None else theta_min,
+            theta_max=170.0 if theta_max is None else theta_max,
+        ),
+        0.0,
+    )
 
 
-def xsec_gammagamma(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None) -> CrossSection:
+def xsec_gammagamma(
+    *, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None
+) -> CrossSection:
     """Born sigma(e+e- -> gamma gamma) (fb), both photons in [theta_min, theta_max] (default 10-170 deg)."""
-    return CrossSection(sigma_gg(sqrt_s=sqrt_s, theta_min=10.0 if theta_min is None else theta_min, theta_max=170.0 if theta_max is None else theta_max), 0.0)
+    return CrossSection(
+        sigma_gg(
+            sqrt_s=sqrt_s,
+            theta_min=10.0 if theta_min is None else theta_min,
+            theta_max=170.0 if theta_max is None else theta_max,
+        ),
+        0.0,
+    )
 
 
 def xsec_mumu(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None) -> CrossSection:
@@ -138,8 +159,18 @@ def _finish(name: str, pdg: list[int], p1: np.ndarray, p2: np.ndarray, weight: n
     )
 
 
-@register_process("ee", description="e+e- -> e+e- (Bhabha), tree level s + t channel, both leptons in a CM theta range", xsec=xsec_ee)
-def generate_ee(n_events: int, rng: np.random.Generator, *, sqrt_s: float, theta_min: float = 10.0, theta_max: float = 170.0, xsec_scale: float | str = 1.0) -> TruthEvents:
+@register_process(
+    "ee", description="e+e- -> e+e- (Bhabha), tree level s + t channel, both leptons in a CM theta range", xsec=xsec_ee
+)
+def generate_ee(
+    n_events: int,
+    rng: np.random.Generator,
+    *,
+    sqrt_s: float,
+    theta_min: float = 10.0,
+    theta_max: float = 170.0,
+    xsec_scale: float | str = 1.0,
+) -> TruthEvents:
     """Generate weighted Bhabha events.
 
     Args:
@@ -167,8 +198,20 @@ def generate_ee(n_events: int, rng: np.random.Generator, *, sqrt_s: float, theta
     return _finish("ee", [PDG_ELECTRON, -PDG_ELECTRON], p1, p2, weight)
 
 
-@register_process("gammagamma", description="e+e- -> gamma gamma, Born (massless e), both photons in a CM theta range", xsec=xsec_gammagamma)
-def generate_gammagamma(n_events: int, rng: np.random.Generator, *, sqrt_s: float, theta_min: float = 10.0, theta_max: float = 170.0, xsec_scale: float | str = 1.0) -> TruthEvents:
+@register_process(
+    "gammagamma",
+    description="e+e- -> gamma gamma, Born (massless e), both photons in a CM theta range",
+    xsec=xsec_gammagamma,
+)
+def generate_gammagamma(
+    n_events: int,
+    rng: np.random.Generator,
+    *,
+    sqrt_s: float,
+    theta_min: float = 10.0,
+    theta_max: float = 170.0,
+    xsec_scale: float | str = 1.0,
+) -> TruthEvents:
     """Generate weighted e+e- -> gamma gamma events (photon 1 drawn ~ 1/(1 - c^2), weight ~ 1 + c^2).
 
     Args:
@@ -192,7 +235,15 @@ def generate_gammagamma(n_events: int, rng: np.random.Generator, *, sqrt_s: floa
 
 
 @register_process("mumu", description="e+e- -> mu+mu- Born with the exact massive angular distribution", xsec=xsec_mumu)
-def generate_mumu(n_events: int, rng: np.random.Generator, *, sqrt_s: float, theta_min: float = 0.0, theta_max: float = 180.0, xsec_scale: float | str = 1.0) -> TruthEvents:
+def generate_mumu(
+    n_events: int,
+    rng: np.random.Generator,
+    *,
+    sqrt_s: float,
+    theta_min: float = 0.0,
+    theta_max: float = 180.0,
+    xsec_scale: float | str = 1.0,
+) -> TruthEvents:
     """Generate e+e- -> mu- mu+ Born events with equal weights.
 
     Args:

@@ -99,13 +99,21 @@ def _passes(p: np.ndarray, energy_min: float, cos_lo: float, cos_hi: float) -> n
 
 def _cuts(photon_energy_min: float, photon_theta_min: float, photon_theta_max: float) -> tuple[float, float]:
     if not 0.0 < photon_theta_min < photon_theta_max < 180.0:
-        raise ValueError(f"gammagammagamma: need 0 < photon_theta_min < photon_theta_max < 180 deg (collinear divergence), got {photon_theta_min}, {photon_theta_max}")
+        raise ValueError(
+            "gammagammagamma: need 0 < photon_theta_min < photon_theta_max < 180 deg (collinear divergence), "
+            f"got {photon_theta_min}, {photon_theta_max}"
+        )
     if photon_energy_min <= 0.0:
-        raise ValueError(f"gammagammagamma: photon_energy_min must be > 0 GeV (soft divergence), got {photon_energy_min}")
+        raise ValueError(
+            f"gammagammagamma: photon_energy_min must be > 0 GeV (soft divergence), got {photon_energy_min}"
+        )
     return float(np.cos(np.radians(photon_theta_max))), float(np.cos(np.radians(photon_theta_min)))
 
 
-@register_process("gammagammagamma", description="e+e- -> 3 gamma, tree level (Berends-Kleiss), all photons above an energy and in a CM theta range")
+@register_process(
+    "gammagammagamma",
+    description="e+e- -> 3 gamma, tree level (Berends-Kleiss), all photons above an energy and in a CM theta range",
+)
 def generate_gammagammagamma(
     n_events: int,
     rng: np.random.Generator,
@@ -134,7 +142,9 @@ def generate_gammagammagamma(
     """
     cos_lo, cos_hi = _cuts(photon_energy_min, photon_theta_min, photon_theta_max)
     if 3.0 * photon_energy_min >= sqrt_s:
-        raise ValueError(f"gammagammagamma: photon_energy_min {photon_energy_min} GeV leaves no phase space at sqrt_s = {sqrt_s} GeV")
+        raise ValueError(
+            f"gammagammagamma: photon_energy_min {photon_energy_min} GeV leaves no phase space at sqrt_s = {sqrt_s} GeV"
+        )
     pm, pp = beam_momenta(sqrt_s)
     kept, trials = [], 0
     n_kept = 0
@@ -161,11 +171,33 @@ def generate_gammagammagamma(
     p = np.take_along_axis(p, order[..., None], axis=1)
     n = len(weight)
     if n:
-        log.info("gammagammagamma: sigma = %.5g +- %.2g fb (%d of %d points kept, max/mean weight %.3g)", weight.sum(), weighted_xsec(weight).error_fb, n, trials, weight.max() / weight.mean())
+        log.info(
+            "gammagammagamma: sigma = %.5g +- %.2g fb (%d of %d points kept, max/mean weight %.3g)",
+            weight.sum(),
+            weighted_xsec(weight).error_fb,
+            n,
+            trials,
+            weight.max() / weight.mean(),
+        )
     return TruthEvents(pdg=np.full((n, 3), PDG_PHOTON, dtype=np.int32), p4=p, invisible=np.zeros((n, 4)), weight=weight)
 
 
-def xsec_gammagammagamma(*, sqrt_s: float, energy_min: float = 0.25, theta_min: float = 10.0, theta_max: float = 170.0, n: int = 400_000, seed: int = 1) -> CrossSection:
+def xsec_gammagammagamma(
+    *,
+    sqrt_s: float,
+    energy_min: float = 0.25,
+    theta_min: float = 10.0,
+    theta_max: float = 170.0,
+    n: int = 400_000,
+    seed: int = 1,
+) -> CrossSection:
     """Monte Carlo tree-level sigma(e+e- -> 3 gamma) in fb for the generator-level cuts."""
-    events = generate_gammagammagamma(n, np.random.default_rng(seed), sqrt_s=sqrt_s, photon_energy_min=energy_min, photon_theta_min=theta_min, photon_theta_max=theta_max)
+    events = generate_gammagammagamma(
+        n,
+        np.random.default_rng(seed),
+        sqrt_s=sqrt_s,
+        photon_energy_min=energy_min,
+        photon_theta_min=theta_min,
+        photon_theta_max=theta_max,
+    )
     return weighted_xsec(events.weight)

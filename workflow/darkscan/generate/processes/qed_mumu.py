@@ -29,7 +29,9 @@ _CHUNK = 200_000
 _SAMPLING = dict(radiative_return_fraction=0.25, beam_collinear_fraction=0.8, muon_flat_fraction=0.55)
 
 
-@register_process("mumu_gamma", description="e+e- -> mu+ mu- gamma, tree level ISR + FSR + interference, photon cuts in the CM frame")
+@register_process(
+    "mumu_gamma", description="e+e- -> mu+ mu- gamma, tree level ISR + FSR + interference, photon cuts in the CM frame"
+)
 def generate(
     n_events: int,
     rng: np.random.Generator,
@@ -56,9 +58,15 @@ def generate(
     """
     e_max = (sqrt_s**2 - 4.0 * MUON_MASS**2) / (2.0 * sqrt_s)
     if not 0.0 < photon_energy_min < e_max:
-        raise ValueError(f"mumu_gamma: photon_energy_min = {photon_energy_min} GeV must be in (0, {e_max:.4f}) GeV at sqrt_s = {sqrt_s} GeV")
+        raise ValueError(
+            f"mumu_gamma: photon_energy_min = {photon_energy_min} GeV must be in (0, {e_max:.4f}) GeV "
+            f"at sqrt_s = {sqrt_s} GeV"
+        )
     if not 0.0 <= photon_theta_min < photon_theta_max <= 180.0:
-        raise ValueError(f"mumu_gamma: need 0 <= photon_theta_min < photon_theta_max <= 180 degrees, got {photon_theta_min}, {photon_theta_max}")
+        raise ValueError(
+            "mumu_gamma: need 0 <= photon_theta_min < photon_theta_max <= 180 degrees, "
+            f"got {photon_theta_min}, {photon_theta_max}"
+        )
     cos_range = (float(np.cos(np.radians(photon_theta_max))), float(np.cos(np.radians(photon_theta_min))))
     e = np.sqrt(4.0 * np.pi * ALPHA_EM)
     pdg = np.tile(np.array([PDG_MUON, -PDG_MUON, PDG_PHOTON], dtype=np.int32), (n_events, 1))

@@ -98,19 +98,24 @@ def pythia_settings(*, sqrt_s: float, flavour: str, seed: int, mhat_min: float) 
     Returns:
         The settings strings, in the order they are read.
     """
-    return [*ee_to_fermion_pair_settings(sqrt_s=sqrt_s, fermion=_PDG_QUARK[flavour], seed=seed, mhat_min=mhat_min), "HadronLevel:all = on"]
+    return [
+        *ee_to_fermion_pair_settings(sqrt_s=sqrt_s, fermion=_PDG_QUARK[flavour], seed=seed, mhat_min=mhat_min),
+        "HadronLevel:all = on",
+    ]
 
 
 def _run(pythia, n_events: int, flavour: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Generate ``n_events`` events: flat visible pdg (M,), p4 (M, 4), counts (N,) and invisible (N, 4)."""
     what = f"e+e- -> {flavour} {flavour}bar"
     parts = [final_states(batch) for batch in run_batches(pythia, n_events, max_failures=_MAX_FAILURES, what=what)]
-    return tuple(np.concatenate(col) for col in zip(*parts))
+    return tuple(np.concatenate(col) for col in zip(*parts, strict=False))
 
 
 @register_process(
     "qqbar",
-    description="e+e- -> q qbar (gamma), q = u, d, s, c, with Pythia 8 and lepton ISR, normalised to the Belle II Physics Book",
+    description=(
+        "e+e- -> q qbar (gamma), q = u, d, s, c, with Pythia 8 and lepton ISR, normalised to the Belle II Physics Book"
+    ),
     generator_name="pythia8",
     unweighted=True,
     xsec=xsec,
@@ -146,9 +151,14 @@ def generate(
         raise ValueError(f"n_events must be >= 0, got {n_events}")
     chosen = parse_flavours(flavours)
     if sqrt_s < _SQRT_S_MIN:
-        raise ValueError(f"sqrt_s = {sqrt_s} GeV is below {_SQRT_S_MIN} GeV, where the Pythia q qbar continuum is not usable")
+        raise ValueError(
+            f"sqrt_s = {sqrt_s} GeV is below {_SQRT_S_MIN} GeV, where the Pythia q qbar continuum is not usable"
+        )
     if "c" in chosen and sqrt_s < _OPEN_CHARM_THRESHOLD:
-        raise ValueError(f"sqrt_s = {sqrt_s} GeV is below the open-charm threshold {_OPEN_CHARM_THRESHOLD:.3f} GeV; drop 'c' from flavours")
+        raise ValueError(
+            f"sqrt_s = {sqrt_s} GeV is below the open-charm threshold {_OPEN_CHARM_THRESHOLD:.3f} GeV; "
+            "drop 'c' from flavours"
+        )
     if xsec_nb is not None and xsec_nb <= 0:
         raise ValueError(f"xsec_nb must be positive, got {xsec_nb}")
     if not 0 < mhat_min < sqrt_s:
@@ -157,27 +167,43 @@ def generate(
     book_total = sum(per_flavour.values())
     sigma_nb = book_total if xsec_nb is None else float(xsec_nb)
     if xsec_nb is None and abs(sqrt_s - SQRT_S_PHYSICS_BOOK) > 0.01 * SQRT_S_PHYSICS_BOOK:
-        log.info("qqbar: Physics Book cross sections scaled by (10.58 / %.4g)^2 = %.4g (1/s scaling, approximate)",
-                 sqrt_s, (SQRT_S_PHYSICS_BOOK / sqrt_s) ** 2)
+        log.info(
+            "qqbar: Physics Book cross sections scaled by (10.58 / %.4g)^2 = %.4g (1/s scaling, approximate)",
+            sqrt_s,
+            (SQRT_S_PHYSICS_BOOK / sqrt_s) ** 2,
+        )
     counts = rng.multinomial(n_events, [per_flavour[q] / book_total for q in chosen])
     seeds = rng.integers(1, 900_000_000, size=len(chosen))
 
     parts = []
     start = time.perf_counter()
-    for flavour, count, seed in zip(chosen, counts, seeds):
+    for flavour, count, seed in zip(chosen, counts, seeds, strict=False):
         if count == 0:
             continue
         pythia = _make_pythia(pythia_settings(sqrt_s=sqrt_s, flavour=flavour, seed=int(seed), mhat_min=float(mhat_min)))
         parts.append(_run(pythia, int(count), flavour))
-        log.info("qqbar: %d %s%sbar events, Pythia sigmaGen %.4g nb (tree level + ISR)", count, flavour, flavour,
-                 pythia.infoPython().sigmaGen() * 1e6)
+        log.info(
+            "qqbar: %d %s%sbar events, Pythia sigmaGen %.4g nb (tree level + ISR)",
+            count,
+            flavour,
+            flavour,
+            pythia.infoPython().sigmaGen() * 1e6,
+        )
     elapsed = time.perf_counter() - start
     sigma_fb = sigma_nb * NB_TO_FB
-    log.info("qqbar: %d events in %.2f s (%.0f events/s); sigma used %.4g fb (flavours %s)",
-             n_events, elapsed, n_events / max(elapsed, 1e-9), sigma_fb, "".join(chosen))
+    log.info(
+        "qqbar: %d events in %.2f s (%.0f events/s); sigma used %.4g fb (flavours %s)",
+        n_events,
+        elapsed,
+        n_events / max(elapsed, 1e-9),
+        sigma_fb,
+        "".join(chosen),
+    )
     if n_events == 0:
         return TruthEvents(np.zeros((0, 1), np.int32), np.zeros((0, 1, 4)), np.zeros((0, 4)), np.zeros(0))
     order = rng.permutation(n_events)
-    pdg, p4, n_visible, invisible = (np.concatenate(col) for col in zip(*parts))
+    pdg, p4, n_visible, invisible = (np.concatenate(col) for col in zip(*parts, strict=False))
     pdg, p4, _ = pad(n_visible, pdg, p4)
-    return TruthEvents(pdg=pdg[order], p4=p4[order], invisible=invisible[order], weight=np.full(n_events, sigma_fb / n_events))
+    return TruthEvents(
+        pdg=pdg[order], p4=p4[order], invisible=invisible[order], weight=np.full(n_events, sigma_fb / n_events)
+    )

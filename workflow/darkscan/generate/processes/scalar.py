@@ -12,8 +12,8 @@ import logging
 import numpy as np
 
 from darkscan.generate.events import CrossSection, TruthEvents
-from darkscan.generate.registry import register_process
 from darkscan.generate.processes.zprime import dimuon_plus_boson
+from darkscan.generate.registry import register_process
 from darkscan.physics.scalar import check_mass, sigma_mumu_scalar, weighted_mumu_s
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 _CHUNK = 100_000
 
 
-def xsec_mumu_scalar(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None) -> CrossSection:
+def xsec_mumu_scalar(
+    *, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None
+) -> CrossSection:
     """sigma(e+e- -> mu mu S) in fb by Monte Carlo integration (100k events, fixed seed), no cuts.
 
     Args:
@@ -38,7 +40,11 @@ def xsec_mumu_scalar(*, sqrt_s: float, mass=None, mass2=None, coupling=None, the
     return sigma_mumu_scalar(check_mass(mass, sqrt_s), sqrt_s=sqrt_s, rng=np.random.default_rng(20_250_516), y=y)
 
 
-@register_process("mumu_scalar", description="e+e- -> mu+ mu- S (leptophilic scalar, Yukawa to muons), S from the muon line, tree level", xsec=xsec_mumu_scalar)
+@register_process(
+    "mumu_scalar",
+    description="e+e- -> mu+ mu- S (leptophilic scalar, Yukawa to muons), S from the muon line, tree level",
+    xsec=xsec_mumu_scalar,
+)
 def generate_mumu_scalar(
     n_events: int,
     rng: np.random.Generator,
@@ -64,4 +70,14 @@ def generate_mumu_scalar(
         (production cross section; branching fractions are left to the caller).
     """
     mass = check_mass(mass, sqrt_s)
-    return dimuon_plus_boson(n_events, rng, name="mumu_scalar", decay=decay, mass=mass, chunk=_CHUNK, sampler=lambda n: weighted_mumu_s(n, rng, sqrt_s=sqrt_s, mass=mass, y=float(coupling), radiative_return_fraction=0.1))
+    return dimuon_plus_boson(
+        n_events,
+        rng,
+        name="mumu_scalar",
+        decay=decay,
+        mass=mass,
+        chunk=_CHUNK,
+        sampler=lambda n: weighted_mumu_s(
+            n, rng, sqrt_s=sqrt_s, mass=mass, y=float(coupling), radiative_return_fraction=0.1
+        ),
+    )

@@ -27,11 +27,15 @@ ALP_DECAYS = ("gammagamma", "invisible")
 
 def _require_mass(process: str, label: str, mass, low: float, high: float, why: str) -> float:
     if mass is None or not low < float(mass) < high:
-        raise ValueError(f"{process}: {label} {mass} GeV is outside the allowed range ({max(low, 0.0):.6g}, {high:.6g}) GeV ({why})")
+        raise ValueError(
+            f"{process}: {label} {mass} GeV is outside the allowed range ({max(low, 0.0):.6g}, {high:.6g}) GeV ({why})"
+        )
     return float(mass)
 
 
-def _events(n: int, pdg: list[int], p4: list[np.ndarray], invisible: np.ndarray | None, weight: np.ndarray) -> TruthEvents:
+def _events(
+    n: int, pdg: list[int], p4: list[np.ndarray], invisible: np.ndarray | None, weight: np.ndarray
+) -> TruthEvents:
     return TruthEvents(
         pdg=np.tile(np.array(pdg, dtype=np.int32), (n, 1)),
         p4=np.stack(p4, axis=1) if p4 else np.zeros((n, 0, 4)),
@@ -44,7 +48,9 @@ def _events(n: int, pdg: list[int], p4: list[np.ndarray], invisible: np.ndarray 
 # ALP
 
 
-def xsec_gamma_alp(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None) -> CrossSection:
+def xsec_gamma_alp(
+    *, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None
+) -> CrossSection:
     """sigma(e+e- -> gamma a) in fb (closed form), photon in [theta_min, theta_max] (default: all).
 
     Args:
@@ -61,7 +67,9 @@ def xsec_gamma_alp(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta
     return CrossSection(phys.sigma_gamma_alp(sqrt_s=sqrt_s, mass=mass, g_agg=g, cos_min=lo, cos_max=hi), 0.0)
 
 
-@register_process("gamma_alp", description="e+e- -> gamma a (ALP-photon coupling), a -> gamma gamma isotropic", xsec=xsec_gamma_alp)
+@register_process(
+    "gamma_alp", description="e+e- -> gamma a (ALP-photon coupling), a -> gamma gamma isotropic", xsec=xsec_gamma_alp
+)
 def generate_gamma_alp(
     n_events: int,
     rng: np.random.Generator,
@@ -110,11 +118,16 @@ def generate_gamma_alp(
 def _photon_cos_range(process: str, theta_min, theta_max) -> tuple[float, float]:
     lo, hi = phys.cos_range(theta_min, theta_max)
     if lo <= -1.0 or hi >= 1.0:
-        raise ValueError(f"{process}: photon theta range must exclude the beam axis (0 < theta_min < theta_max < 180 deg; collinear divergence)")
+        raise ValueError(
+            f"{process}: photon theta range must exclude the beam axis "
+            "(0 < theta_min < theta_max < 180 deg; collinear divergence)"
+        )
     return lo, hi
 
 
-def xsec_gamma_darkphoton(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None) -> CrossSection:
+def xsec_gamma_darkphoton(
+    *, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None
+) -> CrossSection:
     """sigma(e+e- -> gamma A') in fb (closed form), photon in [theta_min, theta_max] (default 10-170 deg).
 
     Args:
@@ -126,12 +139,18 @@ def xsec_gamma_darkphoton(*, sqrt_s: float, mass=None, mass2=None, coupling=None
         theta_max: maximum CM photon polar angle in degrees (< 180).
     """
     mass = _require_mass("gamma_darkphoton", "A' mass", mass, -1e-300, sqrt_s, f"0 <= m_A' < sqrt_s = {sqrt_s} GeV")
-    lo, hi = _photon_cos_range("gamma_darkphoton", 10.0 if theta_min is None else theta_min, 170.0 if theta_max is None else theta_max)
+    lo, hi = _photon_cos_range(
+        "gamma_darkphoton", 10.0 if theta_min is None else theta_min, 170.0 if theta_max is None else theta_max
+    )
     eps = 1.0 if coupling is None else float(coupling)
     return CrossSection(phys.sigma_gamma_darkphoton(sqrt_s=sqrt_s, mass=mass, eps=eps, cos_min=lo, cos_max=hi), 0.0)
 
 
-@register_process("gamma_darkphoton", description="e+e- -> gamma A' (kinetic mixing eps), A' -> ee, mu mu or invisible", xsec=xsec_gamma_darkphoton)
+@register_process(
+    "gamma_darkphoton",
+    description="e+e- -> gamma A' (kinetic mixing eps), A' -> ee, mu mu or invisible",
+    xsec=xsec_gamma_darkphoton,
+)
 def generate_gamma_darkphoton(
     n_events: int,
     rng: np.random.Generator,
@@ -169,12 +188,30 @@ def generate_gamma_darkphoton(
     if decay not in DARKPHOTON_DECAYS:
         raise ValueError(f"gamma_darkphoton: unknown decay {decay!r}; allowed: {sorted(DARKPHOTON_DECAYS)}")
     pid, m_l = DARKPHOTON_DECAYS[decay]
-    mass = _require_mass("gamma_darkphoton", "A' mass", mass, 2.0 * m_l, sqrt_s, f"{2 * m_l:.6g} < m_A' < sqrt_s = {sqrt_s} GeV for decay {decay!r}")
+    mass = _require_mass(
+        "gamma_darkphoton",
+        "A' mass",
+        mass,
+        2.0 * m_l,
+        sqrt_s,
+        f"{2 * m_l:.6g} < m_A' < sqrt_s = {sqrt_s} GeV for decay {decay!r}",
+    )
     lo, hi = _photon_cos_range("gamma_darkphoton", photon_theta_min, photon_theta_max)
     c, pdf = sample_inverse_sine2_cos(n_events, rng, lo, hi)
-    weight = phys.dsigma_gamma_darkphoton_dcos(c, sqrt_s=sqrt_s, mass=mass, eps=float(coupling)) / pdf / max(n_events, 1)
+    weight = (
+        phys.dsigma_gamma_darkphoton_dcos(c, sqrt_s=sqrt_s, mass=mass, eps=float(coupling)) / pdf / max(n_events, 1)
+    )
     if scenario is not None:
-        weight = weight * float(phys.darkphoton_branching_fraction(mass, "invisible" if decay == "invisible" else decay, scenario=scenario, eps=float(coupling), alpha_d=alpha_d, m_chi=m_chi))
+        weight = weight * float(
+            phys.darkphoton_branching_fraction(
+                mass,
+                "invisible" if decay == "invisible" else decay,
+                scenario=scenario,
+                eps=float(coupling),
+                alpha_d=alpha_d,
+                m_chi=m_chi,
+            )
+        )
     gamma, ap = two_body_cm(sqrt_s, 0.0, mass, c, rng.uniform(0.0, 2.0 * np.pi, n_events))
     if n_events:
         log.debug("gamma_darkphoton m=%g eps=%g: sigma = %.5g fb", mass, coupling, weight.sum())
@@ -189,12 +226,28 @@ def generate_gamma_darkphoton(
 
 
 def _check_dh_masses(mass, mass2, sqrt_s: float) -> tuple[float, float]:
-    m_a = _require_mass("darkhiggsstrahlung", "A' mass", mass, 2.0 * MUON_MASS, sqrt_s, f"A' -> mu mu needs 2 m_mu < m_A' < sqrt_s = {sqrt_s} GeV")
-    m_h = _require_mass("darkhiggsstrahlung", "h' mass", mass2, -1e-300, sqrt_s - m_a, f"0 <= m_h' < sqrt_s - m_A' = {sqrt_s - m_a:.6g} GeV")
+    m_a = _require_mass(
+        "darkhiggsstrahlung",
+        "A' mass",
+        mass,
+        2.0 * MUON_MASS,
+        sqrt_s,
+        f"A' -> mu mu needs 2 m_mu < m_A' < sqrt_s = {sqrt_s} GeV",
+    )
+    m_h = _require_mass(
+        "darkhiggsstrahlung",
+        "h' mass",
+        mass2,
+        -1e-300,
+        sqrt_s - m_a,
+        f"0 <= m_h' < sqrt_s - m_A' = {sqrt_s - m_a:.6g} GeV",
+    )
     return m_a, m_h
 
 
-def xsec_darkhiggsstrahlung(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None) -> CrossSection:
+def xsec_darkhiggsstrahlung(
+    *, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None
+) -> CrossSection:
     """sigma(e+e- -> A' h') in fb (closed form, Batell-Pospelov-Ritz), no angular cuts.
 
     Args:
@@ -212,7 +265,11 @@ def xsec_darkhiggsstrahlung(*, sqrt_s: float, mass=None, mass2=None, coupling=No
     return CrossSection(phys.sigma_darkhiggsstrahlung(sqrt_s=sqrt_s, mass_ap=m_a, mass_h=m_h, eps2_alpha_d=k), 0.0)
 
 
-@register_process("darkhiggsstrahlung", description="e+e- -> A' h' (dark Higgsstrahlung), A' -> mu mu, h' invisible", xsec=xsec_darkhiggsstrahlung)
+@register_process(
+    "darkhiggsstrahlung",
+    description="e+e- -> A' h' (dark Higgsstrahlung), A' -> mu mu, h' invisible",
+    xsec=xsec_darkhiggsstrahlung,
+)
 def generate_darkhiggsstrahlung(
     n_events: int,
     rng: np.random.Generator,

@@ -132,7 +132,9 @@ def spin_mode(spin_correlations: bool | str) -> str:
     raise ValueError(f"spin_correlations must be True, False or one of {SPIN_MODES}, got {spin_correlations!r}")
 
 
-def pythia_settings(*, sqrt_s: float, tau_decays: str, spin_correlations: bool | str, seed: int, mhat_min: float) -> list[str]:
+def pythia_settings(
+    *, sqrt_s: float, tau_decays: str, spin_correlations: bool | str, seed: int, mhat_min: float
+) -> list[str]:
     """Return the Pythia 8 settings for e+e- -> tau+ tau- (gamma).
 
     Args:
@@ -190,7 +192,9 @@ def _make_pythia(settings: list[str]):
 
 @register_process(
     "tautau",
-    description="e+e- -> tau+ tau- (gamma) with Pythia 8, lepton ISR and QED FSR, normalised to the Belle II Physics Book",
+    description=(
+        "e+e- -> tau+ tau- (gamma) with Pythia 8, lepton ISR and QED FSR, normalised to the Belle II Physics Book"
+    ),
     generator_name="pythia8",
     unweighted=True,
 )
@@ -270,17 +274,22 @@ def _generate(
     if mode != "pythia" and tau_decays == "all":
         log.warning(
             "tautau: spin_correlations=%r uses TauDecays:mode = 0, whose hadronic tau decays have "
-            "phase-space spectra (no rho/a1 shapes); use spin_correlations='pythia' where they matter", mode
+            "phase-space spectra (no rho/a1 shapes); use spin_correlations='pythia' where they matter",
+            mode,
         )
     mhat_min = 2 * TAU_MASS + 1e-3 if mhat_min is None else float(mhat_min)
     seed = int(rng.integers(1, 900_000_000))
-    settings = pythia_settings(sqrt_s=sqrt_s, tau_decays=tau_decays, spin_correlations=mode, seed=seed, mhat_min=mhat_min)
+    settings = pythia_settings(
+        sqrt_s=sqrt_s, tau_decays=tau_decays, spin_correlations=mode, seed=seed, mhat_min=mhat_min
+    )
     pythia = _make_pythia(settings)
 
     tagged = keep_taus or mode == "reweight"
     extract = tagged_final_states if tagged else final_states
     start = time.perf_counter()
-    parts = [extract(batch) for batch in run_batches(pythia, n_events, max_failures=_MAX_FAILURES, what="e+e- -> tau+ tau-")]
+    parts = [
+        extract(batch) for batch in run_batches(pythia, n_events, max_failures=_MAX_FAILURES, what="e+e- -> tau+ tau-")
+    ]
     t_pythia = time.perf_counter() - start
 
     sigma_fb = xsec_nb * NB_TO_FB * (BF_TAU_TO_MU_NU_NU**2 if tau_decays == "mumu" else 1.0)
@@ -288,7 +297,7 @@ def _generate(
         empty = TruthEvents(np.zeros((0, 1), np.int32), np.zeros((0, 1, 4)), np.zeros((0, 4)), np.zeros(0))
         return empty, np.zeros((0, 2, 4))
     if not tagged:
-        pdg, p4, counts, inv = (np.concatenate(col) for col in zip(*parts))
+        pdg, p4, counts, inv = (np.concatenate(col) for col in zip(*parts, strict=False))
         events = pack_flat(pdg, p4, counts, inv, sigma_fb / n_events)
         _log_run(n_events, time.perf_counter() - start, t_pythia, seed, mode, sigma_fb, pythia, tau_decays, "")
         return events, None
@@ -300,8 +309,10 @@ def _generate(
         kind = cols["kind"]
         decays = (kind, cols["p_a"], cols["p_b"], cols["m_lep"])
         diag = apply_spin_correlations(p4, tags, inv, tau_arr, decays, rng, sqrt_s=sqrt_s)
-        extra = "; spin reweighting: %.3f trials/event, accepted <W> = %.4f, W in [%.3f, %.3f], tau decays with spin analysis %.1f %%" % (
-            diag["mean_trials"], diag["mean_weight"], diag["weight_min"], diag["weight_max"], 100.0 * (kind > 0).mean(),
+        extra = (
+            f"; spin reweighting: {diag['mean_trials']:.3f} trials/event, accepted <W> = {diag['mean_weight']:.4f},"
+            f" W in [{diag['weight_min']:.3f}, {diag['weight_max']:.3f}],"
+            f" tau decays with spin analysis {100.0 * (kind > 0).mean():.1f} %"
         )
     _log_run(n_events, time.perf_counter() - start, t_pythia, seed, mode, sigma_fb, pythia, tau_decays, extra)
     events = TruthEvents(pdg=pdg, p4=p4, invisible=inv.sum(axis=1), weight=np.full(n_events, sigma_fb / n_events))
@@ -312,6 +323,14 @@ def _log_run(n_events, elapsed, t_pythia, seed, mode, sigma_fb, pythia, tau_deca
     log.info(
         "tautau: %d events in %.2f s (%.0f events/s; Pythia + extraction %.2f s), seed %d, spin correlations %s; "
         "sigma used %.4g fb; Pythia sigmaGen %.4g nb (tree level + ISR, decays %s)%s",
-        n_events, elapsed, n_events / max(elapsed, 1e-9), t_pythia, seed, mode, sigma_fb,
-        pythia.infoPython().sigmaGen() * 1e6, tau_decays, extra,
+        n_events,
+        elapsed,
+        n_events / max(elapsed, 1e-9),
+        t_pythia,
+        seed,
+        mode,
+        sigma_fb,
+        pythia.infoPython().sigmaGen() * 1e6,
+        tau_decays,
+        extra,
     )

@@ -36,8 +36,8 @@ from darkscan.generate.events import PDG_MUON, PDG_PHOTON, TruthEvents
 from darkscan.generate.processes._tau_decays import apply_spin_correlations
 from darkscan.generate.processes.tautau import NB_TO_FB, XSEC_TAUTAU_NB  # the Pythia process's normalisation
 from darkscan.generate.registry import register_process
-from darkscan.physics.kinematics import boost, direction, orthonormal_frame
 from darkscan.physics.constants import ALPHA_EM, BF_TAU_TO_MU_NU_NU, ELECTRON_MASS, MUON_MASS, TAU_MASS
+from darkscan.physics.kinematics import boost, direction, orthonormal_frame
 
 #: photons softer than this (GeV) are not written (their energy is below every detector threshold)
 _SOFT_PHOTON = 1.0e-4
@@ -148,14 +148,18 @@ def final_state_radiation(rng: np.random.Generator, mass: np.ndarray, k: np.ndar
     log_range = np.log(np.maximum(omega_max, _FSR_MIN) / _FSR_MIN)
     omega = _FSR_MIN * np.exp(rng.random(n) * log_range)
     y = 2.0 * omega / mass
-    emit = (rng.random(n) < np.minimum(fsr_probability_density(beta) * log_range, 1.0)) & (rng.random(n) < 1.0 - y + 0.5 * y * y)
+    emit = (rng.random(n) < np.minimum(fsr_probability_density(beta) * log_range, 1.0)) & (
+        rng.random(n) < 1.0 - y + 0.5 * y * y
+    )
     photon = np.zeros((n, 4))
     taus = _tau_pair(mass, k)
     idx = np.flatnonzero(emit)
     if len(idx):
         tau_frame = orthonormal_frame(k[idx, 2], np.arctan2(k[idx, 1], k[idx, 0]))
         photon[idx, 0] = omega[idx]
-        photon[idx, 1:] = omega[idx, None] * direction(sample_eikonal_cos(rng, beta[idx]), rng.uniform(0.0, 2.0 * np.pi, len(idx)), tau_frame)
+        photon[idx, 1:] = omega[idx, None] * direction(
+            sample_eikonal_cos(rng, beta[idx]), rng.uniform(0.0, 2.0 * np.pi, len(idx)), tau_frame
+        )
         # the taus' system recoils with momentum -k_gamma and energy M - omega
         recoil_velocity = -photon[idx, 1:] / (mass[idx] - omega[idx])[:, None]
         new_mass = np.sqrt(mass[idx] ** 2 - 2.0 * mass[idx] * omega[idx])
@@ -171,7 +175,9 @@ def production(rng: np.random.Generator, n: int, *, sqrt_s: float) -> tuple[np.n
     beam_beta = math.sqrt(1.0 - (2.0 * ELECTRON_MASS / sqrt_s) ** 2)
     photon = np.empty((n, 4))
     photon[:, 0] = e_gamma
-    photon[:, 1:] = e_gamma[:, None] * direction(sample_isr_cos(rng, n, beam_beta=beam_beta), rng.uniform(0.0, 2.0 * np.pi, n))
+    photon[:, 1:] = e_gamma[:, None] * direction(
+        sample_isr_cos(rng, n, beam_beta=beam_beta), rng.uniform(0.0, 2.0 * np.pi, n)
+    )
     pair = np.empty((n, 4))
     pair[:, 0] = sqrt_s - e_gamma
     pair[:, 1:] = -photon[:, 1:]
@@ -195,7 +201,9 @@ def _final_state(rng: np.random.Generator, n: int, *, sqrt_s: float) -> tuple[np
     invisible = np.zeros((n, 3, 4))
     kind = np.ones((n, 2), dtype=np.int64)
     m_lep = np.full((n, 2), MUON_MASS)
-    apply_spin_correlations(p4, tags, invisible, taus, (kind, p4[:, :2].copy(), np.zeros((n, 2, 4)), m_lep), rng, sqrt_s=sqrt_s)
+    apply_spin_correlations(
+        p4, tags, invisible, taus, (kind, p4[:, :2].copy(), np.zeros((n, 2, 4)), m_lep), rng, sqrt_s=sqrt_s
+    )
     pdg = np.tile(np.array([PDG_MUON, -PDG_MUON, PDG_PHOTON, PDG_PHOTON], dtype=np.int32), (n, 1))
     soft = p4[:, 2:, 0] < _SOFT_PHOTON
     pdg[:, 2:][soft] = 0
@@ -205,7 +213,10 @@ def _final_state(rng: np.random.Generator, n: int, *, sqrt_s: float) -> tuple[np
 
 @register_process(
     "tautau_qed",
-    description="e+e- -> tau+ tau- (gamma) -> mu+ mu- 4 nu, built in: QED Born, ISR structure function, V-A decays with spin correlations",
+    description=(
+        "e+e- -> tau+ tau- (gamma) -> mu+ mu- 4 nu, built in: QED Born, ISR structure function, "
+        "V-A decays with spin correlations"
+    ),
     unweighted=True,
 )
 def generate(n_events: int, rng: np.random.Generator, *, sqrt_s: float, xsec_nb: float = XSEC_TAUTAU_NB) -> TruthEvents:
@@ -232,6 +243,6 @@ def generate(n_events: int, rng: np.random.Generator, *, sqrt_s: float, xsec_nb:
         return TruthEvents(np.zeros((0, 4), np.int32), np.zeros((0, 4, 4)), np.zeros((0, 4)), np.zeros(0))
     # blocks of _BLOCK events keep the memory of the spin-correlation step flat
     blocks = [_final_state(rng, min(_BLOCK, n_events - start), sqrt_s=sqrt_s) for start in range(0, n_events, _BLOCK)]
-    pdg, p4, invisible = (np.concatenate(column) for column in zip(*blocks))
+    pdg, p4, invisible = (np.concatenate(column) for column in zip(*blocks, strict=False))
     sigma_fb = xsec_nb * NB_TO_FB * BF_TAU_TO_MU_NU_NU**2
     return TruthEvents(pdg=pdg, p4=p4, invisible=invisible, weight=np.full(n_events, sigma_fb / n_events))

@@ -68,9 +68,9 @@ from darkscan.generate.processes._twophoton_phasespace import (
     photons_standard,
     sigma_gg_mumu,
 )
+from darkscan.generate.registry import register_process
 from darkscan.physics.constants import ALPHA_EM, ELECTRON_MASS, GEV2_TO_FB, MUON_MASS  # noqa: F401
 from darkscan.physics.kinematics import mdot
-from darkscan.generate.registry import register_process
 
 __all__ = ["generate", "generate_pairs", "exact_weight", "xsec", "sigma_gg_mumu", "dsigma_gg_mumu_dcos"]
 
@@ -104,7 +104,8 @@ def _trial_batch(rng, n, sqrt_s, w_min, eta_max, pt_min_mu, pair_pt_min, k_recoi
     keep = np.flatnonzero((w2 > max(w_min, 2 * mass) ** 2) & (pt2_pair >= pair_pt_min**2))
     index = photons.index[keep]  # the muon stage runs on the surviving trials only
     e1, e2, w2, y_pair, factor, q1sq, q2sq, flux = (
-        a[keep] for a in (e1, e2, w2, photons.y_pair, photons.factor, photons.q1sq, photons.q2sq, photons.flux))
+        a[keep] for a in (e1, e2, w2, photons.y_pair, photons.factor, photons.q1sq, photons.q2sq, photons.flux)
+    )
     pt_pair = np.sqrt(pt2_pair[keep])
     q1 = np.array([e_beam, 0.0, 0.0, p_beam]) - e1
     pair = q1 + np.array([e_beam, 0.0, 0.0, -p_beam]) - e2
@@ -116,7 +117,9 @@ def _trial_batch(rng, n, sqrt_s, w_min, eta_max, pt_min_mu, pair_pt_min, k_recoi
     sin_min = np.clip((pt_min_mu - _PT_MARGIN - pt_pair) / np.maximum(p_star, 1e-300), 0.0, None)
     ok = sin_min < 1
     cos_max = np.sqrt(np.clip(1 - sin_min**2, 0.0, 1.0))
-    ystar_lim = np.minimum(np.arctanh(np.minimum(beta * cos_max, 1 - 1e-15)), eta_max + _RAPIDITY_MARGIN - np.abs(y_pair))
+    ystar_lim = np.minimum(
+        np.arctanh(np.minimum(beta * cos_max, 1 - 1e-15)), eta_max + _RAPIDITY_MARGIN - np.abs(y_pair)
+    )
     ok &= ystar_lim > 0
     ystar_lim = np.where(ok, ystar_lim, 1.0)
     ystar = (2 * rng.random(m) - 1) * ystar_lim
@@ -126,7 +129,7 @@ def _trial_batch(rng, n, sqrt_s, w_min, eta_max, pt_min_mu, pair_pt_min, k_recoi
     sin = np.sqrt(np.clip(1 - cos**2, 0.0, 1.0))
     # Photon-1 direction in the pair rest frame defines the axis.
     axis, u, v = pair_frame_axes(q1, pair)
-    direction = (cos[:, None] * axis + (sin * np.cos(phi))[:, None] * u + (sin * np.sin(phi))[:, None] * v)
+    direction = cos[:, None] * axis + (sin * np.cos(phi))[:, None] * u + (sin * np.sin(phi))[:, None] * v
     mu_minus_rest = np.concatenate([0.5 * w[:, None], p_star[:, None] * direction], axis=1)
     mu_plus_rest = mu_minus_rest * np.array([1.0, -1, -1, -1])
     mu_minus = boost(mu_minus_rest, pair)
@@ -170,13 +173,19 @@ def exact_weight(p4: np.ndarray, w: np.ndarray, aux: dict, *, sqrt_s: float, mas
     return aux["inv_pdf"] * 0.25 * me2 / flux * jac * GEV2_TO_FB
 
 
-def _passes(p4, w, *, w_min, theta_min, theta_max, pt_min, pair_pt_min, recoil_cos_max, recoil_p_min, all_pairs_w_min=False):
+def _passes(
+    p4, w, *, w_min, theta_min, theta_max, pt_min, pair_pt_min, recoil_cos_max, recoil_p_min, all_pairs_w_min=False
+):
     mus = p4[:, 2:]
     pt = np.hypot(mus[..., 1], mus[..., 2])
     theta = np.degrees(np.arctan2(pt, mus[..., 3]))
     pair = mus.sum(axis=1)
     pair_pt = np.hypot(pair[:, 1], pair[:, 2])
-    ok = (w > w_min) & np.all((theta >= theta_min) & (theta <= theta_max) & (pt >= pt_min), axis=1) & (pair_pt >= pair_pt_min)
+    ok = (
+        (w > w_min)
+        & np.all((theta >= theta_min) & (theta <= theta_max) & (pt >= pt_min), axis=1)
+        & (pair_pt >= pair_pt_min)
+    )
     p_recoil = np.hypot(pair_pt, pair[:, 3])  # recoil three-momentum = -(mu+ mu-) three-momentum
     if recoil_p_min > 0:
         ok &= p_recoil >= recoil_p_min
@@ -253,13 +262,23 @@ def generate_pairs(
         sample_pt_min = max(pair_pt_min, recoil_p_min * np.sqrt(1 - recoil_cos_max**2))
     theta_edge = np.radians(max(min(theta_min, 180 - theta_max), 1e-6))
     eta_max = -np.log(np.tan(theta_edge / 2))
-    cuts = dict(w_min=w_min, theta_min=theta_min, theta_max=theta_max, pt_min=pt_min, pair_pt_min=pair_pt_min,
-                recoil_cos_max=recoil_cos_max, recoil_p_min=recoil_p_min, all_pairs_w_min=all_pairs_w_min)
+    cuts = dict(
+        w_min=w_min,
+        theta_min=theta_min,
+        theta_max=theta_max,
+        pt_min=pt_min,
+        pair_pt_min=pair_pt_min,
+        recoil_cos_max=recoil_cos_max,
+        recoil_p_min=recoil_p_min,
+        all_pairs_w_min=all_pairs_w_min,
+    )
 
     chunks_p4, chunks_w = [], []
     kept, trials = 0, 0
     while kept < n_events:
-        p4, weight, w, trial_index, aux = _trial_batch(rng, _BATCH, sqrt_s, w_min, eta_max, pt_min, sample_pt_min, k_recoil, mass)
+        p4, weight, w, trial_index, aux = _trial_batch(
+            rng, _BATCH, sqrt_s, w_min, eta_max, pt_min, sample_pt_min, k_recoil, mass
+        )
         index = np.flatnonzero((weight > 0) & _passes(p4, w, **cuts))
         need = n_events - kept
         if len(index) > need:  # stop at the trial that produced the last needed event
@@ -275,11 +294,20 @@ def generate_pairs(
         else:
             chunks_w.append(weight[index])
         if trials > _MAX_TRIALS_FACTOR * max(n_events, 1000) and kept < 1e-3 * trials:
-            raise RuntimeError(f"two-photon ({prefix}): cuts keep only {kept} of {trials} trials; check the generator-level cuts")
+            raise RuntimeError(
+                f"two-photon ({prefix}): cuts keep only {kept} of {trials} trials; check the generator-level cuts"
+            )
     if n_events == 0:
         return TruthEvents(np.zeros((0, 4), np.int32), np.zeros((0, 4, 4)), np.zeros((0, 4)), np.zeros(0))
     weight = np.concatenate(chunks_w) / trials
-    log.info("two-photon (%s): %d events from %d trials (efficiency %.3f), sigma = %.4g fb", prefix, n_events, trials, n_events / trials, weight.sum())
+    log.info(
+        "two-photon (%s): %d events from %d trials (efficiency %.3f), sigma = %.4g fb",
+        prefix,
+        n_events,
+        trials,
+        n_events / trials,
+        weight.sum(),
+    )
     return TruthEvents(
         pdg=np.tile(np.array(pdg, dtype=np.int32), (n_events, 1)),
         p4=np.concatenate(chunks_p4),
@@ -310,9 +338,15 @@ def xsec(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None,
     Returns:
         The cross section and its Monte Carlo uncertainty (no pT cuts; W > 0.5 GeV).
     """
-    return monte_carlo_xsec(generate, 100_000, 20_250_515, sqrt_s=sqrt_s, muon_pt_min=0.0,
-                            muon_theta_min=0.0 if theta_min is None else theta_min,
-                            muon_theta_max=180.0 if theta_max is None else theta_max)
+    return monte_carlo_xsec(
+        generate,
+        100_000,
+        20_250_515,
+        sqrt_s=sqrt_s,
+        muon_pt_min=0.0,
+        muon_theta_min=0.0 if theta_min is None else theta_min,
+        muon_theta_max=180.0 if theta_max is None else theta_max,
+    )
 
 
 @register_process(
@@ -354,7 +388,17 @@ def generate(
         phase space inside the cuts (set angles to 0/180 and pT cuts to 0 for the total).
     """
     return generate_pairs(
-        n_events, rng, sqrt_s=sqrt_s, mass=MUON_MASS, pdg=(PDG_ELECTRON, -PDG_ELECTRON, PDG_MUON, -PDG_MUON),
-        w_min=w_min, theta_min=muon_theta_min, theta_max=muon_theta_max, pt_min=muon_pt_min, pair_pt_min=mumu_pt_min,
-        recoil_cos_max=recoil_cos_max, recoil_p_min=recoil_p_min, prefix="muon",
+        n_events,
+        rng,
+        sqrt_s=sqrt_s,
+        mass=MUON_MASS,
+        pdg=(PDG_ELECTRON, -PDG_ELECTRON, PDG_MUON, -PDG_MUON),
+        w_min=w_min,
+        theta_min=muon_theta_min,
+        theta_max=muon_theta_max,
+        pt_min=muon_pt_min,
+        pair_pt_min=mumu_pt_min,
+        recoil_cos_max=recoil_cos_max,
+        recoil_p_min=recoil_p_min,
+        prefix="muon",
     )

@@ -58,13 +58,29 @@ def generate(
         TruthEvents with pdg [13, -13] (+ [13, -13] for ``decay="mumu"``), weights in fb.
     """
     mass = check_mass(mass, sqrt_s)
-    events = dimuon_plus_boson(n_events, rng, name="mumu_zprime", decay=decay, mass=mass, sampler=lambda n: weighted_mumu_v(n, rng, sqrt_s=sqrt_s, mass=mass, g=float(coupling), radiative_return_fraction=0.1))
+    events = dimuon_plus_boson(
+        n_events,
+        rng,
+        name="mumu_zprime",
+        decay=decay,
+        mass=mass,
+        sampler=lambda n: weighted_mumu_v(
+            n, rng, sqrt_s=sqrt_s, mass=mass, g=float(coupling), radiative_return_fraction=0.1
+        ),
+    )
     if scenario is not None:
-        events = TruthEvents(events.pdg, events.p4, events.invisible, events.weight * float(branching_fraction(mass, decay, scenario=scenario)))
+        events = TruthEvents(
+            events.pdg,
+            events.p4,
+            events.invisible,
+            events.weight * float(branching_fraction(mass, decay, scenario=scenario)),
+        )
     return events
 
 
-def dimuon_plus_boson(n_events: int, rng: np.random.Generator, *, name: str, decay: str, mass: float, sampler, chunk: int = _CHUNK) -> TruthEvents:
+def dimuon_plus_boson(
+    n_events: int, rng: np.random.Generator, *, name: str, decay: str, mass: float, sampler, chunk: int = _CHUNK
+) -> TruthEvents:
     """Events e+e- -> mu- mu+ X from a weighted sampler of (p3, p4, k, weight), chunk by chunk.
 
     Shared by every boson radiated off the muon line (Z', leptophilic scalar). X goes to
@@ -91,5 +107,7 @@ def dimuon_plus_boson(n_events: int, rng: np.random.Generator, *, name: str, dec
         else:
             p4[lo:hi, 2], p4[lo:hi, 3] = two_body_decay(ev.k, MUON_MASS, MUON_MASS, rng=rng)
     if n_events:
-        log.debug("%s M=%g: sigma = %.4g fb, max/mean weight %.3g", name, mass, weight.sum(), weight.max() / weight.mean())
+        log.debug(
+            "%s M=%g: sigma = %.4g fb, max/mean weight %.3g", name, mass, weight.sum(), weight.max() / weight.mean()
+        )
     return TruthEvents(pdg=pdg, p4=p4, invisible=invisible, weight=weight)
