@@ -34,3 +34,22 @@ def test_born_scale_sanity():
 def test_xsec_errors_name_what_is_wrong(repo_root, capsys, argv, message):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("experiment", "sqrt_s"), [("kloe", 1.0195), ("bes3", 3.773)])
+def test_xsec_at_symmetric_machines_from_any_directory(tmp_path, monkeypatch, capsys, experiment, sqrt_s):
+    """beams.sqrt_s applied (it crashed before); configs found next to the package outside the repo.
+    Born mu mu: 4 pi alpha^2 / 3s = 86.85 nb / s[GeV^2]."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["xsec", experiment, "mumu"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["sqrt_s"] == pytest.approx(sqrt_s, abs=1e-4)
+    assert result["xsec_fb"] == pytest.approx(86.85e6 / sqrt_s**2, rel=2e-3)
+
+
+def test_a_missing_mass_is_named_and_version_is_printed(repo_root, capsys):
+    assert main(["xsec", "belle2", "gamma_alp"]) == 2
+    assert "process 'gamma_alp' needs --mass (GeV)" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.startswith("darkscan ")

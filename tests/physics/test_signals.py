@@ -131,7 +131,7 @@ def test_darkphoton_closed_form_vs_quad(mass, lo, hi):
     closed = S.sigma_gamma_darkphoton(sqrt_s=SQRT_S, mass=mass, eps=eps, cos_min=lo, cos_max=hi)
     num = _quad(lambda c: float(S.dsigma_gamma_darkphoton_dcos(c, sqrt_s=SQRT_S, mass=mass, eps=eps)), lo, hi)
     assert closed == pytest.approx(num, rel=1e-6)
-    if lo == -hi:  # the DESIGN.md form for |cos| < c0
+    if lo == -hi:  # the closed form for |cos| < c0, written out
         x = mass**2 / SQRT_S**2
         design = (
             4
@@ -173,7 +173,7 @@ def test_darkhiggsstrahlung_vs_numerical(m_a, m_h):
     num = _quad(lambda c: _dsigma(norm * me2_higgsstrahlung(c, m_a, m_h)[0], me2_higgsstrahlung(c, m_a, m_h)[1]), -1, 1)
     closed = S.sigma_darkhiggsstrahlung(sqrt_s=SQRT_S, mass_ap=m_a, mass_h=m_h, eps2_alpha_d=eps2_alpha_d)
     assert num == pytest.approx(closed, rel=1e-4)
-    # DESIGN.md formula, written out.
+    # the closed formula, written out.
     s = SQRT_S**2
     lam = kallen(1, m_a**2 / s, m_h**2 / s)
     design = (

@@ -26,6 +26,7 @@ def _xsec(args: argparse.Namespace) -> int:
         theta_max=args.theta_max,
         events=args.events,
         seed=args.seed,
+        config_directory=args.config_dir,
     )
     print(json.dumps(result, sort_keys=True))
     return 0
@@ -57,9 +58,19 @@ def _new_channel(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("darkscan")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="darkscan", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     xsec = sub.add_parser("xsec", help="cross section of a process at an experiment, as one JSON object")
@@ -74,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     xsec.add_argument("--theta-max", type=float, help="CM polar-angle acceptance, degrees")
     xsec.add_argument("--events", type=int, default=200_000, help="events for a Monte Carlo estimate (no closed form)")
     xsec.add_argument("--seed", type=int, default=1, help="seed of a Monte Carlo estimate")
+    xsec.add_argument(
+        "--config-dir",
+        help="directory with experiments/<name>.yaml (default: ./config if it has them, else the package's own)",
+    )
     xsec.set_defaults(func=_xsec)
 
     verify = sub.add_parser("verify", help="check every checksum of a results archive")

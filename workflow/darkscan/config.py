@@ -154,11 +154,11 @@ def experiment_config(config: Mapping, name: str) -> dict:
     data = deep_merge(load_yaml(path), entry)
     where = f"{path} (experiment {name})"
     validate(data, "experiment", where=where)
-    _apply_sqrt_s(data["beams"], where=where)
+    apply_sqrt_s(data["beams"], where=where)
     return data
 
 
-def _apply_sqrt_s(beams: dict, *, where: str) -> None:
+def apply_sqrt_s(beams: dict, *, where: str) -> None:
     """Replace ``beams.sqrt_s`` (symmetric machines) by equal beam energies giving that CM energy."""
     sqrt_s = beams.pop("sqrt_s", None)
     if sqrt_s is None:

@@ -4,7 +4,7 @@ Every file darkscan writes carries a ``metadata`` TObjString holding JSON (cross
 generated events, equivalent luminosity, seed, generator and versions). Files are written to a
 temporary name and renamed at the end, so a failed job never leaves a partial file behind.
 
-Events are a TTree ``events`` (the file contract of DESIGN.md, readable by every ROOT 6): uproot
+Events are a TTree ``events`` (the file contract in README.md, readable by every ROOT 6): uproot
 5.7 writes an RNTuple when a tree is assigned (``file[name] = arrays``), so trees are made with
 ``mktree``. TTrees cannot hold records: a collection such as the tracks is split into branches
 ``track_px``, ``track_py`` ... with the counter ``ntrack``, and :func:`iterate_events` zips them back.

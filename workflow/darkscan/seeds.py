@@ -1,4 +1,4 @@
-"""Seeds derived from the global seed and a stable hash of names (see DESIGN.md, Determinism)."""
+"""Seeds derived from the global seed and a stable hash of names (README.md, Determinism)."""
 
 from __future__ import annotations
 

@@ -15,16 +15,35 @@ from darkscan import config as cfg
 from darkscan.generate.events import CrossSection
 from darkscan.generate.registry import get_process
 
-EXPERIMENT_DIR = pathlib.Path("config/experiments")
+#: the repository's config directory next to the (editable) installed package
+PACKAGE_CONFIG_DIR = pathlib.Path(__file__).resolve().parents[2] / "config"
 
 
-def experiment_by_name(name: str, *, directory: pathlib.Path = EXPERIMENT_DIR) -> dict:
-    """The validated experiment config ``directory/<name>.yaml``; the error lists what exists."""
-    path = directory / f"{name}.yaml"
+def config_dir(directory: str | pathlib.Path | None = None) -> pathlib.Path:
+    """``directory``, else ``./config`` when it holds experiments, else the package's own."""
+    if directory is not None:
+        return pathlib.Path(directory)
+    local = pathlib.Path("config")
+    return local if (local / "experiments").is_dir() else PACKAGE_CONFIG_DIR
+
+
+def experiment_by_name(name: str, *, directory: str | pathlib.Path | None = None) -> dict:
+    """The validated experiment ``<config dir>/experiments/<name>.yaml`` (``beams.sqrt_s`` applied);
+    the error lists the experiments that exist."""
+    experiments = config_dir(directory) / "experiments"
+    path = experiments / f"{name}.yaml"
     if not path.is_file():
-        known = sorted(p.stem for p in directory.glob("*.yaml"))
-        raise ValueError(f"unknown experiment {name!r}; known experiments: {known} (in {directory})")
-    return cfg.validate(cfg.load_yaml(path), "experiment", where=str(path))
+        known = sorted(p.stem for p in experiments.glob("*.yaml"))
+        raise ValueError(f"unknown experiment {name!r}; known experiments: {known} (in {experiments})")
+    data = cfg.validate(cfg.load_yaml(path), "experiment", where=str(path))
+    cfg.apply_sqrt_s(data["beams"], where=str(path))
+    return data
+
+
+def _required_options(function) -> list[str]:
+    """Keyword options of a cross-section or generator function that have no usable default."""
+    parameters = inspect.signature(function).parameters
+    return [n for n in ("mass", "mass2", "coupling") if n in parameters and parameters[n].default is None]
 
 
 def _monte_carlo(process, *, sqrt_s: float, options: dict, events: int, seed: int) -> CrossSection:
@@ -50,13 +69,18 @@ def cross_section_for_cli(
     theta_max: float | None = None,
     events: int = 200_000,
     seed: int = 1,
+    config_directory: str | pathlib.Path | None = None,
 ) -> dict:
     """One JSON-ready dict: process, experiment, sqrt_s, xsec_fb, xsec_err_fb and the inputs."""
-    exp = experiment_by_name(experiment)
+    exp = experiment_by_name(experiment, directory=config_directory)
     sqrt_s = cfg.Beams(**exp["beams"]).sqrt_s
     proc = get_process(process)
     arguments = {"mass": mass, "mass2": mass2, "coupling": coupling, "theta_min": theta_min, "theta_max": theta_max}
     given = {k: v for k, v in arguments.items() if v is not None}
+    missing = [n for n in _required_options(proc.generate) if n not in given]
+    if missing:
+        flags = ", ".join(f"--{n}" for n in missing)
+        raise ValueError(f"process {process!r} needs {flags} (GeV)")
     if proc.xsec is not None:
         result = proc.xsec(sqrt_s=sqrt_s, **given)
         method = "closed form"

@@ -15,7 +15,7 @@ Sources:
   e+e- -> gamma Z |M|^2 (Berends & Kleiss, Nucl. Phys. B177 (1981) 237 structure; Essig,
   Mardon, Papucci, Volansky, Zhong, JHEP 11 (2013) 167, eq. 2.2):
   dsigma/dcos = (2 pi alpha^2 eps^2/s) [(1 - x)(1 + c^2) + 4x/(1 - x)] / (1 - c^2).
-  Integrated over |c| < c0 this gives the closed form in /work/shared/DESIGN.md; for x -> 0 it
+  Integrated over |c| < c0 this gives a closed form (sigma_gamma_darkphoton); for x -> 0 it
   is 2 eps^2 sigma_Born(e+e- -> gamma gamma) in the same acceptance (derived and tested).
 * Dark Higgsstrahlung (Batell, Pospelov, Ritz, PRD 79 (2009) 115008, eq. 11; the SM
   Higgsstrahlung structure with the Z replaced by A'), vertex 2 g_D m_A' g^{mu nu} for h'A'A':
