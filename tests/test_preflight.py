@@ -75,7 +75,7 @@ def test_a_missing_data_file_is_named(channel, tmp_path):
 
 def test_a_passed_check_is_remembered_but_data_files_are_checked_every_time(channel, tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr(preflight, "check_channel", lambda channel, *, where: calls.append(where))
+    monkeypatch.setattr(preflight, "check_channel", lambda channel, *, where, sqrt_s=None: calls.append(where))
     preflight.check_channels_cached({"zp": channel}, where={"zp": "zp.yaml"}, cache_dir=tmp_path)
     preflight.check_channels_cached({"zp": channel}, where={"zp": "zp.yaml"}, cache_dir=tmp_path)
     assert calls == ["zp.yaml"]
@@ -102,3 +102,12 @@ def test_stale_temporaries_of_killed_jobs_are_removed(tmp_path):
     assert preflight.remove_stale_temporaries(tmp_path) == sorted(stale)
     assert all(p.exists() for p in kept) and not any(p.exists() for p in stale)
     assert preflight.remove_stale_temporaries(tmp_path / "absent") == []
+
+
+def test_signal_masses_are_checked_against_the_process_not_a_muon_mass_cap(channel):
+    preflight.check_signal_masses(channel, sqrt_s=10.58, where="zp.yaml")
+    with pytest.raises(ConfigError, match=r"signal.masses: 10.5 GeV is above what 'mumu_zprime' can produce.*10.3687"):
+        preflight.check_signal_masses(_changed(channel, signal__masses=[1.0, 10.5]), sqrt_s=10.58, where="zp.yaml")
+    # KLOE: e+e- -> gamma A' reaches sqrt(s) (the old cap sqrt(s) - 2 m_mu stopped at 0.808 GeV)
+    photon = _changed(channel, signal__process="gamma_darkphoton", signal__masses=[0.5, 0.9], signal__options={})
+    preflight.check_signal_masses(photon, sqrt_s=1.0195, where="kloe.yaml")

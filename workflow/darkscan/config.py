@@ -195,7 +195,7 @@ def channel_config(config: Mapping, name: str) -> dict:
 def check_channel(channel: dict, experiment: dict, *, where: str) -> None:
     """Semantic checks of a schema-valid channel; raises ConfigError naming the key."""
     sqrt_s = Beams(**experiment["beams"]).sqrt_s
-    max_mass = sqrt_s - 2.0 * MUON_MASS
+    max_mass = sqrt_s  # kinematics; a process's own limit is checked by darkscan.preflight
     if any(isinstance(m, list) for m in channel["signal"]["masses"]):
         _check_channel_2d(channel, sqrt_s, where=where)
         masses_ok = True

@@ -110,10 +110,29 @@ def check_data_files(channel: Mapping, *, where: str) -> None:
         raise ConfigError(f"{where}: data.files: {len(missing)} file(s) do not exist: {', '.join(missing)}")
 
 
-def check_channel(channel: Mapping, *, where: str) -> None:
-    """The registry checks of one resolved channel config."""
+def check_signal_masses(channel: Mapping, *, sqrt_s: float, where: str) -> None:
+    """Every generated signal mass is below what the signal process can make at ``sqrt_s``
+    (``max_mass`` of its registration; e.g. sqrt(s) - 2 m_mu for mu+ mu- Z', sqrt(s) for gamma a)."""
+    from darkscan.generate import registry
+
+    process = registry.get_process(channel["signal"]["process"])
+    if process.max_mass is None:
+        return
+    limit = process.max_mass(sqrt_s)
+    for mass in channel["signal"]["masses"]:
+        if not isinstance(mass, list) and mass >= limit:
+            raise ConfigError(
+                f"{where}: signal.masses: {mass} GeV is above what {process.name!r} can produce at "
+                f"sqrt(s) = {sqrt_s:.4f} GeV (below {limit:.4f} GeV)"
+            )
+
+
+def check_channel(channel: Mapping, *, where: str, sqrt_s: float | None = None) -> None:
+    """The registry checks of one resolved channel config (signal masses when ``sqrt_s`` is given)."""
     check_selection(channel, where=where)
     check_processes(channel, where=where)
+    if sqrt_s is not None:
+        check_signal_masses(channel, sqrt_s=sqrt_s, where=where)
 
 
 def _checked_keys(channel: Mapping) -> dict:
@@ -124,6 +143,7 @@ def _checked_keys(channel: Mapping) -> dict:
         "selection": channel["selection"],
         "fit": {key: fit.get(key) for key in ("variable", "variable2", "columns")},
         "samples": {key: [sample["process"], sample.get("options")] for key, sample in samples.items()},
+        "signal_masses": channel["signal"]["masses"],
     }
 
 
@@ -137,7 +157,11 @@ def _sources_signature() -> str:
 
 
 def check_channels_cached(
-    channels: Mapping[str, Mapping], *, where: Mapping[str, str], cache_dir: str | os.PathLike
+    channels: Mapping[str, Mapping],
+    *,
+    where: Mapping[str, str],
+    cache_dir: str | os.PathLike,
+    sqrt_s: Mapping[str, float] | None = None,
 ) -> None:
     """:func:`check_channel` for every channel, skipped when the same configs passed before;
     :func:`check_data_files` every time.
@@ -146,8 +170,10 @@ def check_channels_cached(
         channels: channel name -> resolved channel config.
         where: channel name -> config file named in errors.
         cache_dir: where passed checks are remembered (e.g. ``.snakemake/darkscan``).
+        sqrt_s: channel name -> CM energy (GeV) of its experiment, for the signal-mass check.
     """
-    checked = {name: _checked_keys(channel) for name, channel in channels.items()}
+    sqrt_s = dict(sqrt_s or {})
+    checked = {name: [_checked_keys(channel), sqrt_s.get(name)] for name, channel in channels.items()}
     digest = hashlib.sha256(
         (json.dumps(checked, sort_keys=True, default=str) + _sources_signature()).encode()
     ).hexdigest()[:32]
@@ -157,7 +183,7 @@ def check_channels_cached(
     if marker.exists():
         return
     for name, channel in channels.items():
-        check_channel(channel, where=where.get(name, name))
+        check_channel(channel, where=where.get(name, name), sqrt_s=sqrt_s.get(name))
     try:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()

@@ -40,6 +40,10 @@ if workflow.is_main_process:
         CHANNEL_CONFIGS,
         where={name: CONFIG["channels"][name]["config"] for name in CHANNELS},
         cache_dir=Path(".snakemake") / "darkscan",
+        sqrt_s={
+            name: dsconfig.Beams(**EXPERIMENT_CONFIGS[c["experiment"]]["beams"]).sqrt_s
+            for name, c in CHANNEL_CONFIGS.items()
+        },
     )
 
 

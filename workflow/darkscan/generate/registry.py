@@ -40,6 +40,9 @@ class Process:
         xsec: optional cross-section function ``xsec(*, sqrt_s, mass=None, mass2=None,
             coupling=None, theta_min=None, theta_max=None) -> CrossSection`` (closed form where one
             exists); without it :func:`cross_section` integrates the generator's weights.
+        max_mass: optional ``max_mass(sqrt_s) -> float``: the largest produced mass (GeV) a signal
+            process can make at ``sqrt_s`` (e.g. sqrt(s) - 2 m_mu for e+e- -> mu+ mu- Z'); signal
+            masses are checked against it before any job (:mod:`darkscan.preflight`).
     """
 
     name: str
@@ -48,6 +51,7 @@ class Process:
     generator_name: str
     unweighted: bool = False
     xsec: Callable | None = None
+    max_mass: Callable[[float], float] | None = None
 
 
 _PROCESSES: dict[str, Process] = {}
@@ -60,13 +64,14 @@ def register_process(
     generator_name: str = "darkscan",
     unweighted: bool = False,
     xsec: Callable | None = None,
+    max_mass: Callable[[float], float] | None = None,
 ) -> Callable[[Generator], Generator]:
     """Decorator registering a generator under ``name``."""
 
     def wrap(func: Generator) -> Generator:
         if name in _PROCESSES:
             raise ValueError(f"process {name!r} is already registered")
-        _PROCESSES[name] = Process(name, func, description, generator_name, unweighted, xsec)
+        _PROCESSES[name] = Process(name, func, description, generator_name, unweighted, xsec, max_mass)
         return func
 
     return wrap

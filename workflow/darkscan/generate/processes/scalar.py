@@ -14,6 +14,7 @@ import numpy as np
 from darkscan.generate.events import CrossSection, TruthEvents
 from darkscan.generate.processes.zprime import dimuon_plus_boson
 from darkscan.generate.registry import register_process
+from darkscan.physics.constants import MUON_MASS
 from darkscan.physics.scalar import check_mass, sigma_mumu_scalar, weighted_mumu_s
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def xsec_mumu_scalar(
 @register_process(
     "mumu_scalar",
     description="e+e- -> mu+ mu- S (leptophilic scalar, Yukawa to muons), S from the muon line, tree level",
+    max_mass=lambda sqrt_s: sqrt_s - 2.0 * MUON_MASS,
     xsec=xsec_mumu_scalar,
 )
 def generate_mumu_scalar(

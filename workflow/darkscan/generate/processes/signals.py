@@ -68,7 +68,10 @@ def xsec_gamma_alp(
 
 
 @register_process(
-    "gamma_alp", description="e+e- -> gamma a (ALP-photon coupling), a -> gamma gamma isotropic", xsec=xsec_gamma_alp
+    "gamma_alp",
+    description="e+e- -> gamma a (ALP-photon coupling), a -> gamma gamma isotropic",
+    xsec=xsec_gamma_alp,
+    max_mass=lambda sqrt_s: sqrt_s,
 )
 def generate_gamma_alp(
     n_events: int,
@@ -150,6 +153,7 @@ def xsec_gamma_darkphoton(
     "gamma_darkphoton",
     description="e+e- -> gamma A' (kinetic mixing eps), A' -> ee, mu mu or invisible",
     xsec=xsec_gamma_darkphoton,
+    max_mass=lambda sqrt_s: sqrt_s,
 )
 def generate_gamma_darkphoton(
     n_events: int,

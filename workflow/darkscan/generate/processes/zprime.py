@@ -29,7 +29,11 @@ def check_mass(mass: float, sqrt_s: float) -> float:
     return check_radiated_mass(mass, sqrt_s, process="mumu_zprime", particle="Z'")
 
 
-@register_process("mumu_zprime", description="e+e- -> mu+ mu- Z' (L_mu - L_tau), Z' from the muon line, tree level")
+@register_process(
+    "mumu_zprime",
+    description="e+e- -> mu+ mu- Z' (L_mu - L_tau), Z' from the muon line, tree level",
+    max_mass=lambda sqrt_s: sqrt_s - 2.0 * MUON_MASS,
+)
 def generate(
     n_events: int,
     rng: np.random.Generator,
