@@ -1,6 +1,9 @@
 """`darkscan new-channel` scaffolds a channel that Snakemake plans end to end, editing only config.yaml."""
 
 import hashlib
+import os
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -22,11 +25,23 @@ def test_new_channel_plans_the_full_chain(tmp_path):
     changed = {p for p in before if before[p] != after.get(p)}
     added = set(after) - set(before)
     assert changed == {repo.joinpath("config/config.yaml").relative_to(repo)}
-    assert {p.relative_to(repo).as_posix() for p in written} >= {
+    new_files = {
         "config/channels/my_search.yaml",
         "workflow/rules/channels/my_search.smk",
+        "workflow/darkscan/channels/my_search.py",
+        "tests/channels/test_my_search.py",
     }
-    assert {p.as_posix() for p in added} == {"config/channels/my_search.yaml", "workflow/rules/channels/my_search.smk"}
+    assert {p.relative_to(repo).as_posix() for p in written} == new_files | {"config/config.yaml"}
+    assert {p.as_posix() for p in added} == new_files
+    # the scaffolded test passes in the copy (its plugin module imports, its config passes preflight)
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/channels/test_my_search.py"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(repo / "workflow")},
+    )
+    assert tests.returncode == 0, tests.stdout[-2000:]
     config = yaml.safe_load((repo / "config/config.yaml").read_text())
     assert config["channels"]["my_search"] == {"enabled": True, "config": "config/channels/my_search.yaml"}
     assert config["channels"]["zprime_invisible"]["enabled"] is True  # untouched

@@ -1,8 +1,10 @@
 """``darkscan new-channel NAME``: scaffold a new bump-hunt channel that runs as created.
 
-Writes ``config/channels/NAME.yaml`` (from the package's resonance-in-a-spectrum template) and
-``workflow/rules/channels/NAME.smk``, and registers the channel in ``config/config.yaml`` by
-appending two lines (its comments and layout are kept). No other file is touched.
+Writes ``config/channels/NAME.yaml`` (from the package's resonance-in-a-spectrum template),
+``workflow/rules/channels/NAME.smk``, the plugin module ``workflow/darkscan/channels/NAME.py``
+(imported before any registry is read) and its test ``tests/channels/test_NAME.py``, and
+registers the channel in ``config/config.yaml`` by appending two lines (its comments and layout
+are kept). No other file is touched.
 """
 
 from __future__ import annotations
@@ -55,18 +57,22 @@ def new_channel(name: str, *, root: str | pathlib.Path = ".") -> list[pathlib.Pa
         raise ValueError(f"channel {name!r} is already registered in {config_path}")
     channel_file = root / "config" / "channels" / f"{name}.yaml"
     rules_file = root / "workflow" / "rules" / "channels" / f"{name}.smk"
-    for path in (channel_file, rules_file):
+    plugin_file = root / "workflow" / "darkscan" / "channels" / f"{name}.py"
+    test_file = root / "tests" / "channels" / f"test_{name}.py"
+    files = {"channel.yaml": channel_file, "channel.smk": rules_file, "channel_plugin.py": plugin_file}
+    files["channel_test.py"] = test_file
+    for path in files.values():
         if path.exists():
             raise ValueError(f"{path} already exists; not overwriting it")
-    for template, path in (("channel.yaml", channel_file), ("channel.smk", rules_file)):
+    for template, path in files.items():
         text = string.Template((TEMPLATES / template).read_text()).safe_substitute(name=name)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     text = config_path.read_text()
     entry = f"  {name}:\n    enabled: true\n    config: config/channels/{name}.yaml\n"
     config_path.write_text(_insert_channel(text, entry))
-    log.info("created %s and %s; registered %s in %s", channel_file, rules_file, name, config_path)
-    return [channel_file, rules_file, config_path]
+    log.info("created %s; registered %s in %s", ", ".join(map(str, files.values())), name, config_path)
+    return [*files.values(), config_path]
 
 
 def _insert_channel(text: str, entry: str) -> str:

@@ -96,7 +96,10 @@ def register_stage(name: str, inputs: StageInputs) -> None:
 
 
 def stage_inputs(name: str) -> StageInputs:
-    """The registered inputs of stage ``name``."""
+    """The registered inputs of stage ``name`` (plugins of darkscan.channels included)."""
+    from darkscan.plugins import load_plugins
+
+    load_plugins()
     try:
         return _STAGES[name]
     except KeyError:
@@ -105,6 +108,9 @@ def stage_inputs(name: str) -> StageInputs:
 
 def stage_names() -> list[str]:
     """The registered stages."""
+    from darkscan.plugins import load_plugins
+
+    load_plugins()
     return sorted(_STAGES)
 
 

@@ -92,5 +92,8 @@ def process_names() -> list[str]:
 
 
 def _import_builtin_processes() -> None:
+    from darkscan.plugins import load_plugins
+
+    load_plugins()
     # Importing the modules runs their @register_process decorators.
     import darkscan.generate.processes  # noqa: F401

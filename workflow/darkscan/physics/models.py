@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from darkscan.physics import signals, zprime
+from darkscan.plugins import load_plugins
 
 Branching = Callable[[np.ndarray, np.ndarray | None], np.ndarray]
 
@@ -58,12 +59,16 @@ def register_model(model: Model) -> Model:
 
 
 def get_model(name: str) -> Model:
+    """The registered model ``name`` (plugins of darkscan.channels included)."""
+    load_plugins()
     if name not in _MODELS:
         raise ValueError(f"unknown model {name!r}; registered models: {sorted(_MODELS)}")
     return _MODELS[name]
 
 
 def model_names() -> list[str]:
+    """The registered models."""
+    load_plugins()
     return sorted(_MODELS)
 
 

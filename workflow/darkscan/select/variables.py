@@ -18,6 +18,7 @@ import numpy as np
 from darkscan.config import Beams
 from darkscan.experiments.beams import beam_four_momenta, lab_to_cm_matrix, transform
 from darkscan.physics.constants import MUON_MASS
+from darkscan.plugins import load_plugins
 
 VariableFunction = Callable[[ak.Array, dict], dict[str, np.ndarray]]
 
@@ -58,6 +59,7 @@ def register_variables(
 
 def get_variables(name: str) -> tuple[VariableFunction, tuple[str, ...]]:
     """The registered variable function ``name`` and the branches it needs."""
+    load_plugins()
     if name not in _VARIABLES:
         raise ValueError(f"unknown variable function {name!r}; registered: {sorted(_VARIABLES)}")
     return _VARIABLES[name]
@@ -71,6 +73,7 @@ def variable_columns(name: str) -> dict[str, Column]:
 
 def variable_function_names() -> list[str]:
     """The registered variable functions."""
+    load_plugins()
     return sorted(_VARIABLES)
 
 

@@ -56,6 +56,9 @@ def get_method(channel: dict) -> FitMethod:
 
 
 def _import_builtin_methods() -> None:
+    from darkscan.plugins import load_plugins
+
+    load_plugins()
     from darkscan.stats import run, significance  # noqa: F401  (registers window_sidebands)
 
     if "ellipse_counting" not in _METHODS:
