@@ -47,7 +47,7 @@ from darkscan.stats import engine  # noqa: E402
 from darkscan.stats.cls import FastAsymptoticCLs  # noqa: E402
 from darkscan.stats.model import build_spec, signal_scale, window_inputs  # noqa: E402
 from darkscan.stats.signal_model import Interpolated  # noqa: E402
-from darkscan.systematics.aggregate import Systematic  # noqa: E402
+from darkscan.systematics.table import Systematic  # noqa: E402
 
 log = logging.getLogger("bench_scan")
 FINE = np.linspace(0.0, 10.0, 2001)  # 5 MeV bins

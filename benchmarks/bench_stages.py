@@ -240,7 +240,7 @@ def bench_fits(bench: Bench, n_fits: int) -> None:
 
     from darkscan.stats.model import build_spec, signal_scale
     from darkscan.stats.scan import _upper_limit, discovery_p0
-    from darkscan.systematics.aggregate import Systematic
+    from darkscan.systematics.table import Systematic
 
     systematics = [
         Systematic("luminosity", "signal", "normsys", 0.01, "experiment"),

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from darkscan.config import Beams
+from darkscan.beams import Beams
 from darkscan.experiments.beams import (
     beam_four_momenta,
     boost_beta_gamma,

@@ -4,8 +4,8 @@ import awkward as ak
 import numpy as np
 import pytest
 
+from darkscan.events import TruthEvents
 from darkscan.experiments.detector import in_calorimeter, simulate, smear_tracks
-from darkscan.generate.events import TruthEvents
 
 
 def _events(p4_list, pdg_list, n=1):

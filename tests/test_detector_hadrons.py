@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from darkscan.events import TruthEvents
 from darkscan.experiments import detector
-from darkscan.generate.events import TruthEvents
 
 
 @pytest.mark.parametrize(

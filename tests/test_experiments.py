@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from darkscan import config as cfg
-from darkscan.config import Beams
+from darkscan.beams import Beams
 from darkscan.experiments.beams import boost_beta_gamma, cm_to_lab_matrix
 from darkscan.experiments.detector import beams_of, smear_photons
 

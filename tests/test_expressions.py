@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from darkscan.select.expressions import ExpressionError, check_expression, evaluate_cut
+from darkscan.expressions import ExpressionError, check_expression, evaluate_cut
 
 COLUMNS = {"x": np.array([0.0, 1.0, 2.0, 3.0]), "n": np.array([2, 2, 3, 2])}
 

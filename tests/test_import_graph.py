@@ -12,6 +12,8 @@ def module_graph(package: pathlib.Path = PACKAGE) -> dict[str, set[str]]:
     """Module -> the package modules it imports at module level."""
     modules = {}
     for path in package.rglob("*.py"):
+        if "templates" in path.parts:  # string.Template files, not modules
+            continue
         parts = path.relative_to(package.parent).with_suffix("").parts
         modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     graph = {}
@@ -56,3 +58,37 @@ def test_the_finder_sees_a_cycle():
 
 def test_no_import_cycles():
     assert cycles(module_graph()) == []
+
+
+#: bottom to top: a module may import (at module level) only from its own layer or below
+LAYERS = [
+    ("darkscan.beams", "darkscan.events", "darkscan.expressions", "darkscan.seeds", "darkscan.plugins"),
+    ("darkscan.physics",),
+    ("darkscan.experiments",),
+    ("darkscan.generate",),
+    ("darkscan.select", "darkscan.systematics.table"),
+    ("darkscan.stats",),
+    ("darkscan.systematics.aggregate",),
+    ("darkscan.plots",),
+    ("darkscan.archive",),
+]
+
+
+def _layer(module: str) -> int | None:
+    matches = [
+        (len(prefix), i)
+        for i, prefixes in enumerate(LAYERS)
+        for prefix in prefixes
+        if module == prefix or module.startswith(prefix + ".")
+    ]
+    return max(matches)[1] if matches else None
+
+
+def test_layers_import_downwards_only():
+    upward = [
+        f"{module} -> {dep}"
+        for module, deps in sorted(module_graph().items())
+        for dep in sorted(deps)
+        if _layer(module) is not None and _layer(dep) is not None and _layer(dep) > _layer(module)
+    ]
+    assert upward == []

@@ -6,14 +6,8 @@ import numpy as np
 import pytest
 
 from darkscan.stats.signal_model import SignalModel, SignalPoint
-from darkscan.systematics.aggregate import (
-    Systematic,
-    build_table,
-    efficiency_interpolation_uncertainty,
-    mc_statistics_uncertainty,
-    read_table,
-    write_table,
-)
+from darkscan.systematics.aggregate import build_table, efficiency_interpolation_uncertainty, mc_statistics_uncertainty
+from darkscan.systematics.table import Systematic, read_table, write_table
 
 # shapes as in config/channels/zprime_invisible.yaml and config/experiments/belle2.yaml
 CHANNEL = {

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from darkscan import config as cfg
-from darkscan.generate.events import PDG_MUON, PDG_PHOTON
+from darkscan.events import PDG_MUON, PDG_PHOTON
 from darkscan.generate.sample import ComponentDraw, Unweighting, accept_unweighted, pilot_run, unweighting_oversample
 
 SQRT_S = 10.58

@@ -8,7 +8,7 @@ import pytest
 
 from darkscan.stats.cls import FastAsymptoticCLs
 from darkscan.stats.model import WindowInputs, build_spec, signal_scale
-from darkscan.systematics.aggregate import Systematic
+from darkscan.systematics.table import Systematic
 
 SYSTEMATICS = [
     Systematic("luminosity", "signal", "normsys", 0.007, ""),

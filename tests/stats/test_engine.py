@@ -21,7 +21,7 @@ from scipy import stats
 from darkscan.stats import engine
 from darkscan.stats.model import WindowInputs, build_spec, signal_scale, window_inputs
 from darkscan.stats.signal_model import Interpolated
-from darkscan.systematics.aggregate import Systematic
+from darkscan.systematics.table import Systematic
 
 LEVEL = 0.10  # 90% CL, as the zprime_invisible and dark_higgsstrahlung channels
 FINE = np.linspace(0.0, 10.0, 1001)  # 10 MeV bins

@@ -18,7 +18,7 @@ from scipy import optimize, stats
 from darkscan.stats import scan
 from darkscan.stats.model import POI, WindowInputs, build_spec, rebin, signal_scale, window_edges, window_inputs
 from darkscan.stats.signal_model import Interpolated
-from darkscan.systematics.aggregate import Systematic
+from darkscan.systematics.table import Systematic
 
 FINE = np.linspace(-1.0, 9.0, 5001)  # 2 MeV bins, as in the zprime_invisible channel
 SIDEBAND = 1.0e5

@@ -9,7 +9,6 @@ kinematic threshold, increasing bins, unique cut names, known experiment). Every
 from __future__ import annotations
 
 import copy
-import dataclasses
 import difflib
 import functools
 import logging
@@ -21,6 +20,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from darkscan.beams import Beams
 from darkscan.physics.constants import MUON_MASS
 
 log = logging.getLogger(__name__)
@@ -122,24 +122,6 @@ def _error_lines(error: jsonschema.ValidationError, *, where: str) -> list[str]:
 def _closest(key: str, known: list[str]) -> str:
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
-
-
-@dataclasses.dataclass(frozen=True)
-class Beams:
-    """Beam energies (GeV) and full crossing angle (rad)."""
-
-    electron_energy: float
-    positron_energy: float
-    crossing_angle: float = 0.0
-    sqrt_s_spread: float = 0.0
-
-    @property
-    def sqrt_s(self) -> float:
-        """CM energy in GeV (massless beams)."""
-        half = self.crossing_angle / 2.0
-        e1, e2 = self.electron_energy, self.positron_energy
-        # e- at +half, e+ at pi - half around the y axis: p1.p2 = e1 e2 (1 + cos(crossing)).
-        return math.sqrt(2.0 * e1 * e2 * (1.0 + math.cos(2.0 * half)))
 
 
 def experiment_config(config: Mapping, name: str) -> dict:

@@ -41,7 +41,8 @@ def _unknown(kind: str, name: str, valid: Iterable[str], *, where: str) -> Confi
 
 def check_selection(channel: Mapping, *, where: str) -> None:
     """The variable function is registered; cuts and fit variables use only its columns."""
-    from darkscan.select import expressions, variables
+    from darkscan import expressions
+    from darkscan.select import variables
 
     name = channel["selection"]["variables"]
     if name not in variables.variable_function_names():

@@ -12,7 +12,7 @@ import pathlib
 import numpy as np
 
 from darkscan import config as cfg
-from darkscan.generate.events import CrossSection
+from darkscan.events import CrossSection
 from darkscan.generate.registry import get_process
 
 #: the repository's config directory next to the (editable) installed package

@@ -3,7 +3,8 @@
 from darkscan.snakemake_support import setup_logging
 from darkscan.stage_inputs import declared_configs
 from darkscan.stats.methods import get_method
-from darkscan.systematics.aggregate import build_table, write_table
+from darkscan.systematics.aggregate import build_table
+from darkscan.systematics.table import write_table
 
 setup_logging(snakemake.log[0])
 channel, experiment = declared_configs(snakemake.params.config)

@@ -34,7 +34,7 @@ from hepdata_lib import Submission, Table, Uncertainty, Variable
 from hepdata_validator.full_submission_validator import FullSubmissionValidator
 
 from darkscan.archive.tarfiles import TarEntry, write_tar
-from darkscan.config import Beams
+from darkscan.beams import Beams
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import functools
 
 import numpy as np
 
-from darkscan.config import Beams
+from darkscan.beams import Beams
 
 
 def _boost_matrix(beta: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Detector response: acceptance, efficiencies and resolutions from the experiment config.
 
-:func:`simulate` turns generator-level :class:`~darkscan.generate.events.TruthEvents` (CM
+:func:`simulate` turns generator-level :class:`~darkscan.events.TruthEvents` (CM
 frame) into reconstructed objects in the lab frame: tracks (with charge and a muon-ID flag)
 and ECL photons, plus the trigger decision. The result is a mapping of awkward/numpy arrays
 ready to be written as the TTree ``events`` of a sample file.
@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from particle import PDGID
 
-from darkscan.config import Beams
+from darkscan.beams import Beams
+from darkscan.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, PDG_PION, TruthEvents
 from darkscan.experiments.beams import cm_to_lab_matrix, transform
-from darkscan.generate.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, PDG_PION, TruthEvents
 
 
 @functools.cache

@@ -18,7 +18,7 @@ import numpy as np
 import uproot
 
 from darkscan import rootio
-from darkscan.select.expressions import ExpressionError, check_expression
+from darkscan.expressions import ExpressionError, check_expression
 
 log = logging.getLogger(__name__)
 

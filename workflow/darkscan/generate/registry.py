@@ -20,7 +20,7 @@ from typing import Protocol
 
 import numpy as np
 
-from darkscan.generate.events import TruthEvents
+from darkscan.events import TruthEvents
 
 
 class Generator(Protocol):

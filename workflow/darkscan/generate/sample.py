@@ -22,8 +22,8 @@ from tqdm import tqdm
 
 from darkscan import config as cfg
 from darkscan import rootio
+from darkscan.events import TruthEvents
 from darkscan.experiments.detector import beams_of, simulate
-from darkscan.generate.events import TruthEvents
 from darkscan.generate.registry import get_process
 from darkscan.seeds import rng_for, seed_for
 

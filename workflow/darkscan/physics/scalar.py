@@ -22,7 +22,7 @@ import dataclasses
 
 import numpy as np
 
-from darkscan.generate.events import CrossSection
+from darkscan.events import CrossSection
 from darkscan.physics.constants import ALPHA_EM, ELECTRON_MASS, MUON_MASS
 from darkscan.physics.kinematics import METRIC, check_radiated_mass, mdot
 from darkscan.physics.matrix_elements import GAMMA, bar, slash, spinors_u, spinors_v

@@ -22,7 +22,7 @@ import dataclasses
 
 import numpy as np
 
-from darkscan.generate.events import CrossSection
+from darkscan.events import CrossSection
 from darkscan.physics.constants import ALPHA_EM, ELECTRON_MASS, GEV2_TO_FB, MUON_MASS
 from darkscan.physics.kinematics import boost, orthonormal_frame
 from darkscan.physics.matrix_elements import me2_mumu_v

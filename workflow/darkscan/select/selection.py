@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from darkscan import rootio
-from darkscan.select.expressions import check_expression, evaluate_cut
+from darkscan.expressions import check_expression, evaluate_cut
 from darkscan.select.variables import get_variables, variable_columns
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 import awkward as ak
 import numpy as np
 
-from darkscan.config import Beams
+from darkscan.beams import Beams
 from darkscan.experiments.beams import beam_four_momenta, lab_to_cm_matrix, transform
 from darkscan.physics.constants import MUON_MASS
 from darkscan.plugins import load_plugins

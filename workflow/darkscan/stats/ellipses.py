@@ -530,7 +530,7 @@ def ellipse_background(bkg: Events, member: sparse.csr_matrix, *, floor: float) 
 
 
 def _signal_norm(systematics_path) -> float:
-    from darkscan.systematics.aggregate import read_table
+    from darkscan.systematics.table import read_table
 
     rows = read_table(systematics_path)
     return float(np.sqrt(sum(r.value**2 for r in rows if r.applies_to == "signal" and r.modifier == "normsys")))

@@ -23,7 +23,7 @@ import hist
 import numpy as np
 
 from darkscan.stats.signal_model import Interpolated
-from darkscan.systematics.aggregate import Systematic
+from darkscan.systematics.table import Systematic
 
 POI = "mu"
 

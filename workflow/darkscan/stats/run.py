@@ -18,7 +18,7 @@ from darkscan.physics.models import get_model
 from darkscan.select.histograms import SIGNAL_REGION, histogram_key, read_histogram
 from darkscan.stats import window_scan
 from darkscan.stats.signal_model import SignalModel, load_signal_point
-from darkscan.systematics.aggregate import read_table
+from darkscan.systematics.table import read_table
 
 log = logging.getLogger(__name__)
 SIGMA_SUFFIXES = ("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2")

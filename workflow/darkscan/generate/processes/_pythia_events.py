@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import awkward as ak
 import numpy as np
 
-from darkscan.generate.events import TruthEvents
+from darkscan.events import TruthEvents
 from darkscan.generate.processes._tau_decays import decay_descriptors
 
 _NEUTRINOS = (12, 14, 16)

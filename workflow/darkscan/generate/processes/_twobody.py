@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from darkscan.generate.events import CrossSection
+from darkscan.events import CrossSection
 from darkscan.physics.kinematics import direction, two_body_momentum
 
 

@@ -37,7 +37,7 @@ import logging
 
 import numpy as np
 
-from darkscan.generate.events import PDG_ELECTRON, CrossSection, TruthEvents
+from darkscan.events import PDG_ELECTRON, CrossSection, TruthEvents
 from darkscan.generate.processes.twophoton import generate_pairs, monte_carlo_xsec
 from darkscan.generate.registry import register_process
 from darkscan.physics.constants import ELECTRON_MASS

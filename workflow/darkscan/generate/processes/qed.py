@@ -23,7 +23,7 @@ import logging
 
 import numpy as np
 
-from darkscan.generate.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, CrossSection, TruthEvents
+from darkscan.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, CrossSection, TruthEvents
 from darkscan.generate.processes._twobody import (
     resolve_scale,
     sample_inverse_sine2_cos,

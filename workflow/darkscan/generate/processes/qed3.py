@@ -25,7 +25,7 @@ import logging
 
 import numpy as np
 
-from darkscan.generate.events import PDG_PHOTON, CrossSection, TruthEvents
+from darkscan.events import PDG_PHOTON, CrossSection, TruthEvents
 from darkscan.generate.processes._twobody import weighted_xsec
 from darkscan.generate.registry import register_process
 from darkscan.physics.constants import ALPHA_EM, GEV2_TO_FB

@@ -12,7 +12,7 @@ import logging
 
 import numpy as np
 
-from darkscan.generate.events import PDG_MUON, PDG_PHOTON, TruthEvents
+from darkscan.events import PDG_MUON, PDG_PHOTON, TruthEvents
 from darkscan.generate.registry import register_process
 from darkscan.physics.constants import ALPHA_EM, MUON_MASS
 from darkscan.physics.xsec import weighted_mumu_v

@@ -37,7 +37,7 @@ import time
 
 import numpy as np
 
-from darkscan.generate.events import CrossSection, TruthEvents
+from darkscan.events import CrossSection, TruthEvents
 from darkscan.generate.processes._pythia_events import final_states, pad, run_batches
 from darkscan.generate.processes.tautau import _make_pythia, ee_to_fermion_pair_settings
 from darkscan.generate.registry import register_process

@@ -11,7 +11,7 @@ import logging
 
 import numpy as np
 
-from darkscan.generate.events import CrossSection, TruthEvents
+from darkscan.events import CrossSection, TruthEvents
 from darkscan.generate.processes.zprime import dimuon_plus_boson
 from darkscan.generate.registry import register_process
 from darkscan.physics.constants import MUON_MASS

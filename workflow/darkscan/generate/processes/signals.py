@@ -12,7 +12,7 @@ import logging
 
 import numpy as np
 
-from darkscan.generate.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, CrossSection, TruthEvents
+from darkscan.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, CrossSection, TruthEvents
 from darkscan.generate.processes._twobody import sample_inverse_sine2_cos, sample_quadratic_cos, two_body_cm
 from darkscan.generate.registry import register_process
 from darkscan.physics import signals as phys

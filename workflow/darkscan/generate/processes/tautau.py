@@ -70,7 +70,7 @@ import time
 
 import numpy as np
 
-from darkscan.generate.events import TruthEvents
+from darkscan.events import TruthEvents
 from darkscan.generate.processes._pythia_events import (
     final_states,
     pack_flat,

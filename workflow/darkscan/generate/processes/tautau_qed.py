@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-from darkscan.generate.events import PDG_MUON, PDG_PHOTON, TruthEvents
+from darkscan.events import PDG_MUON, PDG_PHOTON, TruthEvents
 from darkscan.generate.processes._tau_decays import apply_spin_correlations
 from darkscan.generate.processes.tautau import NB_TO_FB, XSEC_TAUTAU_NB  # the Pythia process's normalisation
 from darkscan.generate.registry import register_process

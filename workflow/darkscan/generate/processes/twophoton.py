@@ -57,7 +57,7 @@ import logging
 
 import numpy as np
 
-from darkscan.generate.events import PDG_ELECTRON, PDG_MUON, CrossSection, TruthEvents
+from darkscan.events import PDG_ELECTRON, PDG_MUON, CrossSection, TruthEvents
 from darkscan.generate.processes._twophoton_phasespace import (
     boost,
     dsigma_gg_ll_dcos,

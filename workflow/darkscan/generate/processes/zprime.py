@@ -11,7 +11,7 @@ import logging
 
 import numpy as np
 
-from darkscan.generate.events import PDG_MUON, TruthEvents
+from darkscan.events import PDG_MUON, TruthEvents
 from darkscan.generate.registry import register_process
 from darkscan.physics.constants import MUON_MASS
 from darkscan.physics.kinematics import check_radiated_mass, two_body_decay
