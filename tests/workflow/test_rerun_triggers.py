@@ -57,7 +57,7 @@ CASES = {
     ),
     "plots.gm2_band": ({"channels": {ZP: {"plots": {"gm2_band": False}}}}, {"plot_limits": 1}),
     "plots.validation_variables": (
-        {"channels": {ZP: {"plots": {"validation_variables": {"muon_pt": "mu1_pt"}}}}},
+        {"channels": {ZP: {"plots": {"validation_variables": {"mu1_pt": "muon_pt"}}}}},
         {"render_validation": 1},
     ),
     "fit.label": ({"channels": {ZP: {"fit": {"label": "recoil mass"}}}}, {"fill_histograms": 1, **SCAN_ON}),

@@ -52,7 +52,15 @@ _FIT = tuple(
     )
 )
 # What the fit methods' load_signal_model read (ellipse_counting: the ellipse size, signal_sigmas).
-_SIGNAL_MODEL = ("fit.method", "fit.variable", "fit.variable2", "fit.columns", "fit.signal_sigmas", "signal.options")
+_SIGNAL_MODEL = (
+    "fit.method",
+    "fit.variable",
+    "fit.variable2",
+    "fit.columns",
+    "fit.signal_sigmas",
+    "signal.options",
+    "signal.process",
+)
 # Detector simulation (darkscan.experiments.detector.simulate) runs at generation.
 _DETECTOR = ("name", "beams", "tracking", "calorimeter", "particle_id", "trigger")
 
@@ -172,6 +180,7 @@ register_stage(
             *_FIT,
             "signal.masses",
             "signal.options",
+            "signal.process",
             "backgrounds.*.process",
         )
     ),

@@ -31,6 +31,11 @@ class Model:
     mass_label: str = "Mass"
     coupling_label: str = "coupling"
     xsec_label: str = r"$\sigma\times$BF"
+    #: label of the second mass of two-mass scans (e.g. m_h')
+    mass2_label: str = "Mass 2"
+    #: optional band of preferred couplings drawn on the coupling plot: mass grid -> (low, high)
+    reference_band: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
+    reference_band_label: str = ""
 
     def branching(self, scenario: str, mass: np.ndarray, mass2: np.ndarray | None = None) -> np.ndarray:
         if scenario not in self.branchings:
@@ -72,6 +77,18 @@ def model_names() -> list[str]:
     return sorted(_MODELS)
 
 
+#: Delta a_mu = a_mu(exp) - a_mu(SM) = (251 +- 59) x 10^-11: Muon g-2, PRL 126 (2021) 141801, with
+#: the 2020 Theory Initiative value (Phys. Rept. 887 (2020) 1)
+DELTA_A_MU = 251e-11
+DELTA_A_MU_ERR = 59e-11
+
+
+def _gm2_band(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The L_mu - L_tau couplings g' that explain Delta a_mu within 2 sigma."""
+    low = zprime.coupling_for_delta_a_mu(DELTA_A_MU - 2 * DELTA_A_MU_ERR, grid)
+    return low, zprime.coupling_for_delta_a_mu(DELTA_A_MU + 2 * DELTA_A_MU_ERR, grid)
+
+
 def _ones(mass, mass2=None):
     return np.ones_like(np.asarray(mass, float))
 
@@ -88,6 +105,8 @@ register_model(
             "lmu_ltau": lambda m, m2=None: zprime.branching_fraction_invisible(m, scenario="lmu_ltau"),
             "invisible": lambda m, m2=None: zprime.branching_fraction_invisible(m, scenario="invisible"),
         },
+        reference_band=_gm2_band,
+        reference_band_label=r"$(g-2)_\mu$ $\pm 2\sigma$ (2021)",
     )
 )
 register_model(
@@ -107,6 +126,7 @@ register_model(
         coupling="eps^2 alpha_D",
         power=1,
         mass_label="$M_{A'}$",
+        mass2_label="$M_{h'}$",
         coupling_label=r"$\epsilon^2\alpha_D$",
         xsec_label=r"$\sigma(e^+e^-\to A'h')\times$BF($A'\to\mu\mu$)",
         branchings={

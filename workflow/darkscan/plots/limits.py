@@ -23,7 +23,6 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from darkscan import rootio  # noqa: E402
-from darkscan.physics import zprime  # noqa: E402
 from darkscan.physics.models import get_model  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -101,11 +100,10 @@ def plot_coupling(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf
             mass, frame[f"coupling_{name}_exp"], style[0] + ":", lw=1.5, label=f"Expected, {other.get('label', name)}"
         )
     model = get_model(channel["model"])
-    if gm2_band and model.name == "lmu_ltau_zprime":
+    if gm2_band and model.reference_band is not None:  # e.g. the (g-2)_mu band of the L_mu - L_tau Z'
         grid = np.geomspace(mass.min(), mass.max(), 60)
-        lo = zprime.coupling_for_delta_a_mu(DELTA_A_MU - 2 * DELTA_A_MU_ERR, grid)
-        hi = zprime.coupling_for_delta_a_mu(DELTA_A_MU + 2 * DELTA_A_MU_ERR, grid)
-        ax.fill_between(grid, lo, hi, color="tab:red", alpha=0.3, lw=0, label=r"$(g-2)_\mu$ $\pm 2\sigma$ (2021)")
+        lo, hi = model.reference_band(grid)
+        ax.fill_between(grid, lo, hi, color="tab:red", alpha=0.3, lw=0, label=model.reference_band_label)
     ax.set_yscale("log")
     ax.set_xlabel(f"{model.mass_label} [{channel['fit'].get('unit', 'GeV')}]")
     ax.set_ylabel(f"{model.coupling_label}, {100 * channel['cl']:.0f}% CL upper limit")

@@ -18,9 +18,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from darkscan.physics.models import get_model  # noqa: E402
 from darkscan.plots.limits import _label, _save, _style  # noqa: E402
-
-LABELS = {"mass": "$M_{A'}$", "mass2": "$M_{h'}$"}
 
 
 def _map(
@@ -60,8 +59,9 @@ def _map(
     if marker is not None:
         ax.plot([marker[0]], [marker[1]], "r*", ms=16, label="largest local excess")
         ax.legend(loc="upper right", frameon=False)
-    ax.set_xlabel(f"{LABELS['mass']} [{unit}]")
-    ax.set_ylabel(f"{LABELS['mass2']} [{unit}]")
+    model = get_model(channel["model"])
+    ax.set_xlabel(f"{model.mass_label} [{unit}]")
+    ax.set_ylabel(f"{model.mass2_label} [{unit}]")
     _label(ax, channel, experiment)
     _save(fig, png, pdf)
 

@@ -29,21 +29,31 @@ VARIABLE_AXES = {
     "mgg_0": (53, 0.0, 10.6, r"$M_{\gamma\gamma}$ (pair without the leading photon) [GeV]"),
 }
 
-#: N-1 plots of the notebook when a channel names none (``plots.validation_variables``): variable -> cut
-#: left out (None: all cuts). These are the dimuon-recoil ones of zprime_invisible.
-DEFAULT_VALIDATION_VARIABLES = {
-    "recoil_theta_lab": "recoil_barrel",
-    "recoil_p_cm": "recoil_momentum",
-    "recoil_mu_angle_min": "tau_suppression",
-    "extra_energy": "photon_veto",
-    "mu2_pt": "muon_pt",
-    "recoil_mass": None,
-}
-
 
 def validation_variables(channel: dict) -> dict[str, str | None]:
-    """Variable -> cut left out of its N-1 plot: ``plots.validation_variables`` or the default."""
-    return dict(channel.get("plots", {}).get("validation_variables") or DEFAULT_VALIDATION_VARIABLES)
+    """Variable -> cut left out of its N-1 plot: ``plots.validation_variables``, or by default every
+    variable that a cut after the preselection uses (with that cut left out) and the fit variable
+    (all cuts applied)."""
+    given = (channel.get("plots") or {}).get("validation_variables")
+    if given:
+        return dict(given)
+    from darkscan.expressions import check_expression
+    from darkscan.select.variables import variable_columns
+
+    columns = frozenset(variable_columns(channel["selection"]["variables"]))
+    cuts = channel["selection"]["cuts"]
+    names = [cut["name"] for cut in cuts]
+    pre = channel["selection"].get("preselection")
+    start = names.index(pre) + 1 if pre in names else 0
+    chosen: dict[str, str | None] = {}
+    for cut in cuts[start:]:
+        for variable in check_expression(cut["expr"], columns):
+            chosen.setdefault(variable, cut["name"])
+    fit = channel["fit"]
+    for column in [*(fit.get("columns") or [fit["variable"]]), *filter(None, [fit.get("variable2")])]:
+        if column in columns:
+            chosen[column] = None
+    return chosen
 
 
 def _axis(variable: str, values: np.ndarray) -> hist.axis.Regular:

@@ -153,11 +153,12 @@ class SignalModel2D:
 
     FIELDS = ("efficiency", "resolution", "resolution2", "containment")
 
-    def __init__(self, points: list[SignalPoint2D], *, coupling: float = 1.0):
+    def __init__(self, points: list[SignalPoint2D], *, coupling: float = 1.0, process: str = "darkhiggsstrahlung"):
         if len(points) < 3:
             raise ValueError("two-mass signal interpolation needs at least three generated points")
         self.points = sorted(points, key=lambda p: (p.mass, p.mass2))
         self.coupling = coupling
+        self.process = process
         self.masses = np.array([[p.mass, p.mass2] for p in self.points])
         values = np.array([[getattr(p, f) for f in self.FIELDS] for p in self.points])
         self._interp = LinearNDInterpolator(self.masses, values)
@@ -168,10 +169,13 @@ class SignalModel2D:
         return self._interp(np.asarray(m1, float), np.asarray(m2, float))
 
     def xsec_fb(self, m1: float, m2: float) -> float:
-        """Cross section at the generated coupling (closed form of the model)."""
-        from darkscan.physics.signals import sigma_darkhiggsstrahlung
+        """Cross section at the generated coupling: the closed form of the signal process."""
+        from darkscan.generate.registry import get_process
 
-        return float(sigma_darkhiggsstrahlung(sqrt_s=self.sqrt_s, mass_ap=m1, mass_h=m2, eps2_alpha_d=self.coupling))
+        process = get_process(self.process)
+        if process.xsec is None:
+            raise ValueError(f"process {self.process!r}: a two-mass scan needs its closed-form xsec (register_process)")
+        return float(process.xsec(sqrt_s=self.sqrt_s, mass=m1, mass2=m2, coupling=self.coupling).value_fb)
 
     def at(self, mass: float, mass2: float | None = None, *, exclude_generated: bool = False) -> Interpolated2D:
         """The signal at (mass, mass2); ``exclude_generated`` interpolates without that generated point."""
@@ -179,7 +183,7 @@ class SignalModel2D:
             raise ValueError("a two-mass signal model needs mass2")
         if exclude_generated:
             others = [p for p in self.points if not (np.isclose(p.mass, mass) and np.isclose(p.mass2, mass2))]
-            return SignalModel2D(others, coupling=self.coupling).at(mass, mass2)
+            return SignalModel2D(others, coupling=self.coupling, process=self.process).at(mass, mass2)
         eff, res1, res2, cont = (float(v) for v in self.values(mass, mass2))
         if not np.isfinite(eff):
             raise ValueError(
@@ -192,7 +196,9 @@ class SignalModel2D:
         diffs = []
         for p in self.points:
             try:
-                others = SignalModel2D([q for q in self.points if q is not p], coupling=self.coupling)
+                others = SignalModel2D(
+                    [q for q in self.points if q is not p], coupling=self.coupling, process=self.process
+                )
             except Exception:  # degenerate triangulation without this point
                 continue
             eff = float(others.values(p.mass, p.mass2)[0])
@@ -237,7 +243,7 @@ def load_signal_model(signal_files: list[str | os.PathLike], *, channel: dict) -
         load_signal_point_2d(p, variables=(fit["variable"], fit["variable2"]), ellipse_sigmas=fit["signal_sigmas"])
         for p in signal_files
     ]
-    return SignalModel2D(points, coupling=coupling)
+    return SignalModel2D(points, coupling=coupling, process=channel["signal"]["process"])
 
 
 # ----------------------------------------------------------------------------- counting in ellipses

@@ -1,0 +1,25 @@
+"""Which N-1 plots the validation notebook draws (darkscan.plots.validation)."""
+
+from __future__ import annotations
+
+import copy
+
+from darkscan.plots.validation import validation_variables
+
+
+def test_default_n_minus_1_plots_follow_the_channels_own_cuts(channel):
+    chosen = validation_variables(channel)
+    # every variable a cut after the preselection uses, with that cut left out; the fit variable with all
+    assert chosen["recoil_theta_lab"] == "recoil_barrel" and chosen["pt_mumu_cm"] == "dimuon_pt"
+    assert chosen["extra_energy"] == chosen["n_photons_near_recoil"] == "photon_veto"
+    assert chosen["recoil_mass"] is None
+    assert "n_tracks" not in chosen  # preselection cuts (two_tracks) are not N-1 plots
+    other = copy.deepcopy(channel)
+    other["selection"]["cuts"][-1]["expr"] = "recoil_p_cm > 1.0"
+    assert validation_variables(other)["recoil_p_cm"] == "tau_suppression"
+
+
+def test_configured_n_minus_1_plots_win(channel):
+    configured = copy.deepcopy(channel)
+    configured["plots"]["validation_variables"] = {"mu1_pt": "muon_pt"}
+    assert validation_variables(configured) == {"mu1_pt": "muon_pt"}
