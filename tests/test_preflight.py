@@ -111,3 +111,12 @@ def test_signal_masses_are_checked_against_the_process_not_a_muon_mass_cap(chann
     # KLOE: e+e- -> gamma A' reaches sqrt(s) (the old cap sqrt(s) - 2 m_mu stopped at 0.808 GeV)
     photon = _changed(channel, signal__process="gamma_darkphoton", signal__masses=[0.5, 0.9], signal__options={})
     preflight.check_signal_masses(photon, sqrt_s=1.0195, where="kloe.yaml")
+
+
+def test_an_unknown_derived_systematic_method_is_named(channel):
+    systematics = copy.deepcopy(channel["systematics"])
+    systematics[5]["method"] = "resolution_scal"
+    with pytest.raises(
+        ConfigError, match=r"systematics\[5\] \(mass_resolution\).*'resolution_scal'; did you mean 'resolution_scale'"
+    ):
+        preflight.check_channel(_changed(channel, systematics=systematics), where="zp.yaml")

@@ -128,10 +128,22 @@ def check_signal_masses(channel: Mapping, *, sqrt_s: float, where: str) -> None:
             )
 
 
+def check_systematics(channel: Mapping, *, where: str) -> None:
+    """Every derived systematic names a registered method."""
+    from darkscan.systematics.aggregate import derived_methods
+
+    methods = derived_methods()
+    for i, source in enumerate(channel["systematics"]):
+        if source["source"] == "derived" and source.get("method") not in methods:
+            key = f"systematics[{i}] ({source['name']}).method"
+            raise _unknown(f"derived systematic method, {key},", str(source.get("method")), methods, where=where)
+
+
 def check_channel(channel: Mapping, *, where: str, sqrt_s: float | None = None) -> None:
     """The registry checks of one resolved channel config (signal masses when ``sqrt_s`` is given)."""
     check_selection(channel, where=where)
     check_processes(channel, where=where)
+    check_systematics(channel, where=where)
     if sqrt_s is not None:
         check_signal_masses(channel, sqrt_s=sqrt_s, where=where)
 
@@ -145,6 +157,7 @@ def _checked_keys(channel: Mapping) -> dict:
         "fit": {key: fit.get(key) for key in ("variable", "variable2", "columns")},
         "samples": {key: [sample["process"], sample.get("options")] for key, sample in samples.items()},
         "signal_masses": channel["signal"]["masses"],
+        "systematics": channel["systematics"],
     }
 
 

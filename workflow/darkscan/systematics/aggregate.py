@@ -10,6 +10,7 @@ format is :mod:`darkscan.systematics.table` (below the statistics layer, which r
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 
 from darkscan.stats.signal_model import SignalModel
 from darkscan.systematics.table import Systematic
@@ -41,49 +42,78 @@ def mc_statistics_uncertainty(model: SignalModel) -> tuple[float, str]:
     return value, "largest relative MC-statistics uncertainty of the selected signal over generated masses"
 
 
-def build_table(channel: dict, experiment: dict, model: SignalModel) -> list[Systematic]:
+DerivedSource = Callable[[Mapping, SignalModel], Systematic]
+_DERIVED: dict[str, DerivedSource] = {}
+
+
+def register_derived(name: str) -> Callable[[DerivedSource], DerivedSource]:
+    """Register a derived systematic ``method`` (``source: derived`` in a channel's systematics).
+
+    The function receives the config entry and the channel's signal model and returns the row;
+    it raises ValueError when the entry does not apply (e.g. to a background).
+    """
+
+    def wrap(function: DerivedSource) -> DerivedSource:
+        if name in _DERIVED:
+            raise ValueError(f"derived systematic {name!r} is already registered")
+        _DERIVED[name] = function
+        return function
+
+    return wrap
+
+
+def derived_methods() -> list[str]:
+    """The registered derived systematic methods (plugins of darkscan.channels included)."""
+    from darkscan.plugins import load_plugins
+
+    load_plugins()
+    return sorted(_DERIVED)
+
+
+@register_derived("efficiency_interpolation")
+def _efficiency_interpolation(source: Mapping, model: SignalModel) -> Systematic:
+    value, derivation = efficiency_interpolation_uncertainty(model)
+    return Systematic(source["name"], source["applies_to"], "normsys", value, derivation)
+
+
+@register_derived("resolution_scale")
+def _resolution_scale(source: Mapping, model: SignalModel) -> Systematic:
+    derivation = "signal width scaled up and down by this fraction"
+    return Systematic(source["name"], source["applies_to"], "histosys", float(source.get("value", 0.1)), derivation)
+
+
+@register_derived("mc_statistics")
+def _mc_statistics(source: Mapping, model: SignalModel) -> Systematic:
+    if source["applies_to"] == "signal":
+        value, derivation = mc_statistics_uncertainty(model)
+        return Systematic(source["name"], "signal", "normsys", value, derivation)
+    derivation = "per-bin MC statistics (sum of squared weights), Barlow-Beeston lite"
+    return Systematic(source["name"], source["applies_to"], "staterror", math.nan, derivation)
+
+
+def _experiment_source(source: Mapping, experiment: Mapping) -> Systematic:
+    per_object = experiment["systematics"][source["key"]]
+    k = source.get("multiplicity", 1)
+    derivation = f"experiment {experiment['name']}: {source['key']} = {per_object:g}" + (
+        f" x {k} (linear sum, fully correlated)" if k > 1 else ""
+    )
+    return Systematic(source["name"], source["applies_to"], "normsys", per_object * k, derivation)
+
+
+def build_table(channel: Mapping, experiment: Mapping, model: SignalModel) -> list[Systematic]:
     """Evaluate every systematic source of the channel."""
     rows = []
     for source in channel["systematics"]:
-        name, applies_to = source["name"], source["applies_to"]
         if source["source"] == "experiment":
-            per_object = experiment["systematics"][source["key"]]
-            k = source.get("multiplicity", 1)
-            value = per_object * k
-            derivation = f"experiment {experiment['name']}: {source['key']} = {per_object:g}" + (
-                f" x {k} (linear sum, fully correlated)" if k > 1 else ""
-            )
-            rows.append(Systematic(name, applies_to, "normsys", value, derivation))
+            rows.append(_experiment_source(source, experiment))
         elif source["source"] == "value":
-            rows.append(
-                Systematic(name, applies_to, "normsys", float(source["value"]), "fixed value from the channel config")
-            )
-        elif source["method"] == "efficiency_interpolation":
-            value, derivation = efficiency_interpolation_uncertainty(model)
-            rows.append(Systematic(name, applies_to, "normsys", value, derivation))
-        elif source["method"] == "resolution_scale":
-            rows.append(
-                Systematic(
-                    name,
-                    applies_to,
-                    "histosys",
-                    float(source.get("value", 0.1)),
-                    "signal width scaled up and down by this fraction",
-                )
-            )
-        elif source["method"] == "mc_statistics" and applies_to == "signal":
-            value, derivation = mc_statistics_uncertainty(model)
-            rows.append(Systematic(name, applies_to, "normsys", value, derivation))
-        elif source["method"] == "mc_statistics":
-            rows.append(
-                Systematic(
-                    name,
-                    applies_to,
-                    "staterror",
-                    math.nan,
-                    "per-bin MC statistics (sum of squared weights), Barlow-Beeston lite",
-                )
-            )
+            derivation = "fixed value from the channel config"
+            rows.append(Systematic(source["name"], source["applies_to"], "normsys", float(source["value"]), derivation))
         else:
-            raise ValueError(f"systematic {name!r}: method {source['method']!r} does not apply to {applies_to}")
+            method = source.get("method")
+            if method not in derived_methods():
+                raise ValueError(
+                    f"systematic {source['name']!r}: unknown derived method {method!r}; registered: {derived_methods()}"
+                )
+            rows.append(_DERIVED[method](source, model))
     return rows
