@@ -1,5 +1,6 @@
 # Input functions, wildcard constraints and config validation. No physics here: everything
 # is delegated to the darkscan package (workflow/darkscan).
+import functools
 import os
 import sys
 from pathlib import Path
@@ -99,13 +100,19 @@ def all_samples(channel):
     return mc_samples(channel) + ["data"]
 
 
+@functools.lru_cache(maxsize=None)
+def _stage_params(stage, channel, sample):
+    # the configs are fixed for a run: every chunk or part of a channel shares one slice
+    return stage_params(stage, channel_cfg(channel), experiment_cfg(channel), sample=sample)
+
+
 def stage_config(stage):
     """``params`` of a rule: the slice of its channel's config that ``stage`` reads
     (darkscan.stage_inputs); its script reads no other config."""
+    stage_inputs(stage)  # an unknown stage fails when the Snakefile is parsed
 
     def params(wildcards):
-        channel = wildcards.channel
-        return stage_params(stage, channel_cfg(channel), experiment_cfg(channel), sample=wildcards.get("sample"))
+        return _stage_params(stage, wildcards.channel, wildcards.get("sample"))
 
     return params
 
