@@ -141,7 +141,7 @@ def _overlay(case, repo) -> dict:
         channel["model"] = "alp"
         channel["coupling"]["scenarios"] = {"gammagamma": {"label": "BF = 1", "branching": "gammagamma"}}
         path = repo.parent / "zprime_as_alp.yaml"
-        path.write_text(yaml.safe_dump(channel))
+        path.write_text(yaml.safe_dump(channel, sort_keys=False))  # key order matters: the first scenario
         return deep_merge(base, {"channels": {ZP: {"config": str(path)}}})
     return deep_merge(base, copy.deepcopy(case))
 

@@ -164,7 +164,7 @@ def test_a_search_with_its_own_variables_process_and_model_is_added_as_files_and
     )
     overlay = tmp_path / "tiny_search.yaml"
     overlay.write_text(yaml.safe_dump(TINY_SEARCH))
-    run_snakemake(repo, "--cores", "2", "--configfile", str(overlay), "results/my_search/limits.csv")
+    run_snakemake(repo, "results/my_search/limits.csv", "--cores", "2", "--configfile", str(overlay))
     limits = pd.read_csv(repo / "results/my_search/limits.csv")
     assert (limits["status"] == "ok").all() and limits["xsec_exp"].gt(0).all()
     assert limits["coupling_all_exp"].gt(0).all()  # the plugin model's scenario

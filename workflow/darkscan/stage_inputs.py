@@ -357,20 +357,10 @@ def stage_params(stage: str, channel: Mapping, experiment: Mapping, *, sample: s
         channel_slice = _config_slice(channel, channel_paths)
     return {
         "stage": stage,
-        "channel": _sorted(channel_slice),
-        "experiment": _sorted(_config_slice(experiment, experiment_paths)),
+        "channel": channel_slice,
+        "experiment": _config_slice(experiment, experiment_paths),
         "declared": {"channel": channel_paths, "experiment": experiment_paths},
     }
-
-
-def _sorted(value: Any) -> Any:
-    """Mappings with sorted keys, recursively: Snakemake compares params by their text, and the
-    order of keys in a YAML file is no reason to rerun (lists keep their order: cuts are ordered)."""
-    if isinstance(value, Mapping):
-        return {key: _sorted(value[key]) for key in sorted(value)}
-    if isinstance(value, (list, tuple)):
-        return [_sorted(item) for item in value]
-    return value
 
 
 class DeclaredConfig(dict):
