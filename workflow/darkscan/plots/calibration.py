@@ -15,10 +15,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import mplhep  # noqa: E402
 import numpy as np  # noqa: E402
 
 from darkscan import rootio  # noqa: E402
+from darkscan.plots.style import use_style  # noqa: E402
 
 
 def _injection_labels(rows: list[dict]) -> list[str]:
@@ -113,7 +113,7 @@ def plot_calibration(
     """Draw the four panels of ``calibration.json`` and save them to every path in ``out_paths``."""
     summary = json.loads(open(calibration_json).read())
     z_observed = json.loads(open(significance_json).read())["z_local_max"] if significance_json else None
-    mplhep.style.use("ROOT")
+    use_style()
     fig, axes = plt.subplots(2, 2, figsize=(15, 12))
     _z_max_panel(axes[0, 0], summary["background"], z_observed)
     _p_global_panel(axes[0, 1], summary["background"])

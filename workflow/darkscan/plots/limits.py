@@ -18,37 +18,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import mplhep  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from darkscan import rootio  # noqa: E402
 from darkscan.physics.models import get_model  # noqa: E402
+from darkscan.plots.style import BAND_COLOURS, experiment_label, save_figure, use_style  # noqa: E402
 
 log = logging.getLogger(__name__)
-DELTA_A_MU = 251e-11
-DELTA_A_MU_ERR = 59e-11
-BAND_COLOURS = {"2": "#F5BB54", "1": "#607641"}  # yellow/green as in the HEP convention
-
-
-def _style() -> None:
-    mplhep.style.use("ROOT")
-
-
-def _label(ax, channel: dict, experiment: dict) -> None:
-    mplhep.label.exp_label(
-        exp=experiment.get("label", experiment["name"]),
-        llabel="Simulation",
-        rlabel=rf"$\int L\,dt$ = {channel['luminosity_fb']:g} fb$^{{-1}}$",
-        ax=ax,
-    )
-
-
-def _save(fig, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
-    for path in (png, pdf):
-        with rootio.atomic_path(path) as tmp:
-            fig.savefig(tmp, format=str(path).rsplit(".", 1)[-1], dpi=150, bbox_inches="tight")
-    plt.close(fig)
 
 
 def _bands(ax, frame: pd.DataFrame, prefix: str) -> None:
@@ -66,7 +42,7 @@ def _bands(ax, frame: pd.DataFrame, prefix: str) -> None:
 
 def plot_xsec(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf) -> None:
     """Upper limit on the signal cross section (fb) vs. mass."""
-    _style()
+    use_style()
     fig, ax = plt.subplots(figsize=(10, 8))
     mass = frame["mass"].to_numpy()
     _bands(ax, frame, "xsec")
@@ -81,13 +57,13 @@ def plot_xsec(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf) ->
     ax.set_ylabel(f"{100 * channel['cl']:.0f}% CL upper limit on {model.xsec_label} [fb]", fontsize=20)
     ax.legend(loc="upper left", fontsize=16, frameon=False, bbox_to_anchor=(0.0, 0.93))
     ax.set_ylim(top=ax.get_ylim()[1] * 10)
-    _label(ax, channel, experiment)
-    _save(fig, png, pdf)
+    experiment_label(ax, channel, experiment)
+    save_figure(fig, png, pdf)
 
 
 def plot_coupling(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf, *, gm2_band: bool = True) -> None:
     """Upper limits on the coupling for every scenario, with the (g-2)_mu band."""
-    _style()
+    use_style()
     fig, ax = plt.subplots(figsize=(10, 8))
     mass = frame["mass"].to_numpy()
     scenarios = list(channel["coupling"]["scenarios"].items())
@@ -109,15 +85,15 @@ def plot_coupling(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf
     ax.set_ylabel(f"{model.coupling_label}, {100 * channel['cl']:.0f}% CL upper limit")
     ax.legend(loc="upper left", fontsize=14, frameon=False, bbox_to_anchor=(0.0, 0.93))
     ax.set_ylim(top=ax.get_ylim()[1] * 30)
-    _label(ax, channel, experiment)
-    _save(fig, png, pdf)
+    experiment_label(ax, channel, experiment)
+    save_figure(fig, png, pdf)
 
 
 def plot_significance(
     frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf, *, significance: dict | None = None
 ) -> None:
     """Local significance vs. mass, with the global significance of the largest excess."""
-    _style()
+    use_style()
     fig, ax = plt.subplots(figsize=(10, 6))
     ax.plot(frame["mass"], frame["z_local"], "k-", lw=1.5, label="Local significance")
     if significance:
@@ -134,8 +110,8 @@ def plot_significance(
     ax.set_ylabel(r"Local significance $Z_{\mathrm{local}}$ [$\sigma$]")
     ax.set_ylim(0, max(4.0, float(np.nanmax(frame["z_local"])) * 1.3))
     ax.legend(loc="upper right", frameon=False)
-    _label(ax, channel, experiment)
-    _save(fig, png, pdf)
+    experiment_label(ax, channel, experiment)
+    save_figure(fig, png, pdf)
 
 
 def plot_channel(

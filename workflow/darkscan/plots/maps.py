@@ -19,7 +19,7 @@ from matplotlib.colors import LogNorm  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from darkscan.physics.models import get_model  # noqa: E402
-from darkscan.plots.limits import _label, _save, _style  # noqa: E402
+from darkscan.plots.style import experiment_label, save_figure, use_style  # noqa: E402
 
 
 def _map(
@@ -35,7 +35,7 @@ def _map(
     contours: str | None = None,
     marker=None,
 ) -> None:
-    _style()
+    use_style()
     fig, ax = plt.subplots(figsize=(10, 8))
     ok = frame[column].notna() & (frame[column] > 0 if log else True)
     sub = frame[ok]
@@ -62,8 +62,8 @@ def _map(
     model = get_model(channel["model"])
     ax.set_xlabel(f"{model.mass_label} [{unit}]")
     ax.set_ylabel(f"{model.mass2_label} [{unit}]")
-    _label(ax, channel, experiment)
-    _save(fig, png, pdf)
+    experiment_label(ax, channel, experiment)
+    save_figure(fig, png, pdf)
 
 
 def _smooth_contours(ax, frame: pd.DataFrame, column: str, *, log: bool, bins: int = 30) -> list[float]:

@@ -1,0 +1,40 @@
+"""The look shared by every darkscan figure: mplhep's ROOT style, the experiment label with the
+luminosity, the expected-band colours, and atomic PNG + PDF writing."""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import mplhep  # noqa: E402
+
+from darkscan import rootio  # noqa: E402
+
+#: expected +-1 / +-2 sigma bands, yellow and green as in the HEP convention
+BAND_COLOURS = {"2": "#F5BB54", "1": "#607641"}
+
+
+def use_style() -> None:
+    """mplhep's ROOT style for the next figure."""
+    mplhep.style.use("ROOT")
+
+
+def experiment_label(ax, channel: dict, experiment: dict) -> None:
+    """ "<experiment> Simulation" and the channel luminosity above the axes."""
+    mplhep.label.exp_label(
+        exp=experiment.get("label", experiment["name"]),
+        llabel="Simulation",
+        rlabel=rf"$\int L\,dt$ = {channel['luminosity_fb']:g} fb$^{{-1}}$",
+        ax=ax,
+    )
+
+
+def save_figure(fig, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
+    """Write ``fig`` as PNG (150 dpi) and PDF, each atomically, and close it."""
+    for path in (png, pdf):
+        with rootio.atomic_path(path) as tmp:
+            fig.savefig(tmp, format=str(path).rsplit(".", 1)[-1], dpi=150, bbox_inches="tight")
+    plt.close(fig)
