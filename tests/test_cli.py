@@ -53,3 +53,11 @@ def test_a_missing_mass_is_named_and_version_is_printed(repo_root, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--version"])
     assert exit_info.value.code == 0 and capsys.readouterr().out.startswith("darkscan ")
+
+
+def test_xsec_says_whether_the_number_is_born_level(repo_root, capsys):
+    """The Physics Book's mu mu(gamma) at 10.58 GeV is 1.148 nb; darkscan's closed form is the Born 0.776 nb."""
+    assert main(["xsec", "belle2", "mumu"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["xsec_fb"] == pytest.approx(0.776e6, rel=5e-3)
+    assert result["radiative_corrections"].startswith("none") and "Born" in result["description"]

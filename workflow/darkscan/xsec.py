@@ -99,5 +99,15 @@ def cross_section_for_cli(
         "xsec_fb": result.value_fb,
         "xsec_err_fb": result.error_fb,
         "method": method,
+        "description": proc.description,
+        "radiative_corrections": proc.radiative or "none: tree level / Born",
+        "acceptance": _acceptance(given),
         **given,
     }
+
+
+def _acceptance(given: dict) -> str:
+    """The phase space the number covers, as a sentence for the JSON."""
+    if "theta_min" in given or "theta_max" in given:
+        return f"CM polar angle {given.get('theta_min', 0)}-{given.get('theta_max', 180)} deg"
+    return "the generator's default phase space (its defaults for cuts and decays)"

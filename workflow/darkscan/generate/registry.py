@@ -40,6 +40,8 @@ class Process:
         xsec: optional cross-section function ``xsec(*, sqrt_s, mass=None, mass2=None,
             coupling=None, theta_min=None, theta_max=None) -> CrossSection`` (closed form where one
             exists); without it :func:`cross_section` integrates the generator's weights.
+        radiative: the radiative corrections the generator includes (``""``: none, tree level /
+            Born), stated by ``darkscan xsec`` next to the number.
         max_mass: optional ``max_mass(sqrt_s) -> float``: the largest produced mass (GeV) a signal
             process can make at ``sqrt_s`` (e.g. sqrt(s) - 2 m_mu for e+e- -> mu+ mu- Z'); signal
             masses are checked against it before any job (:mod:`darkscan.preflight`).
@@ -52,6 +54,7 @@ class Process:
     unweighted: bool = False
     xsec: Callable | None = None
     max_mass: Callable[[float], float] | None = None
+    radiative: str = ""
 
 
 _PROCESSES: dict[str, Process] = {}
@@ -65,13 +68,14 @@ def register_process(
     unweighted: bool = False,
     xsec: Callable | None = None,
     max_mass: Callable[[float], float] | None = None,
+    radiative: str = "",
 ) -> Callable[[Generator], Generator]:
     """Decorator registering a generator under ``name``."""
 
     def wrap(func: Generator) -> Generator:
         if name in _PROCESSES:
             raise ValueError(f"process {name!r} is already registered")
-        _PROCESSES[name] = Process(name, func, description, generator_name, unweighted, xsec, max_mass)
+        _PROCESSES[name] = Process(name, func, description, generator_name, unweighted, xsec, max_mass, radiative)
         return func
 
     return wrap

@@ -30,7 +30,9 @@ _SAMPLING = dict(radiative_return_fraction=0.25, beam_collinear_fraction=0.8, mu
 
 
 @register_process(
-    "mumu_gamma", description="e+e- -> mu+ mu- gamma, tree level ISR + FSR + interference, photon cuts in the CM frame"
+    "mumu_gamma",
+    description="e+e- -> mu+ mu- gamma, tree level ISR + FSR + interference, photon cuts in the CM frame",
+    radiative="one real photon at tree level (O(alpha^3)); no virtual corrections",
 )
 def generate(
     n_events: int,

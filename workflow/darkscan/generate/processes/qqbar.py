@@ -119,6 +119,7 @@ def _run(pythia, n_events: int, flavour: str) -> tuple[np.ndarray, np.ndarray, n
     generator_name="pythia8",
     unweighted=True,
     xsec=xsec,
+    radiative="normalised to the Belle II Physics Book values (with radiative corrections)",
 )
 def generate(
     n_events: int,

@@ -197,6 +197,7 @@ def _make_pythia(settings: list[str]):
     ),
     generator_name="pythia8",
     unweighted=True,
+    radiative="normalised to the Belle II Physics Book value (0.919 nb at 10.58 GeV, with radiative corrections)",
 )
 def generate(
     n_events: int,
