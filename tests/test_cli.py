@@ -61,3 +61,12 @@ def test_xsec_says_whether_the_number_is_born_level(repo_root, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["xsec_fb"] == pytest.approx(0.776e6, rel=5e-3)
     assert result["radiative_corrections"].startswith("none") and "Born" in result["description"]
+
+
+def test_tau_pairs_answer_from_their_normalisation_without_generating(repo_root, capsys):
+    """0.919 nb x BF(tau -> mu nu nu)^2 (0.1739^2) = 27.8 pb, the sum of the generators' weights."""
+    for process in ("tautau", "tautau_qed"):
+        assert main(["xsec", "belle2", process]) == 0
+        result = json.loads(capsys.readouterr().out)
+        assert result["method"] == "closed form" and result["xsec_fb"] == pytest.approx(27.8e3, rel=5e-3)
+        assert "Physics Book" in result["radiative_corrections"]

@@ -70,7 +70,7 @@ import time
 
 import numpy as np
 
-from darkscan.events import TruthEvents
+from darkscan.events import CrossSection, TruthEvents
 from darkscan.generate.processes._pythia_events import (
     final_states,
     pack_flat,
@@ -190,6 +190,14 @@ def _make_pythia(settings: list[str]):
     return pythia
 
 
+def xsec_tautau_mumu(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None):
+    """The normalisation of the tau-pair generators, both taus -> mu nu nu: 0.919 nb x BF^2 in fb
+    (what their weights sum to; no events are generated, so ``darkscan xsec`` answers at once)."""
+    if theta_min is not None or theta_max is not None:
+        raise ValueError("tautau: no --theta-min/--theta-max acceptance; set generator cuts in a channel config")
+    return CrossSection(XSEC_TAUTAU_NB * NB_TO_FB * BF_TAU_TO_MU_NU_NU**2, 0.0)
+
+
 @register_process(
     "tautau",
     description=(
@@ -197,6 +205,7 @@ def _make_pythia(settings: list[str]):
     ),
     generator_name="pythia8",
     unweighted=True,
+    xsec=xsec_tautau_mumu,
     radiative="normalised to the Belle II Physics Book value (0.919 nb at 10.58 GeV, with radiative corrections)",
 )
 def generate(

@@ -34,7 +34,11 @@ import numpy as np
 
 from darkscan.events import PDG_MUON, PDG_PHOTON, TruthEvents
 from darkscan.generate.processes._tau_decays import apply_spin_correlations
-from darkscan.generate.processes.tautau import NB_TO_FB, XSEC_TAUTAU_NB  # the Pythia process's normalisation
+from darkscan.generate.processes.tautau import (  # the Pythia process's normalisation
+    NB_TO_FB,
+    XSEC_TAUTAU_NB,
+    xsec_tautau_mumu,
+)
 from darkscan.generate.registry import register_process
 from darkscan.physics.constants import ALPHA_EM, BF_TAU_TO_MU_NU_NU, ELECTRON_MASS, MUON_MASS, TAU_MASS
 from darkscan.physics.kinematics import boost, direction, orthonormal_frame
@@ -218,6 +222,7 @@ def _final_state(rng: np.random.Generator, n: int, *, sqrt_s: float) -> tuple[np
         "V-A decays with spin correlations"
     ),
     unweighted=True,
+    xsec=xsec_tautau_mumu,
     radiative="normalised to the Belle II Physics Book value (0.919 nb at 10.58 GeV, with radiative corrections)",
 )
 def generate(n_events: int, rng: np.random.Generator, *, sqrt_s: float, xsec_nb: float = XSEC_TAUTAU_NB) -> TruthEvents:
