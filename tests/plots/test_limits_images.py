@@ -1,0 +1,59 @@
+"""Reference images of the limit plots (matplotlib's compare_images), from a stored tiny scan.
+
+The inputs are the tiny overlay's limits.csv and significance.json (tests/plots/data). After a
+deliberate change of the plots, regenerate the references and look at them::
+
+    python tests/plots/test_limits_images.py
+"""
+
+from __future__ import annotations
+
+import pathlib
+import shutil
+import sys
+
+import pytest
+from matplotlib.testing.compare import compare_images
+
+from darkscan import config as cfg
+from darkscan.plots.limits import plot_channel
+
+HERE = pathlib.Path(__file__).resolve().parent
+DATA, REFERENCE = HERE / "data", HERE / "reference"
+STEMS = {"xsec": "limits_xsec", "coupling": "limits_coupling", "significance": "local_significance"}
+#: RMS difference allowed (0-255 grey levels): font hinting and antialiasing, not content
+TOLERANCE = 2.0
+
+
+def render(directory: pathlib.Path) -> dict[str, pathlib.Path]:
+    """Draw the three limit plots of the stored tiny scan into ``directory``; returns the PNGs."""
+    global_config = cfg.load_global(HERE.parents[1] / "config" / "config.yaml")
+    channel = cfg.channel_config(global_config, "zprime_invisible")
+    channel["luminosity_fb"] = 0.3  # the tiny overlay's
+    experiment = cfg.experiment_config(global_config, "belle2")
+    outputs = {f"{key}_{ext}": directory / f"{stem}.{ext}" for key, stem in STEMS.items() for ext in ("png", "pdf")}
+    plot_channel(
+        DATA / "tiny_zprime_limits.csv",
+        channel=channel,
+        experiment=experiment,
+        outputs=outputs,
+        significance_json=DATA / "tiny_zprime_significance.json",
+    )
+    return {stem: directory / f"{stem}.png" for stem in STEMS.values()}
+
+
+@pytest.mark.parametrize("stem", list(STEMS.values()))
+def test_limit_plot_matches_its_reference_image(repo_root, tmp_path, stem):
+    drawn = render(tmp_path)[stem]
+    assert compare_images(str(REFERENCE / f"{stem}.png"), str(drawn), tol=TOLERANCE) is None
+
+
+if __name__ == "__main__":
+    import os
+    import tempfile
+
+    os.chdir(HERE.parents[1])
+    with tempfile.TemporaryDirectory() as tmp:
+        for stem, path in render(pathlib.Path(tmp)).items():
+            shutil.copy(path, REFERENCE / f"{stem}.png")
+            print(f"wrote {REFERENCE / stem}.png", file=sys.stderr)
