@@ -63,6 +63,22 @@ def test_new_channel_plans_the_full_chain(tmp_path):
     assert "plot_limits" in result.stdout + result.stderr
 
 
+@pytest.mark.workflow
+@pytest.mark.parametrize(("template", "rule"), [("bump", "scan_part"), ("two-mass", "scan_part")])
+def test_every_template_plans_its_chain(tmp_path, template, rule):
+    repo = copy_repo(tmp_path / "repo")
+    new_channel("my_search", root=repo, template=template)
+    text = (repo / "config/channels/my_search.yaml").read_text()
+    assert "name: my_search" in text and f"--template {template}" in text
+    result = run_snakemake(repo, "-n", "results/my_search/limits.csv")
+    assert rule in result.stdout + result.stderr
+
+
+def test_an_unknown_template_is_refused(repo_root, tmp_path):
+    with pytest.raises(ValueError, match="unknown template 'peak'; templates: recoil, bump, two-mass"):
+        new_channel("my_search", root=tmp_path, template="peak")
+
+
 def test_new_channel_refuses_bad_or_existing_names(tmp_path):
     (tmp_path / "config").mkdir()
     (tmp_path / "config/config.yaml").write_text("channels:\n  taken:\n    config: x.yaml\nexperiments: {}\n")

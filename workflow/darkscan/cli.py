@@ -52,7 +52,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 def _new_channel(args: argparse.Namespace) -> int:
     from darkscan.scaffold import new_channel
 
-    for path in new_channel(args.name, root=args.root):
+    for path in new_channel(args.name, root=args.root, template=args.template):
         print(f"wrote {path}")
     print(f"plan it with: snakemake -n results/{args.name}/limits.csv")
     return 0
@@ -105,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scaffold.add_argument("name", help="channel name, snake_case")
     scaffold.add_argument("--root", default=".", help="repository root (default: current directory)")
+    scaffold.add_argument(
+        "--template",
+        default="recoil",
+        choices=["recoil", "bump", "two-mass"],
+        help="recoil: peak in the mass recoiling against mu+ mu-; bump: peak in a spectrum (ALP); two-mass: 2D scan",
+    )
     scaffold.set_defaults(func=_new_channel)
     return parser
 

@@ -32,13 +32,45 @@ def reserved_names(root: str | pathlib.Path = ".") -> set[str]:
     return {match for path in files if path.is_file() for match in RULE.findall(path.read_text())}
 
 
-def new_channel(name: str, *, root: str | pathlib.Path = ".") -> list[pathlib.Path]:
+#: ``--template`` -> the working channel config the new one starts from: the package's recoil
+#: template, or a shipped search (a bump in a spectrum; a two-mass scan in elliptical windows)
+CHANNEL_TEMPLATES = {
+    "recoil": "package:channel.yaml",
+    "bump": "config/channels/alp_gammagamma.yaml",
+    "two-mass": "config/channels/dark_higgsstrahlung.yaml",
+}
+
+
+def channel_config_text(name: str, template: str, *, root: pathlib.Path) -> str:
+    """The new channel's config: the template with its name replaced."""
+    if template not in CHANNEL_TEMPLATES:
+        raise ValueError(f"unknown template {template!r}; templates: {', '.join(CHANNEL_TEMPLATES)}")
+    source = CHANNEL_TEMPLATES[template]
+    if source.startswith("package:"):
+        return string.Template((TEMPLATES / source.removeprefix("package:")).read_text()).safe_substitute(name=name)
+    path = root / source
+    if not path.is_file():
+        raise ValueError(f"template {template!r} starts from {path}, which does not exist")
+    header = f"# Channel {name}: scaffolded by `darkscan new-channel {name} --template {template}` from {source}.\n"
+    return header + re.sub(r"^name: .*$", f"name: {name}", path.read_text(), count=1, flags=re.M)
+
+
+def new_channel(name: str, *, root: str | pathlib.Path = ".", template: str = "recoil") -> list[pathlib.Path]:
     """Create the channel ``name`` in the repository at ``root``; returns the files written.
 
+    Args:
+        name: snake_case channel name (not a workflow rule name).
+        root: the repository.
+        template: ``recoil`` (a peak in the mass recoiling against mu+ mu-), ``bump`` (a peak in
+            a spectrum, from the ALP search) or ``two-mass`` (a 2D scan, from the dark-Higgs search).
+
     Raises:
-        ValueError: the name is not snake_case, or the channel or one of its files exists.
+        ValueError: the name is not snake_case or reserved, the template is unknown, or the
+            channel or one of its files exists.
     """
     root = pathlib.Path(root)
+    if template not in CHANNEL_TEMPLATES:
+        raise ValueError(f"unknown template {template!r}; templates: {', '.join(CHANNEL_TEMPLATES)}")
     if not NAME.match(name):
         raise ValueError(
             f"channel name {name!r} must be snake_case: a lowercase letter, then lowercase letters, digits or _"
@@ -64,8 +96,11 @@ def new_channel(name: str, *, root: str | pathlib.Path = ".") -> list[pathlib.Pa
     for path in files.values():
         if path.exists():
             raise ValueError(f"{path} already exists; not overwriting it")
-    for template, path in files.items():
-        text = string.Template((TEMPLATES / template).read_text()).safe_substitute(name=name)
+    for source, path in files.items():
+        if source == "channel.yaml":
+            text = channel_config_text(name, template, root=root)
+        else:
+            text = string.Template((TEMPLATES / source).read_text()).safe_substitute(name=name)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     text = config_path.read_text()
