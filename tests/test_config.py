@@ -141,8 +141,27 @@ def test_every_schema_key_is_described():
             for item in node:
                 yield from undescribed(item, path)
 
+    for method in cfg.fit_method_names():
+        schema = cfg.load_yaml(cfg.FIT_METHOD_SCHEMAS / f"{method}.schema.yaml")
+        assert sorted(set(undescribed(schema, method))) == [], method
     missing = {
         name: sorted(set(undescribed(cfg.load_yaml(cfg.SCHEMA_DIR / f"{name}.schema.yaml"), name)))
         for name in ("config", "channel", "experiment")
     }
     assert missing == {"config": [], "channel": [], "experiment": []}
+
+
+def test_a_fit_methods_own_keys_live_in_its_own_schema(global_config):
+    """pyhf_check_every belongs to window_sidebands, pyhf_every and variable2 to ellipse_counting."""
+    zprime = cfg.channel_config(global_config, "zprime_invisible")
+    assert zprime["fit"]["pyhf_check_every"] == 25 and "pyhf_every" not in zprime["fit"]
+    dark_higgs = cfg.channel_config(global_config, "dark_higgsstrahlung")
+    assert dark_higgs["fit"]["variable2"] == "recoil_mass" and "pyhf_check_every" not in dark_higgs["fit"]
+    wrong = cfg.deep_merge(global_config, {"channels": {"zprime_invisible": {"fit": {"pyhf_every": 3}}}})
+    with pytest.raises(cfg.ConfigError, match="unknown key 'fit.pyhf_every'; did you mean 'pyhf_check_every'"):
+        cfg.channel_config(wrong, "zprime_invisible")
+    unknown = cfg.deep_merge(global_config, {"channels": {"zprime_invisible": {"fit": {"method": "window_sideband"}}}})
+    with pytest.raises(
+        cfg.ConfigError, match=r"zprime_invisible.yaml.*unknown fit.method 'window_sideband'; did you mean"
+    ):
+        cfg.channel_config(unknown, "zprime_invisible")

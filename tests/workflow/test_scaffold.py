@@ -135,8 +135,6 @@ TINY_SEARCH = {
         "alp_gammagamma": {"enabled": False},
         "my_search": {
             "luminosity_fb": 0.2,
-            "model": "my_model",
-            "coupling": {"name": "g_X", "scenarios": {"all": {"label": "BF = 1", "branching": "all"}}},
             "signal": {"masses": [1.0, 4.0], "events": 3000},
             "masses": {"min": 1.0, "max": 4.0, "step_resolution_fraction": 8.0},
             "backgrounds": {
@@ -161,6 +159,8 @@ def test_a_search_with_its_own_variables_process_and_model_is_added_as_files_and
     channel_file = repo / "config/channels/my_search.yaml"
     channel = yaml.safe_load(channel_file.read_text())
     channel["selection"]["variables"] = "my_recoil"
+    channel["model"] = "my_model"  # a file edit: an overlay would merge into the template's scenarios
+    channel["coupling"] = {"name": "g_X", "scenarios": {"all": {"label": "BF = 1", "branching": "all"}}}
     channel["selection"]["cuts"].append({"name": "recoil_fraction", "expr": "recoil_fraction < 0.8"})
     channel_file.write_text(yaml.safe_dump(channel, sort_keys=False))
     modified = subprocess.run(

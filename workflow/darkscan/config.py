@@ -170,8 +170,51 @@ def channel_config(config: Mapping, name: str) -> dict:
     if data["name"] != name:
         raise ConfigError(f"{path}: 'name' is {data['name']!r} but config.yaml registers it as {name!r}")
     validate(data, "channel", where=f"{path} (channel {name})")
+    validate_fit(data["fit"], where=f"{path} (channel {name})")
     check_channel(data, experiment_config(config, data["experiment"]), where=path)
     return data
+
+
+FIT_METHOD_SCHEMAS = SCHEMA_DIR / "fit_methods"
+
+
+def fit_method_names() -> list[str]:
+    """Fit methods with a schema (``schemas/fit_methods/<method>.schema.yaml``)."""
+    return sorted(p.name.removesuffix(".schema.yaml") for p in FIT_METHOD_SCHEMAS.glob("*.schema.yaml"))
+
+
+@functools.cache
+def fit_schema(method: str) -> dict:
+    """The closed schema of ``fit`` for ``method``: the generic keys of channel.schema.yaml plus
+    the method's own (its defaults filled in)."""
+    path = FIT_METHOD_SCHEMAS / f"{method}.schema.yaml"
+    if not path.is_file():
+        names = fit_method_names()
+        raise ConfigError(f"unknown fit.method {method!r}{_closest(method, names)} (methods: {', '.join(names)})")
+    generic = load_yaml(SCHEMA_DIR / "channel.schema.yaml")["properties"]["fit"]
+    own = load_yaml(path)
+    return {
+        "type": "object",
+        "properties": {**generic["properties"], **own.get("properties", {})},
+        "required": [*generic.get("required", []), *own.get("required", [])],
+        "additionalProperties": False,
+    }
+
+
+def validate_fit(fit: dict, *, where: str) -> dict:
+    """Validate ``fit`` against its method's closed schema and fill the method's defaults."""
+    try:
+        schema = fit_schema(fit.get("method", "window_sidebands"))
+    except ConfigError as err:
+        raise ConfigError(f"{where}: {err}") from None
+    errors = sorted(_validator_with_defaults(schema).iter_errors(fit), key=lambda e: list(e.path))
+    if errors:
+        lines = []
+        for error in errors[:5]:
+            error.path.appendleft("fit")
+            lines += _error_lines(error, where=where)
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+    return fit
 
 
 def check_channel(channel: dict, experiment: dict, *, where: str) -> None:

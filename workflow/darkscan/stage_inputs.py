@@ -259,6 +259,9 @@ def unknown_paths(stage: str) -> list[str]:
     unknown = []
     for schema_name, paths in (("channel", inputs.channel), ("experiment", inputs.experiment)):
         schema = cfg.load_yaml(cfg.SCHEMA_DIR / f"{schema_name}.schema.yaml")
+        if schema_name == "channel":  # a fit method's own keys (schemas/fit_methods)
+            for method in cfg.fit_method_names():
+                schema["properties"]["fit"]["properties"].update(cfg.fit_schema(method)["properties"])
         unknown += [
             f"{schema_name}: {path}"
             for path in paths
