@@ -135,6 +135,7 @@ TINY_SEARCH = {
         "alp_gammagamma": {"enabled": False},
         "my_search": {
             "luminosity_fb": 0.2,
+            "data": {"pilot_events": 20000},  # the pilot runs size MC and pseudo-data: 100k by default
             "signal": {"masses": [1.0, 4.0], "events": 3000},
             "masses": {"min": 1.0, "max": 4.0, "step_resolution_fraction": 8.0},
             "backgrounds": {
