@@ -47,7 +47,11 @@ _ALLOWED_FUNCTIONS = {"abs", "sqrt", "cos", "sin", "tan", "arccos", "arcsin", "a
 
 
 class ExpressionError(ValueError):
-    """A cut expression is not allowed or names an unknown variable."""
+    """A cut expression is not allowed or names an unknown variable (``unknown``: that name)."""
+
+    def __init__(self, message: str, *, unknown: str | None = None) -> None:
+        super().__init__(message)
+        self.unknown = unknown
 
 
 def check_expression(expr: str, variables: set[str] | frozenset[str]) -> list[str]:
@@ -76,7 +80,8 @@ def check_expression(expr: str, variables: set[str] | frozenset[str]) -> list[st
         if isinstance(node, ast.Name) and node.id not in functions:
             if node.id not in variables:
                 raise ExpressionError(
-                    f"cut expression {expr!r} uses unknown variable {node.id!r}; known: {sorted(variables)}"
+                    f"cut expression {expr!r} uses unknown variable {node.id!r}; known: {sorted(variables)}",
+                    unknown=node.id,
                 )
             names.append(node.id)
     return sorted(set(names))

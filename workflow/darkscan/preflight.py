@@ -52,11 +52,10 @@ def check_selection(channel: Mapping, *, where: str) -> None:
     columns = variables.variable_columns(name)
     for i, cut in enumerate(channel["selection"]["cuts"]):
         try:
-            used = expressions.check_expression(cut["expr"], frozenset(columns))
+            expressions.check_expression(cut["expr"], frozenset(columns))
         except expressions.ExpressionError as err:
-            hint = "".join(suggestion(word, columns) for word in _unknown_names(cut["expr"], columns))
+            hint = suggestion(err.unknown, columns) if err.unknown else ""
             raise ConfigError(f"{where}: selection.cuts[{i}] ({cut['name']}): {err}{hint}") from None
-        del used
     fit = channel["fit"]
     # with fit.columns (several values per event), fit.variable only names the histogram axis
     for key in ("variable2",) if fit.get("columns") else ("variable", "variable2"):
@@ -65,19 +64,6 @@ def check_selection(channel: Mapping, *, where: str) -> None:
     for column in fit.get("columns") or []:
         if column not in columns:
             raise _unknown(f"fit.columns entry (a column of {name})", column, columns, where=where)
-
-
-def _unknown_names(expr: str, columns: Iterable[str]) -> list[str]:
-    import ast
-
-    try:
-        tree = ast.parse(expr, mode="eval")
-    except SyntaxError:
-        return []
-    calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    return sorted(
-        {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in calls and n.id not in set(columns)}
-    )
 
 
 def check_processes(channel: Mapping, *, where: str) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from darkscan import config as cfg
@@ -61,6 +61,8 @@ _SIGNAL_MODEL = (
     "signal.options",
     "signal.process",
 )
+# What the scan-like stages read: the grid, the fit, the signal masses and the background names.
+_SCAN = ("name", "luminosity_fb", "cl", "masses", *_FIT, "signal.masses", "backgrounds.*.process")
 # Detector simulation (darkscan.experiments.detector.simulate) runs at generation.
 _DETECTOR = ("name", "beams", "tracking", "calorimeter", "particle_id", "trigger")
 
@@ -79,10 +81,14 @@ class StageInputs:
     Attributes:
         channel: paths into the resolved channel config.
         experiment: paths into the resolved experiment config of the channel.
+        slice_channel: optional ``slice_channel(channel, sample, paths) -> (slice, paths)`` for a
+            stage whose slice depends on the job's sample beyond ``{sample}`` paths (the
+            generation: a signal sample keeps its own mass only); default: the declared paths.
     """
 
     channel: tuple[str, ...] = ()
     experiment: tuple[str, ...] = ()
+    slice_channel: Callable[[Mapping, str | None, list[str]], tuple[dict, list[str]]] | None = None
 
 
 _STAGES: dict[str, StageInputs] = {}
@@ -122,6 +128,25 @@ def stage_names() -> list[str]:
     return sorted(_STAGES)
 
 
+def _generation_channel(channel: Mapping, sample: str, paths: list[str]) -> tuple[dict, list[str]]:
+    """The channel slice of one MC sample and its declared paths: the sample's own entry only.
+
+    A background is sized to the luminosity (``mc_luminosity_factor``, ``data.pilot_events``); a
+    signal sample depends on the ``signal`` section with its own mass only.
+    """
+    if sample in channel["backgrounds"]:
+        paths = [p for p in paths if not p.startswith("signal")]
+        sliced = _config_slice(channel, paths)
+        sliced["signal"] = {"masses": []}
+    else:
+        entry = cfg.sample_config(channel, sample)  # raises, naming the samples, if unknown
+        paths = ["name", "signal"]
+        sliced = _config_slice(channel, paths)
+        sliced["signal"]["masses"] = [[entry["mass"], entry["mass2"]] if "mass2" in entry else entry["mass"]]
+        sliced["backgrounds"] = {}
+    return sliced, sorted({*paths, "signal.masses", "backgrounds"})
+
+
 register_stage(
     "generate_sample",
     StageInputs(
@@ -134,6 +159,7 @@ register_stage(
             "signal",
         ),
         experiment=_DETECTOR,
+        slice_channel=_generation_channel,
     ),
 )
 register_stage(
@@ -171,51 +197,16 @@ register_stage(
 )
 register_stage(
     "scan_part",
-    StageInputs(
-        channel=(
-            "name",
-            "luminosity_fb",
-            "cl",
-            "masses",
-            *_FIT,
-            "signal.masses",
-            "signal.options",
-            "signal.process",
-            "backgrounds.*.process",
-        )
-    ),
+    StageInputs(channel=(*_SCAN, "signal.options", "signal.process")),
 )
 register_stage("merge_limits", StageInputs(channel=("name", "model", "coupling", "signal.options")))
 register_stage(
     "compute_significance",
-    StageInputs(
-        channel=(
-            "name",
-            "luminosity_fb",
-            "cl",
-            "masses",
-            *_FIT,
-            "lookelsewhere",
-            "signal.masses",
-            "backgrounds.*.process",
-        )
-    ),
+    StageInputs(channel=(*_SCAN, "lookelsewhere")),
 )
 register_stage(
     "calibrate_scan",
-    StageInputs(
-        channel=(
-            "name",
-            "luminosity_fb",
-            "cl",
-            "masses",
-            *_FIT,
-            "lookelsewhere",
-            "calibration",
-            "signal",
-            "backgrounds.*.process",
-        )
-    ),
+    StageInputs(channel=(*_SCAN, "lookelsewhere", "calibration", "signal")),
 )
 register_stage(
     "plot_limits",
@@ -320,25 +311,6 @@ def _config_slice(config: Mapping, paths: list[str]) -> dict:
     return sliced
 
 
-def _generation_channel(channel: Mapping, sample: str, paths: list[str]) -> tuple[dict, list[str]]:
-    """The channel slice of one MC sample and its declared paths: the sample's own entry only.
-
-    A background is sized to the luminosity (``mc_luminosity_factor``, ``data.pilot_events``); a
-    signal sample depends on the ``signal`` section with its own mass only.
-    """
-    if sample in channel["backgrounds"]:
-        paths = [p for p in paths if not p.startswith("signal")]
-        sliced = _config_slice(channel, paths)
-        sliced["signal"] = {"masses": []}
-    else:
-        entry = cfg.sample_config(channel, sample)  # raises, naming the samples, if unknown
-        paths = ["name", "signal"]
-        sliced = _config_slice(channel, paths)
-        sliced["signal"]["masses"] = [[entry["mass"], entry["mass2"]] if "mass2" in entry else entry["mass"]]
-        sliced["backgrounds"] = {}
-    return sliced, sorted({*paths, "signal.masses", "backgrounds"})
-
-
 def stage_params(stage: str, channel: Mapping, experiment: Mapping, *, sample: str | None = None) -> dict:
     """The ``params`` entry of a rule: the slices of the configs that ``stage`` declares.
 
@@ -354,8 +326,8 @@ def stage_params(stage: str, channel: Mapping, experiment: Mapping, *, sample: s
     inputs = stage_inputs(stage)
     channel_paths = _expand(inputs.channel, sample=sample)
     experiment_paths = _expand(inputs.experiment, sample=sample)
-    if stage == "generate_sample":
-        channel_slice, channel_paths = _generation_channel(channel, sample, channel_paths)
+    if inputs.slice_channel is not None:
+        channel_slice, channel_paths = inputs.slice_channel(channel, sample, channel_paths)
     else:
         channel_slice = _config_slice(channel, channel_paths)
     return {

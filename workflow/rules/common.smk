@@ -15,18 +15,14 @@ PACKAGE_DIR = str(Path(workflow.basedir) / "workflow")
 sys.path.insert(0, PACKAGE_DIR)
 os.environ.update(PYTHONPATH=PACKAGE_DIR)
 
-from snakemake.utils import validate
-
 from darkscan import config as dsconfig
 from darkscan import preflight
 from darkscan.archive import provenance
 from darkscan.stage_inputs import stage_inputs, stage_params
 
-# darkscan's validation first: an unknown key gets the closest valid one in its error
-dsconfig.validate(dsconfig.as_plain(config), "config", where="config.yaml and overlays")
-validate(config, "../schemas/config.schema.yaml")
-
-CONFIG = dsconfig.as_plain(config)
+# One validation of the merged config against workflow/schemas/config.schema.yaml (defaults
+# filled): darkscan's, whose errors name an unknown key with the closest valid one.
+CONFIG = dsconfig.validate(dsconfig.as_plain(config), "config", where="config.yaml and overlays")
 CHANNELS = dsconfig.enabled_channels(CONFIG)
 # Schema and semantic validation of every enabled channel before any job runs.
 CHANNEL_CONFIGS = {name: dsconfig.channel_config(CONFIG, name) for name in CHANNELS}
