@@ -26,7 +26,7 @@ def test_born_scale_sanity():
     ("argv", "message"),
     [
         (["xsec", "belle3", "tautau"], "unknown experiment 'belle3'; known experiments"),
-        (["xsec", "belle2", "nope"], "unknown process 'nope'; registered processes"),
+        (["xsec", "belle2", "nope"], "unknown process 'nope' (registered processes: "),
         (["xsec", "belle2", "mumu_zprime", "--mass", "12"], "outside the allowed range"),
         (["xsec", "belle2", "tautau", "--theta-min", "20"], "no --theta-min/--theta-max"),
     ],

@@ -136,8 +136,21 @@ def experiment_config(config: Mapping, name: str) -> dict:
     data = deep_merge(load_yaml(path), entry)
     where = f"{path} (experiment {name})"
     validate(data, "experiment", where=where)
+    _check_trigger_lines(data.get("trigger", {}), where=where)
     apply_sqrt_s(data["beams"], where=where)
     return data
+
+
+def _check_trigger_lines(settings: Mapping, *, where: str) -> None:
+    """Every mapping in ``trigger`` (``trigger.<line>``) names a registered trigger line."""
+    from darkscan.experiments.triggers import trigger_names
+    from darkscan.registry import UnknownNameError
+
+    names = trigger_names()
+    for key, value in settings.items():
+        if isinstance(value, Mapping) and key not in names:
+            err = UnknownNameError("trigger line", key, names)
+            raise ConfigError(f"{where}: key 'trigger.{key}': {err}")
 
 
 def apply_sqrt_s(beams: dict, *, where: str) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from darkscan import config as cfg
+from darkscan.registry import Registry, UnknownNameError
 
 __all__ = [
     "DeclaredConfig",
@@ -91,7 +92,8 @@ class StageInputs:
     slice_channel: Callable[[Mapping, str | None, list[str]], tuple[dict, list[str]]] | None = None
 
 
-_STAGES: dict[str, StageInputs] = {}
+# The built-in stages are registered below in this module.
+_STAGES: Registry[StageInputs] = Registry("stage")
 
 
 def register_stage(name: str, inputs: StageInputs) -> None:
@@ -104,28 +106,20 @@ def register_stage(name: str, inputs: StageInputs) -> None:
     Raises:
         ValueError: if ``name`` is already registered with different inputs.
     """
-    if name in _STAGES and _STAGES[name] != inputs:
-        raise ValueError(f"stage {name!r} is already registered with other inputs")
-    _STAGES[name] = inputs
+    _STAGES.add(name, inputs, replace_equal=True)
 
 
 def stage_inputs(name: str) -> StageInputs:
     """The registered inputs of stage ``name`` (plugins of darkscan.channels included)."""
-    from darkscan.plugins import load_plugins
-
-    load_plugins()
     try:
-        return _STAGES[name]
-    except KeyError:
-        raise KeyError(f"no stage {name!r} is registered; registered: {sorted(_STAGES)}") from None
+        return _STAGES.get(name)
+    except UnknownNameError as err:
+        raise KeyError(f"no stage {name!r} is registered: {err}") from None
 
 
 def stage_names() -> list[str]:
     """The registered stages."""
-    from darkscan.plugins import load_plugins
-
-    load_plugins()
-    return sorted(_STAGES)
+    return _STAGES.names()
 
 
 def _generation_channel(channel: Mapping, sample: str, paths: list[str]) -> tuple[dict, list[str]]:

@@ -25,6 +25,7 @@ from particle import PDGID
 from darkscan.beams import Beams
 from darkscan.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, PDG_PION, TruthEvents
 from darkscan.experiments.beams import cm_to_lab_matrix, transform
+from darkscan.experiments.triggers import Reconstructed, trigger_branches
 
 
 @functools.cache
@@ -181,19 +182,6 @@ def _jagged(counts: np.ndarray, fields: dict[str, np.ndarray]) -> ak.Array:
     return ak.zip({name: ak.unflatten(values, counts) for name, values in fields.items()})
 
 
-def calorimeter_trigger(energy_sum: np.ndarray, experiment: dict, rng: np.random.Generator) -> np.ndarray:
-    """ECL energy-sum trigger: sum of cluster energies (lab) above ``trigger.calorimeter_energy_sum_min``
-    (default 1 GeV, the Belle II "hie" ECL trigger bit) and efficiency ``trigger.calorimeter_efficiency``
-    (default 1). No random number is drawn at efficiency 1, so the other branches of existing
-    samples are unchanged by this flag."""
-    trig = experiment.get("trigger", {})
-    passed = energy_sum > trig.get("calorimeter_energy_sum_min", 1.0)
-    efficiency = trig.get("calorimeter_efficiency", 1.0)
-    if efficiency < 1.0:
-        passed &= rng.random(len(energy_sum)) < efficiency
-    return passed
-
-
 def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) -> dict[str, object]:
     """Reconstruct tracks, photons and the trigger decision in the lab frame.
 
@@ -204,8 +192,9 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
 
     Returns:
         Mapping of branch name to array: ``track`` (jagged: px, py, pz, charge, muon_id),
-        ``photon`` (jagged: e, px, py, pz), ``trigger`` (two-track, bool), ``trigger_ecl`` (ECL
-        energy sum, bool), ``weight`` (fb per event),
+        ``photon`` (jagged: e, px, py, pz), one bool branch per registered trigger line
+        (:mod:`darkscan.experiments.triggers`: ``trigger`` two-track, ``trigger_ecl`` ECL energy
+        sum, then the plugins' lines), ``weight`` (fb per event),
         ``truth_invisible_{e,px,py,pz}`` (lab) and ``sqrt_s_true`` (GeV).
     """
     beams = beams_of(experiment)
@@ -244,10 +233,10 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
 
     n_tracks = is_track.sum(axis=1)
     n_photons = is_photon.sum(axis=1)
-    trigger = (n_tracks >= 2) & (rng.random(n) < experiment.get("trigger", {}).get("two_track_efficiency", 1.0))
     energy_sum = np.zeros(n)
     np.add.at(energy_sum, np.repeat(np.arange(n), n_photons), photon_e)
-    trigger_ecl = calorimeter_trigger(energy_sum, experiment, rng)
+    reco = Reconstructed(n_tracks, n_photons, energy_sum, np.hypot(track_p[:, 0], track_p[:, 1]), photon_e)
+    decisions = trigger_branches(reco, experiment.get("trigger", {}), rng)
     return {
         "track": _jagged(
             n_tracks,
@@ -260,8 +249,7 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
             },
         ),
         "photon": _jagged(n_photons, {"e": photon_e, "px": photon_p[:, 0], "py": photon_p[:, 1], "pz": photon_p[:, 2]}),
-        "trigger": trigger,
-        "trigger_ecl": trigger_ecl,
+        **decisions,
         "weight": events.weight,
         "truth_invisible_e": invisible[:, 0],
         "truth_invisible_px": invisible[:, 1],

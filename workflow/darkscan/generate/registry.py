@@ -21,6 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from darkscan.events import TruthEvents
+from darkscan.registry import Registry
 
 
 class Generator(Protocol):
@@ -57,7 +58,8 @@ class Process:
     radiative: str = ""
 
 
-_PROCESSES: dict[str, Process] = {}
+# Importing the process modules runs their @register_process decorators.
+_PROCESSES: Registry[Process] = Registry("process", builtins=("darkscan.generate.processes",), plural="processes")
 
 
 def register_process(
@@ -73,9 +75,7 @@ def register_process(
     """Decorator registering a generator under ``name``."""
 
     def wrap(func: Generator) -> Generator:
-        if name in _PROCESSES:
-            raise ValueError(f"process {name!r} is already registered")
-        _PROCESSES[name] = Process(name, func, description, generator_name, unweighted, xsec, max_mass, radiative)
+        _PROCESSES.add(name, Process(name, func, description, generator_name, unweighted, xsec, max_mass, radiative))
         return func
 
     return wrap
@@ -83,21 +83,8 @@ def register_process(
 
 def get_process(name: str) -> Process:
     """Return the registered process ``name``; the error lists what is allowed."""
-    _import_builtin_processes()
-    try:
-        return _PROCESSES[name]
-    except KeyError:
-        raise ValueError(f"unknown process {name!r}; registered processes: {sorted(_PROCESSES)}") from None
+    return _PROCESSES.get(name)
 
 
 def process_names() -> list[str]:
-    _import_builtin_processes()
-    return sorted(_PROCESSES)
-
-
-def _import_builtin_processes() -> None:
-    from darkscan.plugins import load_plugins
-
-    load_plugins()
-    # Importing the modules runs their @register_process decorators.
-    import darkscan.generate.processes  # noqa: F401
+    return _PROCESSES.names()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from darkscan.physics import signals, zprime
-from darkscan.plugins import load_plugins
+from darkscan.registry import Registry
 
 Branching = Callable[[np.ndarray, np.ndarray | None], np.ndarray]
 
@@ -53,28 +53,23 @@ class Model:
         )
 
 
-_MODELS: dict[str, Model] = {}
+# The built-in models are registered below in this module.
+_MODELS: Registry[Model] = Registry("model")
 
 
 def register_model(model: Model) -> Model:
-    if model.name in _MODELS:
-        raise ValueError(f"model {model.name!r} is already registered")
-    _MODELS[model.name] = model
-    return model
+    """Register ``model`` under its name (``model:`` of a channel config)."""
+    return _MODELS.add(model.name, model)
 
 
 def get_model(name: str) -> Model:
     """The registered model ``name`` (plugins of darkscan.channels included)."""
-    load_plugins()
-    if name not in _MODELS:
-        raise ValueError(f"unknown model {name!r}; registered models: {sorted(_MODELS)}")
-    return _MODELS[name]
+    return _MODELS.get(name)
 
 
 def model_names() -> list[str]:
     """The registered models."""
-    load_plugins()
-    return sorted(_MODELS)
+    return _MODELS.names()
 
 
 #: Delta a_mu = a_mu(exp) - a_mu(SM) = (251 +- 59) x 10^-11: Muon g-2, PRL 126 (2021) 141801, with

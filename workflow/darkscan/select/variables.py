@@ -18,7 +18,7 @@ import numpy as np
 from darkscan.beams import Beams
 from darkscan.experiments.beams import beam_four_momenta, lab_to_cm_matrix, transform
 from darkscan.physics.constants import MUON_MASS
-from darkscan.plugins import load_plugins
+from darkscan.registry import Registry
 
 VariableFunction = Callable[[ak.Array, dict], dict[str, np.ndarray]]
 
@@ -31,8 +31,17 @@ class Column:
     unit: str = ""
 
 
-_VARIABLES: dict[str, tuple[VariableFunction, tuple[str, ...]]] = {}
-_COLUMNS: dict[str, dict[str, Column]] = {}
+@dataclasses.dataclass(frozen=True)
+class VariableSet:
+    """A registered variable function with the branches it reads and the columns it returns."""
+
+    function: VariableFunction
+    branches: tuple[str, ...]
+    columns: Mapping[str, Column]
+
+
+# The built-in variable functions are defined below in this module.
+_VARIABLES: Registry[VariableSet] = Registry("variable function")
 
 
 def register_variables(
@@ -48,10 +57,7 @@ def register_variables(
     """
 
     def wrap(func: VariableFunction) -> VariableFunction:
-        if name in _VARIABLES:
-            raise ValueError(f"variable function {name!r} is already registered")
-        _VARIABLES[name] = (func, branches)
-        _COLUMNS[name] = dict(columns)
+        _VARIABLES.add(name, VariableSet(func, tuple(branches), dict(columns)))
         return func
 
     return wrap
@@ -59,22 +65,18 @@ def register_variables(
 
 def get_variables(name: str) -> tuple[VariableFunction, tuple[str, ...]]:
     """The registered variable function ``name`` and the branches it needs."""
-    load_plugins()
-    if name not in _VARIABLES:
-        raise ValueError(f"unknown variable function {name!r}; registered: {sorted(_VARIABLES)}")
-    return _VARIABLES[name]
+    entry = _VARIABLES.get(name)
+    return entry.function, entry.branches
 
 
 def variable_columns(name: str) -> dict[str, Column]:
     """The columns (with labels and units) that the variable function ``name`` returns."""
-    get_variables(name)
-    return _COLUMNS[name]
+    return dict(_VARIABLES.get(name).columns)
 
 
 def variable_function_names() -> list[str]:
     """The registered variable functions."""
-    load_plugins()
-    return sorted(_VARIABLES)
+    return _VARIABLES.names()
 
 
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:

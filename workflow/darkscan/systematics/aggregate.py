@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
+from darkscan.registry import Registry
 from darkscan.stats.signal_model import SignalModel
 from darkscan.systematics.table import Systematic
 
@@ -43,7 +44,8 @@ def mc_statistics_uncertainty(model: SignalModel) -> tuple[float, str]:
 
 
 DerivedSource = Callable[[Mapping, SignalModel], Systematic]
-_DERIVED: dict[str, DerivedSource] = {}
+# The built-in methods are registered below in this module.
+_DERIVED: Registry[DerivedSource] = Registry("derived systematic method")
 
 
 def register_derived(name: str) -> Callable[[DerivedSource], DerivedSource]:
@@ -54,20 +56,14 @@ def register_derived(name: str) -> Callable[[DerivedSource], DerivedSource]:
     """
 
     def wrap(function: DerivedSource) -> DerivedSource:
-        if name in _DERIVED:
-            raise ValueError(f"derived systematic {name!r} is already registered")
-        _DERIVED[name] = function
-        return function
+        return _DERIVED.add(name, function)
 
     return wrap
 
 
 def derived_methods() -> list[str]:
     """The registered derived systematic methods (plugins of darkscan.channels included)."""
-    from darkscan.plugins import load_plugins
-
-    load_plugins()
-    return sorted(_DERIVED)
+    return _DERIVED.names()
 
 
 @register_derived("efficiency_interpolation")
@@ -115,5 +111,5 @@ def build_table(channel: Mapping, experiment: Mapping, model: SignalModel) -> li
                 raise ValueError(
                     f"systematic {source['name']!r}: unknown derived method {method!r}; registered: {derived_methods()}"
                 )
-            rows.append(_DERIVED[method](source, model))
+            rows.append(_DERIVED.get(method)(source, model))
     return rows
