@@ -165,3 +165,15 @@ def test_a_fit_methods_own_keys_live_in_its_own_schema(global_config):
         cfg.ConfigError, match=r"zprime_invisible.yaml.*unknown fit.method 'window_sideband'; did you mean"
     ):
         cfg.channel_config(unknown, "zprime_invisible")
+
+
+def test_pseudo_data_jobs_grow_with_luminosity_up_to_the_cap():
+    config = {"data_chunk_luminosity_fb": 20.0, "data_chunks_max": 64}
+    assert [cfg.data_chunks(config, {"luminosity_fb": lumi}) for lumi in (0.445, 20.0, 20.1, 79.7, 1280.0, 7970.0)] == [
+        1,
+        1,
+        2,
+        4,
+        64,
+        64,
+    ]

@@ -336,8 +336,10 @@ def _check_channel_2d(channel: dict, sqrt_s: float, *, where: str) -> None:
 
 
 def data_chunks(config: Mapping, channel: Mapping) -> int:
-    """Number of pseudo-data chunks (jobs, each with every process): one per ``data_chunk_luminosity_fb``."""
-    return max(1, math.ceil(channel["luminosity_fb"] / config.get("data_chunk_luminosity_fb", 20.0) - 1e-9))
+    """Number of pseudo-data chunks (jobs, each with every process): one per ``data_chunk_luminosity_fb``,
+    at most ``data_chunks_max``."""
+    wanted = math.ceil(channel["luminosity_fb"] / config.get("data_chunk_luminosity_fb", 20.0) - 1e-9)
+    return max(1, min(wanted, config.get("data_chunks_max", 64)))
 
 
 def enabled_channels(config: Mapping) -> list[str]:
