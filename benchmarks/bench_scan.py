@@ -6,8 +6,9 @@ every systematics combination) or reads saved workspaces, then times
 
 * the engine: parsing, observed + expected limits and p0 of all hypotheses at once;
 * pyhf per hypothesis on a subset: ``engine.pyhf_reference`` (TOMS 748 root finding, as attempt
-  1 of ``darkscan.stats.scan._upper_limit``, plus ``hypotest(0, "q0")``), and the workflow's
-  default path ``FastAsymptoticCLs`` + ``scan.discovery_p0`` (attempt 0);
+  1 of ``darkscan.stats.methods.window_sidebands.pyhf_fit._upper_limit``, plus
+  ``hypotest(0, "q0")``), and the workflow's default path ``FastAsymptoticCLs`` +
+  ``pyhf_fit.discovery_p0`` (attempt 0);
 * optionally background-only toys through all hypotheses (the look-elsewhere use case).
 
 and reports CPU time per hypothesis, the speed-up and the largest differences of the limits and
@@ -45,7 +46,7 @@ import pyhf  # noqa: E402
 
 from darkscan.stats import engine  # noqa: E402
 from darkscan.stats.cls import FastAsymptoticCLs  # noqa: E402
-from darkscan.stats.model import build_spec, signal_scale, window_inputs  # noqa: E402
+from darkscan.stats.methods.window_sidebands.model import build_spec, signal_scale, window_inputs  # noqa: E402
 from darkscan.stats.signal_model import Interpolated  # noqa: E402
 from darkscan.systematics.table import Systematic  # noqa: E402
 

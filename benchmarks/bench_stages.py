@@ -219,7 +219,7 @@ def bench_selection(bench: Bench, channel: dict, experiment: dict, n_events: int
 
 def synthetic_inputs(rng: np.random.Generator):
     """A three-bin window (sideband | signal | sideband) like one hypothesis of the Z' scan."""
-    from darkscan.stats.model import WindowInputs
+    from darkscan.stats.methods.window_sidebands.model import WindowInputs
 
     background = np.array([420.0, 95.0, 380.0])
     signal = np.array([0.02, 0.55, 0.03]) * 79.7 * 0.05
@@ -238,8 +238,8 @@ def bench_fits(bench: Bench, n_fits: int) -> None:
     """Time ``build_spec`` + CLs upper limit + discovery p0 (what ``fit_mass`` does per mass)."""
     import pyhf
 
-    from darkscan.stats.model import build_spec, signal_scale
-    from darkscan.stats.scan import _upper_limit, discovery_p0
+    from darkscan.stats.methods.window_sidebands.model import build_spec, signal_scale
+    from darkscan.stats.methods.window_sidebands.pyhf_fit import _upper_limit, discovery_p0
     from darkscan.systematics.table import Systematic
 
     systematics = [

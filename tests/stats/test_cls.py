@@ -1,13 +1,16 @@
-"""FastAsymptoticCLs against pyhf's own toms748_scan on a realistic three-bin window model."""
+"""Asymptotic CLs (darkscan.stats.cls): the shared formulas against pyhf's, and FastAsymptoticCLs against
+pyhf's own toms748_scan on a realistic three-bin window model."""
 
 import warnings
 
 import numpy as np
 import pyhf
 import pytest
+from pyhf.infer.calculators import AsymptoticTestStatDistribution
+from scipy import stats
 
-from darkscan.stats.cls import FastAsymptoticCLs
-from darkscan.stats.model import WindowInputs, build_spec, signal_scale
+from darkscan.stats.cls import BAND_SIGMAS, FastAsymptoticCLs, expected_limits, log_cls_expected, log_cls_observed
+from darkscan.stats.methods.window_sidebands.model import WindowInputs, build_spec, signal_scale
 from darkscan.systematics.table import Systematic
 
 SYSTEMATICS = [
@@ -73,3 +76,19 @@ def test_expected_limit_scales_as_one_over_sqrt_luminosity():
             FastAsymptoticCLs(model, workspace.data(model)).upper_limits(0.10, scale=signal_scale(inputs)).expected[2]
         )
     assert medians[1] / medians[0] == pytest.approx(10**-0.5, rel=0.02)
+
+
+def test_log_cls_formulas_equal_pyhf_asymptotic_distributions():
+    """log CLs of qtilde (both branches, sqrt(q) below and above sqrt(q_A)) and of the expected
+    band, against pyhf's AsymptoticTestStatDistribution as FastAsymptoticCLs uses it."""
+    for q, q_a in [(0.0, 1.0), (0.5, 2.0), (2.0, 2.0), (6.0, 1.5), (12.0, 4.0)]:
+        sqrt_q, sqrt_qa = np.sqrt(q), np.sqrt(q_a)
+        t = sqrt_q - sqrt_qa if sqrt_q <= sqrt_qa else (q - q_a) / (2 * sqrt_qa)
+        cls = AsymptoticTestStatDistribution(-sqrt_qa).pvalue(t) / AsymptoticTestStatDistribution(0.0).pvalue(t)
+        assert np.exp(log_cls_observed(np.array(q), np.array(q_a))) == pytest.approx(float(cls), rel=1e-10)
+    # at the expected limits the band's CLs is the level (CCGV eq. 89: sqrt(q_A) = mu_N / sigma_A)
+    sigma_a, level = 0.7, 0.1
+    mu_n = expected_limits(sigma_a, level)
+    np.testing.assert_allclose(np.exp(log_cls_expected((mu_n / sigma_a) ** 2, BAND_SIGMAS)), level, rtol=1e-10)
+    assert mu_n[2] == pytest.approx(sigma_a * stats.norm.isf(level / 2), rel=1e-12)
+    assert expected_limits(np.full((3, 2), sigma_a), level).shape == (5, 3, 2)

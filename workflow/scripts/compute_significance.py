@@ -1,4 +1,4 @@
-"""Look-elsewhere correction of a channel's scan (darkscan.stats.significance.write_significance)."""
+"""Look-elsewhere correction of a channel's scan (the write_significance of its fit method, darkscan.stats.methods)."""
 
 from darkscan.snakemake_support import setup_logging
 from darkscan.stage_inputs import declared_configs

@@ -1,8 +1,8 @@
-"""Merge the scan parts into limits.csv (darkscan.stats.run.merge_parts)."""
+"""Merge the scan parts into limits.csv (darkscan.stats.scan.merge_parts)."""
 
 from darkscan.snakemake_support import setup_logging
 from darkscan.stage_inputs import declared_configs
-from darkscan.stats.run import merge_parts
+from darkscan.stats.scan import merge_parts
 
 setup_logging(snakemake.log[0])
 channel, _ = declared_configs(snakemake.params.config)

@@ -1,4 +1,4 @@
-"""Fit one part of the mass scan (darkscan.stats.run.scan_part)."""
+"""Fit one part of the mass scan (the scan_part of the channel's fit method, darkscan.stats.methods)."""
 
 from darkscan.snakemake_support import setup_logging
 from darkscan.stage_inputs import declared_configs

@@ -20,7 +20,8 @@ from darkscan.systematics.table import Systematic
 def efficiency_interpolation_uncertainty(model: SignalModel) -> tuple[float, str]:
     """Largest relative difference between the efficiency at an inner generated mass and its
     interpolation from the two neighbours (leave-one-out). A model with its own
-    ``interpolation_uncertainty()`` (e.g. the two-mass model of darkscan.stats.ellipses) answers itself."""
+    ``interpolation_uncertainty()`` (e.g. the two-mass model of
+    darkscan.stats.methods.ellipse_counting.signal) answers itself."""
     if hasattr(model, "interpolation_uncertainty"):
         return model.interpolation_uncertainty()
     diffs = []

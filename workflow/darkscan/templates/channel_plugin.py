@@ -8,7 +8,8 @@ needs beyond darkscan's built-in pieces, with the same functions the built-ins u
 * the columns cut on: ``@register_variables("...", branches=(...), columns={...: Column(label, unit)})``
   (:mod:`darkscan.select.variables`);
 * a theory model: ``register_model(Model(...))`` (:mod:`darkscan.physics.models`);
-* a fit method: ``register_method(FitMethod(...))`` (:mod:`darkscan.stats.methods`);
+* a fit method: ``register_method(FitMethod(...))`` (:mod:`darkscan.stats.methods`; the built-in
+  ones are its subpackages ``window_sidebands`` and ``ellipse_counting``);
 * the config a rule of workflow/rules/channels/${name}.smk reads:
   ``register_stage("...", StageInputs(channel=(...)))`` (:mod:`darkscan.stage_inputs`).
 

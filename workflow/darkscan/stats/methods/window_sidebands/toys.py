@@ -3,9 +3,10 @@
 A background-only pseudo-experiment draws a "true" background per fine bin of the fit variable
 from the MC within its statistical uncertainty (sum of squared weights), then Poisson counts,
 and sums them into the bins of every hypothesis (the edges of its pyhf workspace,
-:func:`darkscan.stats.model.window_edges`). Each hypothesis' workspace (read back from
-``workspaces/``) is then fitted to these counts by :mod:`darkscan.stats.engine`: the local
-significance of a toy is the q0 of the very model that gave ``z_local`` in ``limits.csv``.
+:func:`darkscan.stats.methods.window_sidebands.model.window_edges`). Each hypothesis' workspace
+(read back from ``workspaces/``) is then fitted to these counts by :mod:`darkscan.stats.engine`:
+the local significance of a toy is the q0 of the very model that gave ``z_local`` in
+``limits.csv``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from darkscan.stats import engine
-from darkscan.stats.model import window_edges
+from darkscan.stats.methods.window_sidebands.model import window_edges
 
 
 def read_workspaces(limits: pd.DataFrame, workspace_dirs: list[str | pathlib.Path]) -> list[dict]:

@@ -3,15 +3,16 @@
 Pseudo-experiments are drawn from the background model as the look-elsewhere toys are: per toy
 a true background resampled from the selected MC (every event's weight times Poisson(1)), then
 Poisson(w k L) data events per MC event, counted in every ellipse at once
-(:func:`darkscan.stats.ellipses.membership`). Each toy goes through the statistics of the scan:
-the local significance of every ellipse (the ``z_local`` of ``limits.csv``) and the closed-form
-CLs limits (:func:`darkscan.stats.ellipses.counting_cls_limits`) at every ``limit_every``-th
-hypothesis with a measured background. Injected signal adds Poisson(sigma s) events to the
-ellipse of the hypothesis (s: selected signal events per fb inside it; the true normalisation of
-each toy drawn within the signal-normalisation systematic, as a frequentist toy draws the global
-observable); the fitted cross section
-is the unbounded maximum-likelihood estimate (n - b0) / s, the pull the signed square root of the
-profile-likelihood ratio at the injected value.
+(:func:`darkscan.stats.methods.ellipse_counting.events.membership`). Each toy goes through the
+statistics of the scan: the local significance of every ellipse (the ``z_local`` of
+``limits.csv``) and the closed-form CLs limits
+(:func:`darkscan.stats.methods.ellipse_counting.counting.counting_cls_limits`) at every
+``limit_every``-th hypothesis with a measured background. Injected signal adds Poisson(sigma s)
+events to the ellipse of the hypothesis (s: selected signal events per fb inside it; the true
+normalisation of each toy drawn within the signal-normalisation systematic, as a frequentist toy
+draws the global observable); the fitted cross section is the unbounded maximum-likelihood
+estimate (n - b0) / s, the pull the signed square root of the profile-likelihood ratio at the
+injected value.
 """
 
 from __future__ import annotations
@@ -25,11 +26,20 @@ import pandas as pd
 from scipy import sparse
 
 from darkscan.seeds import rng_for
-from darkscan.stats import ellipses as el
 from darkscan.stats.calibration import BackgroundEnsemble, Injection, write_calibration
 from darkscan.stats.lookelsewhere import counting_significance
+from darkscan.stats.methods.ellipse_counting.counting import (
+    _nll,
+    _signal_norm,
+    counting_cls_limits,
+    normsys_factor,
+    profiled_nll,
+)
+from darkscan.stats.methods.ellipse_counting.events import Events, background_events, membership
+from darkscan.stats.methods.ellipse_counting.significance import global_significance_2d
 
 log = logging.getLogger(__name__)
+NAME = "ellipse_counting"
 
 
 def _toy_counts(member: sparse.csr_matrix, weights: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -40,7 +50,7 @@ def _toy_counts(member: sparse.csr_matrix, weights: np.ndarray, size: int, rng: 
 
 def background_ensemble(
     member,
-    bkg: el.Events,
+    bkg: Events,
     b0,
     sigma_b,
     s,
@@ -63,7 +73,7 @@ def background_ensemble(
         n = _toy_counts(member, bkg.w, min(batch, toys - start), rng)
         z_max.append(counting_significance(n, b0[:, None], (sigma_b**2)[:, None]).max(axis=0))
         sub = n[checked]  # (k, toys)
-        limits = el.counting_cls_limits(
+        limits = counting_cls_limits(
             sub,
             s[checked][:, None],
             b0[checked][:, None],
@@ -74,9 +84,7 @@ def background_ensemble(
         observed.append(np.where(limits.converged, limits.observed, np.nan).T)
         expected.append(np.moveaxis(limits.expected, 2, 0))  # (toys, 5, k)
     if np.isscalar(reference):
-        reference = el.global_significance_2d(np.inf, member, bkg, b0, sigma_b, n_toys=int(reference), rng=rng)[
-            "maxima"
-        ]
+        reference = global_significance_2d(np.inf, member, bkg, b0, sigma_b, n_toys=int(reference), rng=rng)["maxima"]
     return BackgroundEnsemble(np.concatenate(z_max), reference, np.concatenate(observed), np.concatenate(expected))
 
 
@@ -91,15 +99,15 @@ def likelihood_pulls(n, s, b0, sigma_b, injected, *, signal_norm: float = 0.0) -
     """
     n = np.asarray(n, float)
     fitted = (n - b0) / s
-    nll_free = el._nll(fitted, n, s, np.full_like(n, b0), b0, sigma_b)
-    nll_injected = el.profiled_nll(injected, n, s, b0, sigma_b, signal_norm)
+    nll_free = _nll(fitted, n, s, np.full_like(n, b0), b0, sigma_b)
+    nll_injected = profiled_nll(injected, n, s, b0, sigma_b, signal_norm)
     return fitted, np.sign(fitted - injected) * np.sqrt(np.maximum(nll_injected - nll_free, 0.0))
 
 
 def injection_ensemble(
     row: int,
     member,
-    bkg: el.Events,
+    bkg: Events,
     b0,
     sigma_b,
     s,
@@ -113,10 +121,10 @@ def injection_ensemble(
     mass2: float,
 ) -> Injection:
     """Toys with ``injected`` fb of signal in the ellipse of hypothesis ``row``."""
-    scale = el.normsys_factor(rng.standard_normal(toys), signal_norm) if signal_norm > 0 else np.ones(toys)
+    scale = normsys_factor(rng.standard_normal(toys), signal_norm) if signal_norm > 0 else np.ones(toys)
     n = _toy_counts(member[row], bkg.w, toys, rng)[0] + rng.poisson(injected * scale * s[row])
     fitted, pulls = likelihood_pulls(n, s[row], b0[row], sigma_b[row], injected, signal_norm=signal_norm)
-    limits = el.counting_cls_limits(n, s[row], b0[row], sigma_b[row], level=level, signal_norm=signal_norm)
+    limits = counting_cls_limits(n, s[row], b0[row], sigma_b[row], level=level, signal_norm=signal_norm)
     return Injection(mass, mass2, injected, fitted, pulls, np.where(limits.converged, limits.observed, np.nan))
 
 
@@ -134,20 +142,33 @@ def injection_rows(frame: pd.DataFrame, *, count: int, background_min: float) ->
 
 
 def calibrate(
-    limits_csv, histograms_path, systematics_path, out_json, *, channel: dict, seed: int, significance_json
+    *,
+    channel: dict,
+    seed: int,
+    limits_csv,
+    histograms_path,
+    systematics_path,
+    significance_json,
+    workspace_dirs=(),
+    out_json,
 ) -> dict:
-    """Build both ensembles for a 2D channel and write ``calibration.json``."""
+    """Build both ensembles for a 2D channel and write ``calibration.json``.
+
+    The limits.csv rows hold the interpolated signal of every hypothesis; the 2D scan's statistic
+    is closed-form (no workspaces needed).
+    """
+    del workspace_dirs
     settings = channel["calibration"]
     frame = pd.read_csv(limits_csv)
     frame = frame[frame["z_local"].notna()].reset_index(drop=True)
     fit = channel["fit"]
     centres = frame[["mass", "mass2"]].to_numpy()
     axes = fit["signal_sigmas"] * frame[["resolution", "resolution2"]].to_numpy()
-    bkg = el.background_events(histograms_path, channel)
-    member = el.membership(bkg, centres, axes)
+    bkg = background_events(histograms_path, channel)
+    member = membership(bkg, centres, axes)
     b0, sigma_b = frame["background"].to_numpy(), frame["background_err"].to_numpy()
     s = channel["luminosity_fb"] * (frame["efficiency"] * frame["containment"]).to_numpy()
-    level, signal_norm = 1.0 - channel["cl"], el._signal_norm(systematics_path)
+    level, signal_norm = 1.0 - channel["cl"], _signal_norm(systematics_path)
     measured = np.flatnonzero(b0 >= sigma_b)
     checked = (
         measured[:: int(settings["limit_every"])]
@@ -196,7 +217,7 @@ def calibrate(
         channel=channel,
         background=background,
         injections=injections,
-        method=el.NAME,
+        method=NAME,
         seed=seed,
         rng=rng,
         enforce=bool(settings["enforce"]),

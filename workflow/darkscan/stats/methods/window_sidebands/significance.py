@@ -13,9 +13,16 @@ from scipy import stats
 from darkscan import rootio
 from darkscan.seeds import rng_for
 from darkscan.select.histograms import SIGNAL_REGION, histogram_key, read_histogram
-from darkscan.stats import engine, window_toys
+from darkscan.stats import engine
 from darkscan.stats.lookelsewhere import global_p_value, upcrossings
-from darkscan.stats.run import summed_background
+from darkscan.stats.methods.window_sidebands.scan import summed_background
+from darkscan.stats.methods.window_sidebands.toys import (
+    background_toys,
+    bin_index,
+    read_workspaces,
+    rebin,
+    toy_significances,
+)
 
 log = logging.getLogger(__name__)
 METHOD = (
@@ -35,11 +42,11 @@ def scan_toy_model(limits: pd.DataFrame, histograms_path, workspace_dirs, *, cha
     workspaces themselves."""
     data = read_histogram(histograms_path, histogram_key(SIGNAL_REGION, "data"))
     background = summed_background(histograms_path, channel)
-    specs = window_toys.read_workspaces(limits, workspace_dirs)
+    specs = read_workspaces(limits, workspace_dirs)
     batch = engine.batch_from_specs(specs)
     fit = channel["fit"]
     edges = data.axes[0].edges
-    index = window_toys.bin_index(
+    index = bin_index(
         edges,
         limits["mass"],
         limits["resolution"],
@@ -47,7 +54,7 @@ def scan_toy_model(limits: pd.DataFrame, histograms_path, workspace_dirs, *, cha
         signal_sigmas=fit["signal_sigmas"],
         n_bins=[len(s["observations"][0]["data"]) for s in specs],
     )
-    observed = window_toys.rebin(data.values(), index)
+    observed = rebin(data.values(), index)
     if not np.allclose(np.where(batch.bin_mask, observed, 0.0), np.where(batch.bin_mask, batch.data, 0.0)):
         raise ValueError(
             "the workspaces' observations are not the data histogram in the bins of their hypotheses: stale workspaces?"
@@ -81,9 +88,7 @@ def write_significance(
     reference_level = float(settings["reference_level"])
     maxima, crossings = [], []
     for start in range(0, n_toys, 100):
-        z = window_toys.toy_significances(
-            batch, window_toys.background_toys(model, variance, min(100, n_toys - start), rng), index
-        )
+        z = toy_significances(batch, background_toys(model, variance, min(100, n_toys - start), rng), index)
         maxima.append(z.max(axis=1))
         crossings.append(upcrossings(z, reference_level))
     maxima = np.concatenate(maxima)

@@ -1,16 +1,18 @@
 """The 1D window + sidebands scan of one part of the grid, with the vectorised engine.
 
-Every hypothesis gets its pyhf workspace (:func:`darkscan.stats.model.build_spec`, written to
-``workspaces/``); all of them are fitted at once by :mod:`darkscan.stats.engine` (observed and
-+-1/2 sigma expected CLs limits, local p0). pyhf stays the reference: every ``pyhf_check_every``-th
+Every hypothesis gets its pyhf workspace
+(:func:`darkscan.stats.methods.window_sidebands.model.build_spec`, written to ``workspaces/``);
+all of them are fitted at once by :mod:`darkscan.stats.engine` (observed and +-1/2 sigma
+expected CLs limits, local p0). pyhf stays the reference: every ``pyhf_check_every``-th
 hypothesis of the full grid, and every one the engine did not converge on, is recomputed with
 pyhf's exact root finding (:func:`darkscan.stats.engine.pyhf_reference`); the relative
 differences go into the ``pyhf_check_*`` columns and the part fails if one exceeds
 ``pyhf_check_tolerance``. Hypotheses the engine cannot fit fall back to pyhf with retries
-(:func:`darkscan.stats.scan.fit_mass`), flagged in ``status``.
+(:func:`darkscan.stats.methods.window_sidebands.pyhf_fit.fit_mass`), flagged in ``status``.
 
 Extra columns: ``n_eff_background``, the effective number of MC events of the background in
-the signal window, (sum w)^2 / sum w^2, and ``low_mc_statistics`` where it is below 10.
+the signal window, (sum w)^2 / sum w^2, and ``low_mc_statistics`` where it is below 10. The
+parts are merged into ``limits.csv`` by :func:`darkscan.stats.scan.merge_parts`.
 """
 
 from __future__ import annotations
@@ -18,18 +20,41 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import pathlib
 
 import numpy as np
 import pandas as pd
 
+from darkscan import rootio
+from darkscan.select.histograms import SIGNAL_REGION, histogram_key, read_histogram
 from darkscan.stats import engine
-from darkscan.stats.model import WindowInputs, build_spec, signal_scale, window_inputs
-from darkscan.stats.scan import fit_mass
+from darkscan.stats.methods.window_sidebands.model import WindowInputs, build_spec, signal_scale, window_inputs
+from darkscan.stats.methods.window_sidebands.pyhf_fit import fit_mass
+from darkscan.stats.scan import grid_part
+from darkscan.stats.signal_model import SignalModel, load_signal_point
+from darkscan.systematics.table import read_table
 
 log = logging.getLogger(__name__)
 LOW_MC_EVENTS = 10.0
 BANDS = ("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2")
+
+
+def load_signal_model(signal_files: list[str | os.PathLike], *, channel: dict) -> SignalModel:
+    """The interpolating signal model from the selected signal files."""
+    columns = channel["fit"].get("columns") or [channel["fit"]["variable"]]
+    return SignalModel(
+        [load_signal_point(p, variable=channel["fit"]["variable"], columns=columns) for p in signal_files]
+    )
+
+
+def summed_background(histograms_path: str | os.PathLike, channel: dict):
+    """Sum of the background histograms in the signal region."""
+    total = None
+    for name in channel["backgrounds"]:
+        h = read_histogram(histograms_path, histogram_key(SIGNAL_REGION, name))
+        total = h if total is None else total + h
+    return total
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,3 +184,54 @@ def write_workspaces(hypotheses: list[Hypothesis], workspace_dir) -> None:
     workspace_dir.mkdir(parents=True, exist_ok=True)
     for h in hypotheses:
         (workspace_dir / f"mass_{h.mass:.4f}.json").write_text(json.dumps(h.spec, indent=1, sort_keys=True))
+
+
+def scan_part(
+    *,
+    channel: dict,
+    signal_files: list[str],
+    histograms_path: str,
+    systematics_path: str,
+    part: int,
+    n_parts: int,
+    out_csv: str | os.PathLike,
+    workspace_dir: str | os.PathLike,
+) -> pd.DataFrame:
+    """Fit every hypothesis of one part at once (:func:`fit_hypotheses`); write its rows and its
+    pyhf workspaces. Fails if the engine and pyhf disagree beyond ``fit.pyhf_check_tolerance``."""
+    fit = channel["fit"]
+    model = load_signal_model(signal_files, channel=channel)
+    full = model.scan_grid(channel["masses"])
+    indices = grid_part(np.arange(len(full)), part, n_parts)
+    data = read_histogram(histograms_path, histogram_key(SIGNAL_REGION, "data"))
+    background = summed_background(histograms_path, channel)
+    systematics = read_table(systematics_path)
+    hypotheses = build_hypotheses(
+        full[indices], indices, model, data=data, background=background, channel=channel, systematics=systematics
+    )
+    write_workspaces(hypotheses, workspace_dir)
+    level = 1.0 - channel["cl"]
+    frame = fit_hypotheses(
+        hypotheses, level=level, data=data, background=background, channel=channel, systematics=systematics
+    )
+    problems = cross_check_with_pyhf(
+        frame, hypotheses, level=level, every=int(fit["pyhf_check_every"]), tolerance=float(fit["pyhf_check_tolerance"])
+    )
+    if len(frame):
+        log.info(
+            "part %d/%d: %d hypotheses; pyhf cross-check of %d: largest relative difference %.2g (obs), %.2g (bands)",
+            part,
+            n_parts,
+            len(frame),
+            int(frame["pyhf_check_obs"].notna().sum()),
+            frame["pyhf_check_obs"].max(),
+            frame["pyhf_check_exp"].max(),
+        )
+    if problems:
+        raise RuntimeError(
+            f"channel {channel['name']}: the scan engine disagrees with pyhf beyond {fit['pyhf_check_tolerance']:.0%}: "
+            + "; ".join(problems)
+        )
+    with rootio.atomic_path(out_csv) as tmp:
+        frame.to_csv(tmp, index=False, float_format="%.8g")
+    return frame

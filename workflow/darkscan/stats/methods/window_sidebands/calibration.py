@@ -1,8 +1,8 @@
 """Calibration of the 1D window + sidebands scan (fit method ``window_sidebands``).
 
-Pseudo-experiments are the look-elsewhere toys of :mod:`darkscan.stats.window_toys` (a true
-background per fine bin drawn within the MC uncertainty, Poisson counts, summed into the bins
-of every hypothesis' workspace) put through the scan engine with each hypothesis' own pyhf model:
+Pseudo-experiments are the look-elsewhere toys of :mod:`darkscan.stats.methods.window_sidebands.toys`
+(a true background per fine bin drawn within the MC uncertainty, Poisson counts, summed into the
+bins of every hypothesis' workspace) put through the scan engine with each hypothesis' own pyhf model:
 q0 at every hypothesis (largest local Z per toy), and CLs limits with their expected bands at
 every ``limit_every``-th hypothesis. Injected signal adds Poisson(sigma x signal per fb) events
 in the bins of one hypothesis (its workspace's signal template, its normalisation drawn within
@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from darkscan.seeds import rng_for
-from darkscan.stats import engine, window_toys
+from darkscan.stats import engine
 from darkscan.stats.calibration import BackgroundEnsemble, Injection, write_calibration
-from darkscan.stats.significance import scan_toy_model
+from darkscan.stats.methods.window_sidebands.significance import scan_toy_model
+from darkscan.stats.methods.window_sidebands.toys import background_toys, rebin, toy_significances
 
 log = logging.getLogger(__name__)
 NAME = "window_sidebands"
@@ -40,9 +41,9 @@ def background_ensemble(
     checked_batch = subset(specs, checked)
     z_max, observed, expected = [], [], []
     for start in range(0, toys, batch_size):
-        counts = window_toys.background_toys(model, variance, min(batch_size, toys - start), rng)
-        z_max.append(window_toys.toy_significances(batch, counts, index).max(axis=1))
-        limits = engine.upper_limits(checked_batch.with_data(window_toys.rebin(counts, index[checked])), level=level)
+        counts = background_toys(model, variance, min(batch_size, toys - start), rng)
+        z_max.append(toy_significances(batch, counts, index).max(axis=1))
+        limits = engine.upper_limits(checked_batch.with_data(rebin(counts, index[checked])), level=level)
         observed.append(np.where(limits.converged, limits.observed, np.nan))
         expected.append(np.moveaxis(limits.expected, 0, 1))  # (toys, 5, k)
     return BackgroundEnsemble(
@@ -72,9 +73,7 @@ def injection_ensemble(
     sample = next(s for s in spec["channels"][0]["samples"] if s["name"] == "signal")
     signal = np.zeros(one.data.shape[-1])
     signal[: len(sample["data"])] = sample["data"]
-    background = window_toys.rebin(
-        window_toys.background_toys(model, variance, toys, rng), index_row[None, :]
-    )  # (toys, 1, B)
+    background = rebin(background_toys(model, variance, toys, rng), index_row[None, :])  # (toys, 1, B)
     scale = true_signal_scale(sample, rng.standard_normal(toys))
     counts = background + rng.poisson(injected * scale[:, None, None] * signal, background.shape)
     counts = np.where(one.bin_mask, counts, 0.0)

@@ -16,15 +16,24 @@ a spectrum, one pyhf model per hypothesis). A method bundles three functions, al
   :mod:`darkscan.stats.calibration` (optional: a method without it has no calibration, and its
   rule says so).
 
-Register a new method with :func:`register_method`; the generic rules call :func:`get_method`.
+A method is a package (or a plugin module of :mod:`darkscan.channels`) that registers itself on
+import: its ``__init__.py`` imports its functions and calls
+``register_method(FitMethod(name, load_signal_model, scan_part, write_significance, calibrate))``.
+The built-in methods are the subpackages :mod:`~darkscan.stats.methods.window_sidebands` and
+:mod:`~darkscan.stats.methods.ellipse_counting` (:data:`BUILTIN`); :func:`get_method` imports
+them, after the plugins, on the first lookup. This module imports no method, so a method package
+can import it. The generic rules call :func:`get_method`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Callable
 
 DEFAULT = "window_sidebands"
+#: the built-in methods: subpackages of this package, each registering the method of its name
+BUILTIN = ("window_sidebands", "ellipse_counting")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,26 +65,13 @@ def get_method(channel: dict) -> FitMethod:
 
 
 def _import_builtin_methods() -> None:
+    """Load the plugins, then import the built-in method packages (each registers itself on import)."""
     from darkscan.plugins import load_plugins
 
     load_plugins()
-    from darkscan.stats import run, significance  # noqa: F401  (registers window_sidebands)
-
-    if "ellipse_counting" not in _METHODS:
-        from darkscan.stats import ellipses  # noqa: F401  (registers ellipse_counting: 2D elliptical windows)
-
-    if DEFAULT not in _METHODS:
-        from darkscan.stats import window_calibration
-
-        register_method(
-            FitMethod(
-                DEFAULT,
-                run.load_signal_model,
-                run.scan_part,
-                significance.write_significance,
-                window_calibration.calibrate,
-            )
-        )
+    for name in BUILTIN:
+        if name not in _METHODS:  # a plugin that registered the name first keeps it
+            importlib.import_module(f"{__name__}.{name}")
 
 
 def get_calibrator(channel: dict) -> Callable:
