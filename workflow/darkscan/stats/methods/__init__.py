@@ -21,15 +21,17 @@ import: its ``__init__.py`` imports its functions and calls
 ``register_method(FitMethod(name, load_signal_model, scan_part, write_significance, calibrate))``.
 The built-in methods are the subpackages :mod:`~darkscan.stats.methods.window_sidebands` and
 :mod:`~darkscan.stats.methods.ellipse_counting` (:data:`BUILTIN`); :func:`get_method` imports
-them, after the plugins, on the first lookup. This module imports no method, so a method package
+them, then the plugins, on the first lookup (:class:`darkscan.registry.Registry`; a plugin
+cannot replace a built-in method). This module imports no method, so a method package
 can import it. The generic rules call :func:`get_method`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from collections.abc import Callable
+
+from darkscan.registry import Registry
 
 DEFAULT = "window_sidebands"
 #: the built-in methods: subpackages of this package, each registering the method of its name
@@ -45,33 +47,26 @@ class FitMethod:
     calibrate: Callable | None = None
 
 
-_METHODS: dict[str, FitMethod] = {}
+_METHODS: Registry[FitMethod] = Registry("fit method", builtins=tuple(f"{__name__}.{name}" for name in BUILTIN))
 
 
 def register_method(method: FitMethod) -> FitMethod:
-    if method.name in _METHODS:
-        raise ValueError(f"fit method {method.name!r} is already registered")
-    _METHODS[method.name] = method
-    return method
+    """Register ``method`` under its name (``fit.method`` of a channel config)."""
+    return _METHODS.add(method.name, method)
+
+
+def method_names() -> list[str]:
+    """The registered fit methods (built-ins and plugins)."""
+    return _METHODS.names()
 
 
 def get_method(channel: dict) -> FitMethod:
     """The fit method of a channel (``fit.method``)."""
-    _import_builtin_methods()
     name = channel["fit"].get("method", DEFAULT)
-    if name not in _METHODS:
-        raise ValueError(f"channel {channel['name']}: unknown fit.method {name!r}; registered: {sorted(_METHODS)}")
-    return _METHODS[name]
-
-
-def _import_builtin_methods() -> None:
-    """Load the plugins, then import the built-in method packages (each registers itself on import)."""
-    from darkscan.plugins import load_plugins
-
-    load_plugins()
-    for name in BUILTIN:
-        if name not in _METHODS:  # a plugin that registered the name first keeps it
-            importlib.import_module(f"{__name__}.{name}")
+    try:
+        return _METHODS.get(name)
+    except ValueError as err:
+        raise ValueError(f"channel {channel['name']}: {err}") from None
 
 
 def get_calibrator(channel: dict) -> Callable:
