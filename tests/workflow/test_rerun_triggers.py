@@ -62,6 +62,7 @@ CASES = {
     ),
     "fit.label": ({"channels": {ZP: {"fit": {"label": "recoil mass"}}}}, {"fill_histograms": 1, **SCAN_ON}),
     "fit.pyhf_check_every": ({"channels": {ZP: {"fit": {"pyhf_check_every": 7}}}}, SCAN_ON),
+    "fit.limit": ({"channels": {ZP: {"fit": {"limit": "cls_toys"}}}}, SCAN_ON),
     "fit.signal_sigmas": ({"channels": {ZP: {"fit": {"signal_sigmas": 2.5}}}}, FIT_ON),
     "cl": ({"channels": {ZP: {"cl": 0.95}}}, SCAN_ON),
     "lookelsewhere.toys": (

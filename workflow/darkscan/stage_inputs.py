@@ -50,6 +50,10 @@ _FIT = tuple(
         "pyhf_every",
         "pyhf_check_every",
         "pyhf_check_tolerance",
+        "limit",
+        "limit_auto_below",
+        "limit_toys",
+        "limit_grid_points",
     )
 )
 # What the fit methods' load_signal_model read (ellipse_counting: the ellipse size, signal_sigmas).

@@ -21,6 +21,7 @@ rule scan_part:
     params:
         config=stage_config("scan_part"),
         n_parts=len(SCAN_PARTS),
+        seed=CONFIG["seed"],
     script:
         "../scripts/scan_part.py"
 

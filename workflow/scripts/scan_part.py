@@ -15,4 +15,5 @@ get_method(channel).scan_part(
     n_parts=snakemake.params.n_parts,
     out_csv=snakemake.output.limits,
     workspace_dir=snakemake.output.workspaces,
+    seed=snakemake.params.seed,
 )

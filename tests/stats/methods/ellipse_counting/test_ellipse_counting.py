@@ -79,3 +79,20 @@ def test_closed_form_vectorised_equals_one_by_one():
         np.testing.assert_allclose(together.observed[i], alone.observed[0], rtol=1e-9)
     # more signal per fb, lower limit; zero events over tiny background: about 2.3 events / s
     assert 1.0 < together.observed[0] * s[0] < 3.0
+
+
+def test_fit_limit_chooses_bayesian_limits_where_asked():
+    from darkscan.stats import bayesian
+    from darkscan.stats.methods.ellipse_counting.counting import counting_limits
+
+    n, s, b0, sigma = np.array([0.0, 3.0, 400.0]), np.ones(3), np.array([0.4, 2.5, 390.0]), np.array([0.2, 0.5, 5.0])
+    asymptotic, methods = counting_limits(n, s, b0, sigma, level=0.1, signal_norm=0.05, fit={})
+    assert set(methods) == {"cls_asymptotic_closed_form"}
+    auto, methods = counting_limits(n, s, b0, sigma, level=0.1, signal_norm=0.05, fit={"limit": "auto"})
+    assert methods.tolist() == ["bayesian", "bayesian", "cls_asymptotic_closed_form"]
+    direct = bayesian.counting_upper_limits(n[:2], s[:2], b0[:2], sigma[:2], cl=0.9, signal_norm=0.05)
+    np.testing.assert_array_equal(auto.observed[:2], direct.observed)
+    np.testing.assert_array_equal(auto.expected[:, :2], direct.expected)
+    assert auto.observed[2] == asymptotic.observed[2]
+    # n = 0: the credible limit is -ln(0.1) events (times ~1 for a 5% normalisation systematic)
+    assert auto.observed[0] == pytest.approx(2.303, rel=0.01)

@@ -16,8 +16,11 @@ def expected_data(batch: WindowBatch, parameters: np.ndarray) -> np.ndarray:
     return _expected_counts(rows, theta).reshape(batch.data.shape)
 
 
-def sample_toys(batch: WindowBatch, n_toys: int, *, rng: np.random.Generator, mu: float = 0.0) -> WindowBatch:
-    """Pseudo-datasets from the fit at fixed ``mu`` (0: background-only) to the observed data.
+def sample_toys(
+    batch: WindowBatch, n_toys: int, *, rng: np.random.Generator, mu: float | np.ndarray = 0.0
+) -> WindowBatch:
+    """Pseudo-datasets from the fit at fixed ``mu`` (0: background-only; or one value per
+    hypothesis, (H,)) to the observed data.
 
     Counts are Poisson around the expected counts and auxiliary data Gaussian (unit width)
     around the fitted constrained parameters, as pyhf's ``ToyCalculator`` samples the model.

@@ -6,7 +6,7 @@ a spectrum, one pyhf model per hypothesis). A method bundles three functions, al
 * ``load_signal_model(signal_files, *, channel)`` -> an object with ``points`` (each with
   ``mass``, ``efficiency``, ``efficiency_err``) and ``at(mass, *, exclude_generated=False)``
   returning something with ``efficiency`` (used by the systematics table);
-* ``scan_part(*, channel, signal_files, histograms_path, systematics_path, part, n_parts,
+* ``scan_part(*, channel, signal_files, histograms_path, systematics_path, part, n_parts, seed,
   out_csv, workspace_dir)`` -> DataFrame of limit rows (columns of README.md's limits.csv contract
   without the coupling columns; ``signal_xsec_fb`` at the generated coupling; ``mass2`` in 2D);
 * ``write_significance(limits_csv, histograms_path, out_json, *, channel, seed, workspace_dirs)``

@@ -5,8 +5,8 @@ a true background resampled from the selected MC (every event's weight times Poi
 Poisson(w k L) data events per MC event, counted in every ellipse at once
 (:func:`darkscan.stats.methods.ellipse_counting.events.membership`). Each toy goes through the
 statistics of the scan: the local significance of every ellipse (the ``z_local`` of
-``limits.csv``) and the closed-form CLs limits
-(:func:`darkscan.stats.methods.ellipse_counting.counting.counting_cls_limits`) at every
+``limits.csv``) and the limits of the scan's ``fit.limit`` (closed-form CLs, or Bayesian,
+:func:`darkscan.stats.methods.ellipse_counting.counting.counting_limits`) at every
 ``limit_every``-th hypothesis with a measured background. Injected signal adds Poisson(sigma s)
 events to the ellipse of the hypothesis (s: selected signal events per fb inside it; the true
 normalisation of each toy drawn within the signal-normalisation systematic, as a frequentist toy
@@ -31,7 +31,7 @@ from darkscan.stats.lookelsewhere import counting_significance
 from darkscan.stats.methods.ellipse_counting.counting import (
     _nll,
     _signal_norm,
-    counting_cls_limits,
+    counting_limits,
     normsys_factor,
     profiled_nll,
 )
@@ -61,6 +61,7 @@ def background_ensemble(
     toys: int,
     reference,
     rng: np.random.Generator,
+    fit: dict | None = None,
     batch: int = 50,
 ) -> BackgroundEnsemble:
     """Background-only toys: largest local Z per toy, limits and bands at the ``checked`` hypotheses.
@@ -73,13 +74,14 @@ def background_ensemble(
         n = _toy_counts(member, bkg.w, min(batch, toys - start), rng)
         z_max.append(counting_significance(n, b0[:, None], (sigma_b**2)[:, None]).max(axis=0))
         sub = n[checked]  # (k, toys)
-        limits = counting_cls_limits(
+        limits, _ = counting_limits(
             sub,
             s[checked][:, None],
             b0[checked][:, None],
             sigma_b[checked][:, None],
             level=level,
             signal_norm=signal_norm,
+            fit=fit or {},
         )
         observed.append(np.where(limits.converged, limits.observed, np.nan).T)
         expected.append(np.moveaxis(limits.expected, 2, 0))  # (toys, 5, k)
@@ -119,12 +121,13 @@ def injection_ensemble(
     rng: np.random.Generator,
     mass: float,
     mass2: float,
+    fit: dict | None = None,
 ) -> Injection:
     """Toys with ``injected`` fb of signal in the ellipse of hypothesis ``row``."""
     scale = normsys_factor(rng.standard_normal(toys), signal_norm) if signal_norm > 0 else np.ones(toys)
     n = _toy_counts(member[row], bkg.w, toys, rng)[0] + rng.poisson(injected * scale * s[row])
     fitted, pulls = likelihood_pulls(n, s[row], b0[row], sigma_b[row], injected, signal_norm=signal_norm)
-    limits = counting_cls_limits(n, s[row], b0[row], sigma_b[row], level=level, signal_norm=signal_norm)
+    limits, _ = counting_limits(n, s[row], b0[row], sigma_b[row], level=level, signal_norm=signal_norm, fit=fit or {})
     return Injection(mass, mass2, injected, fitted, pulls, np.where(limits.converged, limits.observed, np.nan))
 
 
@@ -188,6 +191,7 @@ def calibrate(
         toys=int(settings["toys"]),
         reference=np.asarray(json.loads(pathlib.Path(significance_json).read_text())["toy_z_local_max"]),
         rng=rng,
+        fit=fit,
     )
     injections = []
     for row in injection_rows(
@@ -210,6 +214,7 @@ def calibrate(
                     rng=rng,
                     mass=float(frame.at[row, "mass"]),
                     mass2=float(frame.at[row, "mass2"]),
+                    fit=fit,
                 )
             )
     return write_calibration(

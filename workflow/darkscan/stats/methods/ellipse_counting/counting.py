@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from darkscan.stats import bayesian
 from darkscan.stats.cls import FastAsymptoticCLs, expected_limits, log_cls_observed
 
 
@@ -212,3 +213,42 @@ def _signal_norm(systematics_path) -> float:
 
     rows = read_table(systematics_path)
     return float(np.sqrt(sum(r.value**2 for r in rows if r.applies_to == "signal" and r.modifier == "normsys")))
+
+
+# ----------------------------------------------------------------------------- fit.limit
+def bayesian_rows(b0, fit: dict) -> np.ndarray:
+    """Where ``fit.limit`` asks for Bayesian limits: all for ``bayesian``, the ellipses with
+    fewer than ``fit.limit_auto_below`` expected background events for ``auto``."""
+    method = fit.get("limit", "cls_asymptotic")
+    b0 = np.asarray(b0, float)
+    if method == "bayesian":
+        return np.ones(b0.shape, bool)
+    if method == "auto":
+        return b0 < float(fit.get("limit_auto_below", 10.0))
+    return np.zeros(b0.shape, bool)
+
+
+def counting_limits(
+    n, s, b0, sigma, *, level: float, signal_norm: float, fit: dict, asymptotic: CountingLimits | None = None
+) -> tuple[CountingLimits, np.ndarray]:
+    """The limits ``fit.limit`` asks for, and the method of each (``limit_method`` of limits.csv).
+
+    Asymptotic CLs (:func:`counting_cls_limits`) everywhere, replaced by the Bayesian credible
+    limits of :func:`darkscan.stats.bayesian.counting_upper_limits` (flat prior on the cross
+    section, CL = 1 - ``level``) where :func:`bayesian_rows` says so. Arrays of any one shape;
+    ``asymptotic``: the asymptotic limits if already computed.
+    """
+    n, s, b0, sigma = (np.asarray(a, float) for a in np.broadcast_arrays(n, s, b0, sigma))
+    limits = asymptotic or counting_cls_limits(n, s, b0, sigma, level=level, signal_norm=signal_norm)
+    methods = np.full(n.shape, "cls_asymptotic_closed_form", dtype=object)
+    chosen = bayesian_rows(b0, fit)
+    if not chosen.any():
+        return limits, methods
+    bayes = bayesian.counting_upper_limits(
+        n[chosen], s[chosen], b0[chosen], sigma[chosen], cl=1.0 - level, signal_norm=signal_norm
+    )
+    observed, expected, converged = limits.observed.copy(), limits.expected.copy(), limits.converged.copy()
+    observed[chosen], converged[chosen] = bayes.observed, bayes.converged
+    expected[:, chosen] = bayes.expected
+    methods[chosen] = "bayesian"
+    return CountingLimits(observed, expected, converged), methods

@@ -2,7 +2,11 @@
 
 For every ``fit.pyhf_every``-th hypothesis (of those whose background has MC events) the pyhf
 workspace is written to ``workspaces/`` and its limits (FastAsymptoticCLs) are stored in
-``xsec_obs_pyhf`` / ``xsec_exp_pyhf`` (empty elsewhere). Local significance: Cowan (2012)
+``xsec_obs_pyhf`` / ``xsec_exp_pyhf`` (empty elsewhere), to be compared with the asymptotic
+``xsec_obs_asymptotic`` / ``xsec_exp_asymptotic``. ``fit.limit`` (``bayesian``, or ``auto``
+below ``fit.limit_auto_below`` background events) replaces the limits by 90%-credibility
+Bayesian limits (flat prior on the cross section, :mod:`darkscan.stats.bayesian`), the
+statistic of Belle II's published search (PRL 130 (2023) 071804). Local significance: Cowan (2012)
 counting formula with background uncertainty
 (:func:`darkscan.stats.lookelsewhere.counting_significance`), p0 = Phi(-Z).
 """
@@ -19,7 +23,13 @@ from scipy import stats
 
 from darkscan import rootio
 from darkscan.stats.lookelsewhere import counting_significance
-from darkscan.stats.methods.ellipse_counting.counting import _signal_norm, counting_cls_limits, pyhf_limits, pyhf_spec
+from darkscan.stats.methods.ellipse_counting.counting import (
+    _signal_norm,
+    counting_cls_limits,
+    counting_limits,
+    pyhf_limits,
+    pyhf_spec,
+)
 from darkscan.stats.methods.ellipse_counting.events import (
     background_events,
     data_events,
@@ -42,8 +52,11 @@ def scan_part(
     n_parts: int,
     out_csv,
     workspace_dir,
+    seed: int,
 ) -> pd.DataFrame:
-    """Count in every ellipse of one part of the 2D grid; closed-form CLs limits, pyhf on a subset."""
+    """Count in every ellipse of one part of the 2D grid; closed-form CLs limits, pyhf on a subset,
+    Bayesian credible limits where ``fit.limit`` asks for them (``seed`` is unused: nothing here
+    is random)."""
     fit = channel["fit"]
     model = load_signal_model(signal_files, channel=channel)
     full = model.scan_grid(channel["masses"])
@@ -65,7 +78,10 @@ def scan_part(
     s = channel["luminosity_fb"] * eff * cont  # events per fb of signal cross section
     level = 1.0 - channel["cl"]
     signal_norm = _signal_norm(systematics_path)
-    limits = counting_cls_limits(n, s, b0, sigma_b, level=level, signal_norm=signal_norm)
+    asymptotic = counting_cls_limits(n, s, b0, sigma_b, level=level, signal_norm=signal_norm)
+    limits, methods = counting_limits(
+        n, s, b0, sigma_b, level=level, signal_norm=signal_norm, fit=fit, asymptotic=asymptotic
+    )
     z = counting_significance(n, b0, sigma_b**2)
     workspace_dir = pathlib.Path(workspace_dir)
     workspace_dir.mkdir(parents=True, exist_ok=True)
@@ -93,7 +109,9 @@ def scan_part(
             "data": n,
             "n_eff_background": (b0 / sigma_b) ** 2,
             "low_mc_statistics": (b0 / sigma_b) ** 2 < 10.0,
-            "limit_method": "cls_asymptotic_closed_form",
+            "limit_method": methods,
+            "xsec_obs_asymptotic": asymptotic.observed,
+            "xsec_exp_asymptotic": asymptotic.expected[2],
             "xsec_obs_pyhf": np.nan,
             "xsec_exp_pyhf": np.nan,
         }

@@ -27,10 +27,12 @@ import numpy as np
 import pandas as pd
 
 from darkscan import rootio
+from darkscan.seeds import rng_for
 from darkscan.select.histograms import SIGNAL_REGION, histogram_key, read_histogram
 from darkscan.stats import engine
 from darkscan.stats.methods.window_sidebands.model import WindowInputs, build_spec, signal_scale, window_inputs
 from darkscan.stats.methods.window_sidebands.pyhf_fit import fit_mass
+from darkscan.stats.methods.window_sidebands.toy_limits import apply_toy_limits
 from darkscan.stats.scan import grid_part
 from darkscan.stats.signal_model import SignalModel, load_signal_point
 from darkscan.systematics.table import read_table
@@ -112,6 +114,7 @@ def _row(h: Hypothesis, status: str, observed: float, expected, p0: float, z: fl
             "signal_xsec_fb": h.signal.xsec_fb,
             "n_bins": len(h.inputs.data),
             "background": float(h.inputs.background.sum()),
+            "background_window": float(h.inputs.background[int(np.argmax(h.inputs.signal))]),
             "data": float(h.inputs.data.sum()),
             "n_eff_background": n_eff,
             "low_mc_statistics": bool(n_eff < LOW_MC_EVENTS),
@@ -196,9 +199,13 @@ def scan_part(
     n_parts: int,
     out_csv: str | os.PathLike,
     workspace_dir: str | os.PathLike,
+    seed: int,
 ) -> pd.DataFrame:
     """Fit every hypothesis of one part at once (:func:`fit_hypotheses`); write its rows and its
-    pyhf workspaces. Fails if the engine and pyhf disagree beyond ``fit.pyhf_check_tolerance``."""
+    pyhf workspaces. Fails if the engine and pyhf disagree beyond ``fit.pyhf_check_tolerance``.
+    Then, per ``fit.limit``, toy-based CLs where asymptotics fail
+    (:func:`~darkscan.stats.methods.window_sidebands.toy_limits.apply_toy_limits`, seeded by
+    ``seed``, the channel and the part)."""
     fit = channel["fit"]
     model = load_signal_model(signal_files, channel=channel)
     full = model.scan_grid(channel["masses"])
@@ -232,6 +239,9 @@ def scan_part(
             f"channel {channel['name']}: the scan engine disagrees with pyhf beyond {fit['pyhf_check_tolerance']:.0%}: "
             + "; ".join(problems)
         )
+    if len(frame):
+        rng = rng_for(seed, channel["name"], "limit_toys", part)
+        apply_toy_limits(frame, [h.spec for h in hypotheses], fit=fit, level=level, rng=rng)
     with rootio.atomic_path(out_csv) as tmp:
         frame.to_csv(tmp, index=False, float_format="%.8g")
     return frame

@@ -1,0 +1,118 @@
+"""CLs upper limits from pseudo-experiments, where the asymptotic formulae fail (few events).
+
+For each hypothesis and each tested signal strength mu on a grid, the distributions of the
+test statistic qtilde_mu under signal-plus-background (mu) and background only (0) are sampled
+with toys drawn from the model at the mu-conditional (0-conditional) fit to the observed data,
+the frequentist toys of pyhf's ``ToyCalculator`` (counts Poisson, auxiliary measurements
+Gaussian around the fitted nuisances)::
+
+    CLs(mu) = P(q_mu >= q_obs | mu) / P(q_mu >= q_obs | 0)
+
+The expected limits use, as pyhf does, the quantiles of q_mu under background only in place of
+q_obs (the -2 sigma band at the 97.7% quantile: the most background-like data give the lowest
+limits). The limit is where CLs crosses the level, interpolated linearly in log CLs between grid
+points. A model supplies the toys and the statistic (:class:`ToyModel`); the window fits
+(:mod:`darkscan.stats.methods.window_sidebands.toy_limits`) and the ellipse counting
+(:mod:`darkscan.stats.methods.ellipse_counting.counting`) each have one.
+
+Known answer (tests): a counting experiment without uncertainties, n = 0, gives
+mu_up s = -ln(level) = 2.303 events at 90% CL whatever the background, as the exact CLs does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Protocol
+
+import numpy as np
+from scipy import stats
+
+BANDS = (-2, -1, 0, 1, 2)
+
+
+class ToyModel(Protocol):
+    """What the toy calculator needs of a model of H hypotheses."""
+
+    def sample(self, mu: np.ndarray, n_toys: int, rng: np.random.Generator) -> Any:
+        """``n_toys`` pseudo-datasets per hypothesis from the fit at POI ``mu`` (H,) to the data."""
+
+    def qtilde(self, mu: np.ndarray, toys: Any) -> np.ndarray:
+        """qtilde_mu (toys, H) of pseudo-datasets from :meth:`sample`."""
+
+    def qtilde_observed(self, mu: np.ndarray) -> np.ndarray:
+        """qtilde_mu (H,) of the observed data."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ToyLimits:
+    """Observed (H,) and expected (5, H) limits; ``converged`` (H,): every crossing found on the grid."""
+
+    observed: np.ndarray
+    expected: np.ndarray
+    converged: np.ndarray
+
+
+def mu_grid(low: np.ndarray, high: np.ndarray, *, points: int) -> np.ndarray:
+    """(H, points) logarithmic grids from ``low`` to ``high`` (H,)."""
+    t = np.linspace(0.0, 1.0, points)
+    return np.exp(np.log(low)[:, None] + t[None, :] * (np.log(high) - np.log(low))[:, None])
+
+
+def _tail(q_toys: np.ndarray, q_ref: np.ndarray) -> np.ndarray:
+    """P(q >= q_ref) over the toy axis 0; q_toys (T, H), q_ref (..., H)."""
+    return (q_toys >= q_ref[..., None, :] - 1e-12).mean(axis=-2)
+
+
+def cls_on_grid(model: ToyModel, grid: np.ndarray, *, n_toys: int, rng: np.random.Generator):
+    """Observed (H, K) and expected (5, H, K) CLs on ``grid`` (H, K)."""
+    n_hyp, n_points = grid.shape
+    b_toys = model.sample(np.zeros(n_hyp), n_toys, rng)
+    observed = np.empty((n_hyp, n_points))
+    expected = np.empty((len(BANDS), n_hyp, n_points))
+    probabilities = np.array([stats.norm.cdf(-k) for k in BANDS])  # -2 sigma <- 97.7% quantile
+    for k in range(n_points):
+        mu = grid[:, k]
+        q_sb = model.qtilde(mu, model.sample(mu, n_toys, rng))
+        q_b = model.qtilde(mu, b_toys)
+        q_obs = model.qtilde_observed(mu)
+        observed[:, k] = _tail(q_sb, q_obs) / np.maximum(_tail(q_b, q_obs), 1.0 / n_toys)
+        q_bands = np.quantile(q_b, probabilities, axis=0)  # (5, H)
+        expected[:, :, k] = _tail(q_sb, q_bands) / np.maximum(_tail(q_b, q_bands), 1.0 / n_toys)
+    return observed, expected
+
+
+def crossing(grid: np.ndarray, cls: np.ndarray, *, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The mu (..., H) where CLs (..., H, K) first falls below ``level``, and whether it does
+    within the grid (else the limit is the grid end, flagged)."""
+    below = cls < level
+    found = below.any(axis=-1) & ~below[..., 0]
+    k = np.clip(np.argmax(below, axis=-1), 1, grid.shape[-1] - 1)
+    grid = np.broadcast_to(grid, cls.shape)
+    take = np.take_along_axis
+    m0, m1 = take(grid, k[..., None] - 1, -1)[..., 0], take(grid, k[..., None], -1)[..., 0]
+    c0 = np.log(np.maximum(take(cls, k[..., None] - 1, -1)[..., 0], 1e-12))
+    c1 = np.log(np.maximum(take(cls, k[..., None], -1)[..., 0], 1e-12))
+    frac = np.clip((np.log(level) - c0) / np.where(c1 != c0, c1 - c0, -1e-12), 0.0, 1.0)
+    limit = m0 + frac * (m1 - m0)
+    limit = np.where(below[..., 0], grid[..., 0], np.where(found, limit, grid[..., -1]))
+    return limit, found
+
+
+def toy_cls_limits(
+    model: ToyModel, grid: np.ndarray, *, level: float, n_toys: int, rng: np.random.Generator
+) -> ToyLimits:
+    """CLs limits from toys on ``grid`` (H, K) of tested mu (see the module docstring).
+
+    Args:
+        model: toys and statistic of H hypotheses.
+        grid: increasing mu per hypothesis, bracketing every limit (e.g. :func:`mu_grid` from 0.2x
+            the smallest to 3x the largest asymptotic limit).
+        level: CLs threshold (0.10 for 90% CL).
+        n_toys: pseudo-experiments per hypothesis and tested mu, under each hypothesis.
+        rng: the seeded generator.
+    """
+    observed_cls, expected_cls = cls_on_grid(model, grid, n_toys=n_toys, rng=rng)
+    observed, found = crossing(grid, observed_cls, level=level)
+    expected, found_exp = crossing(grid, expected_cls, level=level)
+    expected = np.maximum.accumulate(expected, axis=0)  # bands ordered as the quantiles are
+    return ToyLimits(observed, expected, found & found_exp.all(axis=0))
