@@ -21,6 +21,11 @@ from darkscan.plots.limits import plot_channel
 HERE = pathlib.Path(__file__).resolve().parent
 DATA, REFERENCE = HERE / "data", HERE / "reference"
 STEMS = {"xsec": "limits_xsec", "coupling": "limits_coupling", "significance": "local_significance"}
+#: curves drawn as published limits would be (test shapes, labelled so, not publications)
+REFERENCE_CURVES = [
+    {"label": "test curve (not a publication)", "file": "reference_coupling.csv", "quantity": "coupling"},
+    {"label": "test curve (not a publication)", "file": "reference_xsec.csv", "quantity": "xsec", "cl": 0.95},
+]
 #: RMS difference allowed (0-255 grey levels): font hinting and antialiasing, not content
 TOLERANCE = 2.0
 
@@ -30,6 +35,7 @@ def render(directory: pathlib.Path) -> dict[str, pathlib.Path]:
     global_config = cfg.load_global(HERE.parents[1] / "config" / "config.yaml")
     channel = cfg.channel_config(global_config, "zprime_invisible")
     channel["luminosity_fb"] = 0.3  # the tiny overlay's
+    channel["plots"]["reference_curves"] = REFERENCE_CURVES
     experiment = cfg.experiment_config(global_config, "belle2")
     outputs = {f"{key}_{ext}": directory / f"{stem}.{ext}" for key, stem in STEMS.items() for ext in ("png", "pdf")}
     plot_channel(
@@ -38,6 +44,7 @@ def render(directory: pathlib.Path) -> dict[str, pathlib.Path]:
         experiment=experiment,
         outputs=outputs,
         significance_json=DATA / "tiny_zprime_significance.json",
+        reference_files=[DATA / curve["file"] for curve in REFERENCE_CURVES],
     )
     return {stem: directory / f"{stem}.png" for stem in STEMS.values()}
 

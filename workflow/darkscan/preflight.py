@@ -97,6 +97,14 @@ def check_data_files(channel: Mapping, *, where: str) -> None:
         raise ConfigError(f"{where}: data.files: {len(missing)} file(s) do not exist: {', '.join(missing)}")
 
 
+def check_reference_curves(channel: Mapping, *, where: str) -> None:
+    """Every ``plots.reference_curves`` file exists (the limit plots would fail last otherwise)."""
+    curves = channel.get("plots", {}).get("reference_curves") or []
+    missing = [curve["file"] for curve in curves if not os.path.exists(curve["file"])]
+    if missing:
+        raise ConfigError(f"{where}: plots.reference_curves: file(s) do not exist: {', '.join(missing)}")
+
+
 def check_signal_masses(channel: Mapping, *, sqrt_s: float, where: str) -> None:
     """Every generated signal mass is below what the signal process can make at ``sqrt_s``
     (``max_mass`` of its registration; e.g. sqrt(s) - 2 m_mu for mu+ mu- Z', sqrt(s) for gamma a)."""
@@ -180,6 +188,7 @@ def check_channels_cached(
     marker = pathlib.Path(cache_dir) / f"preflight-{digest}"
     for name, channel in channels.items():
         check_data_files(channel, where=where.get(name, name))
+        check_reference_curves(channel, where=where.get(name, name))
     if marker.exists():
         return
     for name, channel in channels.items():

@@ -18,6 +18,9 @@ def setup_logging(log_path: str | None, *, level: int = logging.INFO) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(name)s %(levelname)s: %(message)s", handlers=handlers, force=True
     )
+    # matplotlib's font substitutions ("Substituting symbol \prime from STIXGeneral", 75 lines per
+    # plot job) are not news for the analyst
+    logging.getLogger("matplotlib").setLevel(max(level, logging.WARNING))
 
     def excepthook(kind, value, tb):
         logging.getLogger("darkscan").error("%s: %s", kind.__name__, value, exc_info=(kind, value, tb))

@@ -122,6 +122,11 @@ def n_data_chunks(wildcards):
     return dsconfig.data_chunks(CONFIG, channel_cfg(wildcards.channel))
 
 
+def reference_curve_files(wildcards):
+    """The published-limit files the channel's limit plots draw (plots.reference_curves)."""
+    return [curve["file"] for curve in channel_cfg(wildcards.channel)["plots"]["reference_curves"]]
+
+
 def channel_outputs(channel):
     return [
         f"results/{channel}/limits.csv",

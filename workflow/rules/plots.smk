@@ -2,6 +2,7 @@ rule plot_limits:
     input:
         limits="results/{channel}/limits.csv",
         significance="results/{channel}/significance.json",
+        reference_curves=reference_curve_files,
     output:
         xsec_png=report(
             "results/{channel}/plots/limits_xsec.png",

@@ -12,4 +12,5 @@ plot_channel(
     experiment=experiment,
     outputs=dict(snakemake.output),
     significance_json=snakemake.input.significance,
+    reference_files=list(snakemake.input.reference_curves),
 )

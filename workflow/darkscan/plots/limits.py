@@ -40,13 +40,43 @@ def _bands(ax, frame: pd.DataFrame, prefix: str) -> None:
     ax.plot(mass, column("exp"), "k--", lw=1.5, label="Expected (median)")
 
 
-def plot_xsec(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf) -> None:
+REFERENCE_STYLES = ("tab:blue", "tab:green", "tab:purple", "tab:brown", "tab:olive")
+
+
+def read_reference_curve(path: str | os.PathLike) -> pd.DataFrame:
+    """A published limit: CSV with columns ``mass`` and ``limit`` (errors name the file)."""
+    frame = pd.read_csv(path, comment="#")
+    missing = {"mass", "limit"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"{path}: reference curve needs the columns mass and limit; missing {sorted(missing)}")
+    return frame.sort_values("mass")
+
+
+def draw_reference_curves(ax, channel: dict, files: list, *, quantity: str) -> int:
+    """Draw the ``plots.reference_curves`` of ``quantity`` (``files``: their declared paths, in
+    config order); returns how many were drawn."""
+    curves = channel.get("plots", {}).get("reference_curves", [])
+    drawn = 0
+    for curve, path, colour in zip(curves, files, REFERENCE_STYLES * 4, strict=False):
+        if curve.get("quantity", "coupling") != quantity:
+            continue
+        frame = read_reference_curve(path)
+        label = curve["label"]
+        if "cl" in curve and abs(curve["cl"] - channel["cl"]) > 1e-9:
+            label += f" ({100 * curve['cl']:.0f}% CL)"
+        ax.plot(frame["mass"], frame["limit"], color=colour, lw=2, ls="-.", label=label)
+        drawn += 1
+    return drawn
+
+
+def plot_xsec(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf, *, reference_files=()) -> None:
     """Upper limit on the signal cross section (fb) vs. mass."""
     use_style()
     fig, ax = plt.subplots(figsize=(10, 8))
     mass = frame["mass"].to_numpy()
     _bands(ax, frame, "xsec")
     ax.plot(mass, frame["xsec_obs"], "k-", lw=2, label="Observed")
+    draw_reference_curves(ax, channel, list(reference_files), quantity="xsec")
     failed = frame["status"] == "failed"
     if failed.any():
         ax.plot(mass[failed], np.full(failed.sum(), ax.get_ylim()[0]), "rx", label="failed fit")
@@ -54,15 +84,17 @@ def plot_xsec(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf) ->
     unit = channel["fit"].get("unit", "GeV")
     model = get_model(channel["model"])
     ax.set_xlabel(f"{model.mass_label} [{unit}]")
-    ax.set_ylabel(f"{100 * channel['cl']:.0f}% CL upper limit on {model.xsec_label} [fb]", fontsize=20)
+    ax.set_ylabel(f"{100 * channel['cl']:.0f}% CL upper limit on {model.xsec_label} [fb]", fontsize=17)
     ax.legend(loc="upper left", fontsize=16, frameon=False, bbox_to_anchor=(0.0, 0.93))
     ax.set_ylim(top=ax.get_ylim()[1] * 10)
     experiment_label(ax, channel, experiment)
     save_figure(fig, png, pdf)
 
 
-def plot_coupling(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf, *, gm2_band: bool = True) -> None:
-    """Upper limits on the coupling for every scenario, with the (g-2)_mu band."""
+def plot_coupling(
+    frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf, *, gm2_band: bool = True, reference_files=()
+) -> None:
+    """Upper limits on the coupling for every scenario, with the (g-2)_mu band and published curves."""
     use_style()
     fig, ax = plt.subplots(figsize=(10, 8))
     mass = frame["mass"].to_numpy()
@@ -75,6 +107,7 @@ def plot_coupling(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf
         ax.plot(
             mass, frame[f"coupling_{name}_exp"], style[0] + ":", lw=1.5, label=f"Expected, {other.get('label', name)}"
         )
+    draw_reference_curves(ax, channel, list(reference_files), quantity="coupling")
     model = get_model(channel["model"])
     if gm2_band and model.reference_band is not None:  # e.g. the (g-2)_mu band of the L_mu - L_tau Z'
         grid = np.geomspace(mass.min(), mass.max(), 60)
@@ -108,8 +141,8 @@ def plot_significance(
         ax.axhline(z, color="grey", lw=0.8, ls=":")
     ax.set_xlabel(f"{get_model(channel['model']).mass_label} [{channel['fit'].get('unit', 'GeV')}]")
     ax.set_ylabel(r"Local significance $Z_{\mathrm{local}}$ [$\sigma$]")
-    ax.set_ylim(0, max(4.0, float(np.nanmax(frame["z_local"])) * 1.3))
-    ax.legend(loc="upper right", frameon=False)
+    ax.set_ylim(0, max(4.0, float(np.nanmax(frame["z_local"])) * 1.6))
+    ax.legend(loc="best", frameon=False)  # "best" avoids the curve and the marker of the largest excess
     experiment_label(ax, channel, experiment)
     save_figure(fig, png, pdf)
 
@@ -121,8 +154,10 @@ def plot_channel(
     experiment: dict,
     outputs: dict,
     significance_json: str | os.PathLike | None = None,
+    reference_files: list | tuple = (),
 ) -> None:
-    """All limit plots of a channel, as PNG and PDF."""
+    """All limit plots of a channel, as PNG and PDF (``reference_files``: the declared files of
+    ``plots.reference_curves``, in config order)."""
     frame = pd.read_csv(limits_csv)
     significance = json.loads(pathlib.Path(significance_json).read_text()) if significance_json else None
     if frame.empty:
@@ -132,7 +167,7 @@ def plot_channel(
 
         plot_channel_2d(frame, channel=channel, experiment=experiment, outputs=outputs, significance=significance)
         return
-    plot_xsec(frame, channel, experiment, outputs["xsec_png"], outputs["xsec_pdf"])
+    plot_xsec(frame, channel, experiment, outputs["xsec_png"], outputs["xsec_pdf"], reference_files=reference_files)
     plot_coupling(
         frame,
         channel,
@@ -140,6 +175,7 @@ def plot_channel(
         outputs["coupling_png"],
         outputs["coupling_pdf"],
         gm2_band=channel.get("plots", {}).get("gm2_band", True),
+        reference_files=reference_files,
     )
     plot_significance(
         frame, channel, experiment, outputs["significance_png"], outputs["significance_pdf"], significance=significance
