@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from darkscan.physics.models import get_model  # noqa: E402
-from darkscan.plots.style import BAND_COLOURS, experiment_label, save_figure, use_style  # noqa: E402
+from darkscan.plots.style import BAND_COLOURS, experiment_label, limit_level, save_figure, use_style  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def plot_xsec(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf, *,
     unit = channel["fit"].get("unit", "GeV")
     model = get_model(channel["model"])
     ax.set_xlabel(f"{model.mass_label} [{unit}]")
-    ax.set_ylabel(f"{100 * channel['cl']:.0f}% CL upper limit on {model.xsec_label} [fb]", fontsize=17)
+    ax.set_ylabel(f"{limit_level(channel)} upper limit on {model.xsec_label} [fb]", fontsize=17)
     ax.legend(loc="upper left", fontsize=16, frameon=False, bbox_to_anchor=(0.0, 0.93))
     ax.set_ylim(top=ax.get_ylim()[1] * 10)
     experiment_label(ax, channel, experiment)
@@ -115,7 +115,7 @@ def plot_coupling(
         ax.fill_between(grid, lo, hi, color="tab:red", alpha=0.3, lw=0, label=model.reference_band_label)
     ax.set_yscale("log")
     ax.set_xlabel(f"{model.mass_label} [{channel['fit'].get('unit', 'GeV')}]")
-    ax.set_ylabel(f"{model.coupling_label}, {100 * channel['cl']:.0f}% CL upper limit")
+    ax.set_ylabel(f"{model.coupling_label}, {limit_level(channel)} upper limit")
     ax.legend(loc="upper left", fontsize=14, frameon=False, bbox_to_anchor=(0.0, 0.93))
     ax.set_ylim(top=ax.get_ylim()[1] * 30)
     experiment_label(ax, channel, experiment)

@@ -19,7 +19,7 @@ from matplotlib.colors import LogNorm  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from darkscan.physics.models import get_model  # noqa: E402
-from darkscan.plots.style import experiment_label, save_figure, use_style  # noqa: E402
+from darkscan.plots.style import experiment_label, limit_level, save_figure, use_style  # noqa: E402
 
 
 def _map(
@@ -34,6 +34,7 @@ def _map(
     log: bool = True,
     contours: str | None = None,
     marker=None,
+    marker_label: str = "largest local excess",
 ) -> None:
     use_style()
     fig, ax = plt.subplots(figsize=(10, 8))
@@ -57,8 +58,8 @@ def _map(
         ax.plot(frame.loc[failed, "mass"], frame.loc[failed, "mass2"], "rx", ms=5, label="failed")
         ax.legend(loc="upper right", frameon=False)
     if marker is not None:
-        ax.plot([marker[0]], [marker[1]], "r*", ms=16, label="largest local excess")
-        ax.legend(loc="upper right", frameon=False)
+        ax.plot([marker[0]], [marker[1]], "r*", ms=16, label=marker_label)
+        ax.legend(loc="upper right", frameon=False, fontsize=16)
     model = get_model(channel["model"])
     ax.set_xlabel(f"{model.mass_label} [{unit}]")
     ax.set_ylabel(f"{model.mass2_label} [{unit}]")
@@ -87,7 +88,7 @@ def plot_channel_2d(
     frame: pd.DataFrame, *, channel: dict, experiment: dict, outputs: dict, significance: dict | None = None
 ) -> None:
     """Cross-section, coupling and local-significance maps (the outputs of the 1D plots)."""
-    cl = f"{100 * channel['cl']:.0f}% CL"
+    cl = limit_level(channel)
     _map(
         frame,
         "xsec_obs",
@@ -125,4 +126,9 @@ def plot_channel_2d(
         colour_label=r"Local significance $Z_{\mathrm{local}}$ [$\sigma$]",
         log=False,
         marker=marker,
+        marker_label=(
+            f"largest excess\nlocal Z = {significance['z_local_max']:.1f}\nglobal Z = {significance['z_global']:.1f}"
+            if marker is not None
+            else ""
+        ),
     )

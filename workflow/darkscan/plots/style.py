@@ -32,6 +32,12 @@ def experiment_label(ax, channel: dict, experiment: dict) -> None:
     )
 
 
+def limit_level(channel: dict) -> str:
+    """ "90% CL", or "90% credibility" where the channel's limits are Bayesian (``fit.limit``)."""
+    kind = "credibility" if channel.get("fit", {}).get("limit") == "bayesian" else "CL"
+    return f"{100 * channel['cl']:.0f}% {kind}"
+
+
 def save_figure(fig, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
     """Write ``fig`` as PNG (150 dpi) and PDF, each atomically, and close it."""
     for path in (png, pdf):
