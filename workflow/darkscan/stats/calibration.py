@@ -280,5 +280,5 @@ def _calibrated_limit_method(channel: dict) -> str:
     fit = channel.get("fit", {})
     limit = fit.get("limit", "cls_asymptotic")
     if limit in ("cls_toys", "auto") and fit.get("method", "window_sidebands") == "window_sidebands":
-        return "cls_asymptotic (the scan uses toy CLs for some rows: not calibrated)"
+        return "cls_asymptotic (rows of the scan with toy CLs, if any, are not calibrated)"
     return limit
