@@ -1,9 +1,12 @@
 """Limit maps of two-mass scans (limits.csv with ``mass`` and ``mass2``), e.g. dark Higgsstrahlung.
 
-Each hypothesis is drawn as a point coloured by its value (log colour scale) on a triangulation of
-the scanned (mass, mass2) points (``tripcolor``), with contours of the median expected limit (its
-median in a coarse grid, so MC noise does not draw them); the coupling map uses the first coupling
-scenario. Same outputs as the 1D plots (PNG and PDF).
+The map is a regular (mass, mass2) grid (``MAP_BINS`` per axis, ``pcolormesh``): each bin shows
+the hypothesis whose signal ellipse is nearest in units of its resolutions (the scan steps in
+resolutions, so at small recoil mass one hypothesis covers GeV-wide steps), and bins that no
+ellipse (``fit.signal_sigmas`` resolutions) reaches stay empty; so the uneven scan grid draws no
+fans or streaks and no value is interpolated between hypotheses; contours give the median expected limit (its median in
+a coarser grid, so MC noise does not draw them), with their levels and unit in the legend. The
+coupling map uses the first coupling scenario. Same outputs as the 1D plots (PNG and PDF).
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.tri as mtri  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
@@ -35,6 +37,7 @@ def _map(
     contours: str | None = None,
     marker=None,
     marker_label: str = "largest local excess",
+    contour_unit: str = "",
 ) -> None:
     use_style()
     fig, ax = plt.subplots(figsize=(10, 8))
@@ -44,12 +47,17 @@ def _map(
     unit = channel["fit"].get("unit", "GeV")
     norm = LogNorm(vmin=max(z.min(), 1e-30), vmax=z.max()) if log and len(z) else None
     if len(sub) >= 3 and np.ptp(x) > 0 and np.ptp(y) > 0:
-        triangulation = mtri.Triangulation(x, y)
-        art = ax.tripcolor(triangulation, z, norm=norm, cmap="viridis", shading="gouraud" if not log else "flat")
+        x_edges, y_edges = np.linspace(x.min(), x.max(), MAP_BINS + 1), np.linspace(y.min(), y.max(), MAP_BINS + 1)
+        reach = float(channel["fit"].get("signal_sigmas", 2.0))
+        scales = (sub["resolution"].to_numpy(), sub["resolution2"].to_numpy()) if "resolution2" in sub else None
+        grid = nearest_hypothesis_map(x, y, z, x_edges, y_edges, scales=scales, reach=reach)
+        art = ax.pcolormesh(x_edges, y_edges, np.ma.masked_invalid(grid).T, norm=norm, cmap="viridis")
         if contours and frame[contours].notna().sum() >= 3:
             levels = _smooth_contours(ax, frame, contours, log=log)
-            ax.plot([], [], "w--", lw=0.8, label=f"expected (median): {', '.join(f'{v:.2g}' for v in levels)}")
-            ax.legend(loc="upper right", frameon=True, fontsize=12)
+            values = ", ".join(f"{v:.2g}" for v in levels)
+            ax.plot([], [], "w--", lw=1.2, label=f"expected (median) contours:\n{values} {contour_unit}".rstrip())
+            # the contours are white on the map: a dark legend box shows their handle
+            ax.legend(loc="upper right", frameon=True, facecolor="0.3", framealpha=0.9, labelcolor="white", fontsize=14)
     else:
         art = ax.scatter(x, y, c=z, norm=norm, cmap="viridis", s=40)
     fig.colorbar(art, ax=ax, label=colour_label)
@@ -65,6 +73,31 @@ def _map(
     ax.set_ylabel(f"{model.mass2_label} [{unit}]")
     experiment_label(ax, channel, experiment)
     save_figure(fig, png, pdf)
+
+
+#: bins per axis of the limit maps
+MAP_BINS = 90
+
+
+def nearest_hypothesis_map(x, y, z, x_edges, y_edges, *, scales=None, reach: float = np.inf, chunk: int = 256):
+    """(len(x_edges) - 1, len(y_edges) - 1) grid of ``z`` of the hypothesis nearest to each bin
+    centre, the distance in units of the hypothesis' resolutions ``scales`` = (sx, sy) (plain
+    distance if None); NaN where the nearest is farther than ``reach`` resolutions."""
+    cx = 0.5 * (x_edges[1:] + x_edges[:-1])
+    cy = 0.5 * (y_edges[1:] + y_edges[:-1])
+    gx, gy = (a.ravel() for a in np.meshgrid(cx, cy, indexing="ij"))
+    sx, sy = (
+        (np.ones_like(x), np.ones_like(y))
+        if scales is None
+        else (np.maximum(scales[0], 1e-12), np.maximum(scales[1], 1e-12))
+    )
+    out = np.full(gx.shape, np.nan)
+    for start in range(0, len(gx), chunk):
+        d2 = ((gx[start : start + chunk, None] - x) / sx) ** 2 + ((gy[start : start + chunk, None] - y) / sy) ** 2
+        best = np.argmin(d2, axis=1)
+        near = d2[np.arange(len(best)), best] <= reach**2
+        out[start : start + chunk] = np.where(near, z[best], np.nan)
+    return out.reshape(len(cx), len(cy))
 
 
 def _smooth_contours(ax, frame: pd.DataFrame, column: str, *, log: bool, bins: int = 30) -> list[float]:
@@ -98,6 +131,7 @@ def plot_channel_2d(
         outputs["xsec_pdf"],
         colour_label=rf"{cl} upper limit on $\sigma\times$BF [fb] (observed)",
         contours="xsec_exp",
+        contour_unit="fb",
     )
     first = next(iter(channel["coupling"]["scenarios"]))
     name = channel["coupling"].get("name", "coupling")
