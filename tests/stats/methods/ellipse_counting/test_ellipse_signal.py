@@ -72,3 +72,28 @@ def test_scan_grid_steps_follow_resolutions_and_kinematic_limit():
     np.testing.assert_allclose(steps[0], 5.0 * model.at(m1[0], 0.0).resolution, rtol=1e-6)
     first_column = grid[grid[:, 0] == m1[0], 1]
     np.testing.assert_allclose(np.diff(first_column)[0], 2.0 * model.at(m1[0], 0.0).resolution2, rtol=1e-6)
+
+
+def test_scan_grid_covers_a_steeply_falling_resolution():
+    # sigma_2 falls from 0.6 GeV at m2 = 0 to 0.08 GeV at 2.2 GeV, as the recoil mass near zero
+    def point(m1, m2):
+        p = _point(m1, m2)
+        return SignalPoint2D(**{**p.__dict__, "resolution2": 0.6 if m2 == 0.0 else 0.08})
+
+    model = SignalModel2D([point(a, b) for a in (0.5, 4.5) for b in (0.0, 2.2, 4.4)])
+    f2, reach = 4.0, 2.5  # the dark_higgsstrahlung settings: step 4 sigma, ellipses +-2.5 sigma
+    spec = {
+        "min": 0.5,
+        "max": 0.5,
+        "step_resolution_fraction": 5.0,
+        "min2": 0.0,
+        "max2": 4.4,
+        "step_resolution_fraction2": f2,
+    }
+    column = model.scan_grid(spec)[:, 1]
+    res2 = model.values(np.full(len(column), 0.5), column)[:, 2]
+    probe = np.linspace(0.0, column.max(), 2000)
+    covered = (np.abs(probe[:, None] - column[None, :]) <= reach * res2[None, :]).any(axis=1)
+    assert covered.all(), probe[~covered][[0, -1]]
+    # where sigma_2 grows or stays, the step is f2 x sigma_2 at the current point
+    assert np.diff(column)[-1] == pytest.approx(f2 * 0.08, rel=1e-6)

@@ -160,9 +160,23 @@ class SignalModel2D:
             ),
         )
 
+    def _next_mass2(self, m1: float, m2: float, res2: float, f2: float) -> float:
+        """m2 + f2 min(sigma_2(m2), sigma_2(next)): shortened until the next point's own
+        resolution admits the step (one shortening suffices while sigma_2 falls monotonically)."""
+        step = f2 * res2
+        for _ in range(50):
+            following = float(self.values(m1, m2 + step)[2])
+            if not np.isfinite(following) or f2 * following >= step * (1.0 - 1e-9):
+                break
+            step = f2 * following
+        return m2 + step
+
     def scan_grid(self, spec: dict) -> np.ndarray:
         """Hypotheses (N, 2): m1 stepped by f x sigma_1, then m2 by f2 x sigma_2, inside the hull
-        and below ``sum_max``; the step uses the resolutions at the current point."""
+        and below ``sum_max``. An m2 step is f2 times the smaller resolution of the current and
+        the next point (:meth:`_next_mass2`): where sigma_2 falls steeply (the recoil mass near
+        zero: 0.6 GeV at m_h' = 0, 0.08 GeV at 2.2 GeV) a step sized at the current point alone
+        jumped past the reach of the next ellipse and left 1.5 < m_h' < 2.3 GeV uncovered."""
         f1 = spec.get("step_resolution_fraction", 0.5)
         f2 = spec.get("step_resolution_fraction2", f1)
         sum_max = spec.get("sum_max", np.inf)
@@ -175,7 +189,7 @@ class SignalModel2D:
                     break
                 grid.append((round(m1, 6), round(m2, 6)))
                 step1 = res1 if step1 is None else min(step1, res1)
-                m2 += f2 * res2
+                m2 = self._next_mass2(m1, m2, res2, f2)
             if step1 is None:  # nothing scanned at this m1: step with the resolution at min2 or the nearest point
                 values = self.values(m1, spec["min2"])
                 step1 = values[1] if np.isfinite(values[1]) else min(p.resolution for p in self.points)
