@@ -92,15 +92,38 @@ def dsigma_gg_mumu_dcos(w: np.ndarray, cos: np.ndarray) -> np.ndarray:
 
 def boost(p4: np.ndarray, frame: np.ndarray) -> np.ndarray:
     """Boost ``p4`` (..., 4) from the rest frame of ``frame`` (..., 4) to the frame where ``frame`` is given."""
-    m = np.sqrt(np.maximum(frame[..., 0] ** 2 - np.sum(frame[..., 1:] ** 2, axis=-1), 1e-300))
-    bvec = frame[..., 1:] / frame[..., :1]
-    gamma = frame[..., 0] / m
-    bp = np.sum(bvec * p4[..., 1:], axis=-1)
-    b2 = np.sum(bvec**2, axis=-1)
-    coef = np.where(b2 > 0, (gamma - 1) * bp / np.where(b2 > 0, b2, 1.0), 0.0) + gamma * p4[..., 0]
-    out = np.empty_like(p4)
-    out[..., 0] = gamma * (p4[..., 0] + bp)
-    out[..., 1:] = p4[..., 1:] + coef[..., None] * bvec
+    return _apply_boost(p4, _BoostParams.of(frame))
+
+
+class _BoostParams(NamedTuple):
+    """The frame-dependent parts of :func:`boost`, computed once for several boosts by one frame."""
+
+    bvec: np.ndarray  # (..., 3) velocity
+    gamma: np.ndarray
+    gamma_m1: np.ndarray  # gamma - 1
+    moving: np.ndarray  # b2 > 0
+    b2_safe: np.ndarray  # b2 where moving, else 1
+
+    @classmethod
+    def of(cls, frame: np.ndarray) -> _BoostParams:
+        m = np.sqrt(np.maximum(frame[..., 0] ** 2 - np.sum(frame[..., 1:] ** 2, axis=-1), 1e-300))
+        bvec = frame[..., 1:] / frame[..., :1]
+        gamma = frame[..., 0] / m
+        b2 = np.sum(bvec**2, axis=-1)
+        moving = b2 > 0
+        return cls(bvec, gamma, gamma - 1, moving, np.where(moving, b2, 1.0))
+
+    def inverse(self) -> _BoostParams:
+        """Parameters of ``inverse(frame)``: only the velocity changes sign (exactly, as there)."""
+        return self._replace(bvec=-self.bvec)
+
+
+def _apply_boost(p4: np.ndarray, par: _BoostParams, out: np.ndarray | None = None) -> np.ndarray:
+    bp = np.sum(par.bvec * p4[..., 1:], axis=-1)
+    coef = np.where(par.moving, par.gamma_m1 * bp / par.b2_safe, 0.0) + par.gamma * p4[..., 0]
+    out = np.empty_like(p4) if out is None else out
+    out[..., 0] = par.gamma * (p4[..., 0] + bp)
+    out[..., 1:] = p4[..., 1:] + coef[..., None] * par.bvec
     return out
 
 
@@ -110,25 +133,37 @@ def inverse(frame: np.ndarray) -> np.ndarray:
     return out
 
 
-def _lepton_ranges(e_beam, x):
-    """(e_out, p_out, p_beam, Q2min, Q2max_kinematic) of the lepton radiating a photon of fraction x."""
+def _lepton_q2_min(e_beam, x):
+    """(e_out, p_out, p_beam, Q2min) of the lepton radiating a photon of fraction x."""
     m2 = ELECTRON_MASS**2
     p_beam = np.sqrt(e_beam**2 - m2)
     e_out = e_beam * (1 - x)
     p_out = np.sqrt(np.maximum(e_out**2 - m2, 0.0))
     q2_min = 2 * ((m2 * (e_beam**2 + e_out**2) - m2**2) / (e_beam * e_out + p_beam * p_out) - m2)
-    q2_kin = 2 * (e_beam * e_out - m2 + p_beam * p_out)
+    return e_out, p_out, p_beam, q2_min
+
+
+def _lepton_ranges(e_beam, x):
+    """(e_out, p_out, p_beam, Q2min, Q2max_kinematic) of the lepton radiating a photon of fraction x."""
+    e_out, p_out, p_beam, q2_min = _lepton_q2_min(e_beam, x)
+    q2_kin = 2 * (e_beam * e_out - ELECTRON_MASS**2 + p_beam * p_out)
     return e_out, p_out, p_beam, q2_min, q2_kin
 
 
 def _lepton(rng, n, x, q2, e_out, p_out, p_beam, q2_min, sign):
     """Scattered-lepton four-momentum at photon virtuality q2 (uniform azimuth) and the photon flux."""
-    flux = (ALPHA_EM / np.pi) * ((1 - x + 0.5 * x**2) - (1 - x) * q2_min / q2)
+    one_minus_x = 1 - x
+    flux = (ALPHA_EM / np.pi) * ((one_minus_x + 0.5 * x**2) - one_minus_x * q2_min / q2)
     one_minus_cos = np.clip((q2 - q2_min) / (2 * p_beam * np.maximum(p_out, 1e-300)), 0.0, 2.0)
     cos = 1 - one_minus_cos
     sin = np.sqrt(np.maximum(one_minus_cos * (2 - one_minus_cos), 0.0))
     phi = rng.random(n) * 2 * np.pi
-    p4 = np.stack([e_out, p_out * sin * np.cos(phi), p_out * sin * np.sin(phi), sign * p_out * cos], axis=-1)
+    p_t = p_out * sin
+    p4 = np.empty(p_t.shape + (4,))
+    p4[..., 0] = e_out
+    np.multiply(p_t, np.cos(phi), out=p4[..., 1])
+    np.multiply(p_t, np.sin(phi), out=p4[..., 2])
+    np.multiply(sign * p_out, cos, out=p4[..., 3])
     return p4, flux
 
 
@@ -165,7 +200,8 @@ def _sample_w02(rng, n, s, w_min, w0_core=None, core_fraction=0.0):
         return w02, (1.0 / w02) / (lo - hi)
     lo_core = 1.0 / w0_core**2
     use_core = rng.random(n) < core_fraction
-    w02 = 1.0 / (np.where(use_core, lo_core, lo) + (hi - np.where(use_core, lo_core, lo)) * rng.random(n))
+    lo_sel = np.where(use_core, lo_core, lo)
+    w02 = 1.0 / (lo_sel + (hi - lo_sel) * rng.random(n))
     pdf = (1 - core_fraction) / (lo - hi) + np.where(w02 >= w0_core**2, core_fraction / (lo_core - hi), 0.0)
     return w02, pdf / w02
 
@@ -196,10 +232,11 @@ def photons_standard(rng, n, sqrt_s, w_min, eta_max, pair_pt_min, y_margin):
     return PhotonPairs(index, e1[index], e2[index], w02[index], y_pair[index], factor, q1sq[index], q2sq[index], flux)
 
 
-def _restricted_q2_pdf(q2, pt_req2, span_res, core_ok, core_lo, core_hi, span_core):
-    """Density in ln Q^2 of the restricted photon of :func:`photons_recoil` (broad + core mixture)."""
-    broad = np.where(q2 >= pt_req2, 1.0 / span_res, 0.0)
-    core = np.where(core_ok & (q2 >= core_lo) & (q2 <= core_hi), 1.0 / span_core, 0.0)
+def _restricted_q2_pdf(q2, pt_req2, inv_span_res, core_ok, core_lo, core_hi, inv_span_core):
+    """Density in ln Q^2 of the restricted photon of :func:`photons_recoil` (broad + core mixture);
+    ``inv_span_res``, ``inv_span_core``: 1 / span_res, 1 / span_core."""
+    broad = np.where(q2 >= pt_req2, inv_span_res, 0.0)
+    core = np.where(core_ok & (q2 >= core_lo) & (q2 <= core_hi), inv_span_core, 0.0)
     return np.where(core_ok, (1 - _CORE_FRACTION) * broad + _CORE_FRACTION * core, broad)
 
 
@@ -230,7 +267,7 @@ def photons_recoil(rng, n, sqrt_s, w_min, eta_max, pair_pt_min, y_margin, k_reco
     w02, pdf_lnw2 = _sample_w02(rng, n, s, w_min, w0_core, _W0_CORE_FRACTION)
     y_lim = np.minimum(0.5 * np.log(s / w02), eta_max + y_margin)
     x_lo = np.sqrt(w02 / s) * np.exp(-y_lim)
-    q2_low = 0.999 * _lepton_ranges(e_beam, x_lo)[3]
+    q2_low = 0.999 * _lepton_q2_min(e_beam, x_lo)[3]
     q2_top = Q2_MAX_OVER_W02 * w02
     span_full = np.log(q2_top / q2_low)
     pt_req2 = (0.5 * pair_pt_min) ** 2
@@ -255,7 +292,7 @@ def photons_recoil(rng, n, sqrt_s, w_min, eta_max, pair_pt_min, y_margin, k_reco
         w02, pdf_lnw2, y_lim, q2_top, span_full, q1sq, q2sq, big_p, span_res, core_ok, core_hi, span_core = _take(
             index, w02, pdf_lnw2, y_lim, q2_top, span_full, q1sq, q2sq, big_p, span_res, core_ok, core_hi, span_core
         )
-        res = (pt_req2, span_res, core_ok, core_lo, core_hi, span_core)
+        res = (pt_req2, 1.0 / span_res, core_ok, core_lo, core_hi, 1.0 / span_core)
         pdf_q2 = 0.5 * (_restricted_q2_pdf(q1sq, *res) + _restricted_q2_pdf(q2sq, *res)) / span_full
     else:
         q1sq = q2_low * np.exp(rng.random(n) * span_full)
@@ -268,8 +305,9 @@ def photons_recoil(rng, n, sqrt_s, w_min, eta_max, pair_pt_min, y_margin, k_reco
     y_hi = np.minimum(np.arcsinh((k_recoil * big_p + q2sq / (2 * p_beam) + _PZ_MARGIN) / w0), y_lim)
     width = y_hi - y_lo
     y_pair = y_lo + width * rng.random(len(index))
-    x1 = w0 / sqrt_s * np.exp(y_pair)
-    x2 = w0 / sqrt_s * np.exp(-y_pair)
+    w0_over_sqrt_s = w0 / sqrt_s
+    x1 = w0_over_sqrt_s * np.exp(y_pair)
+    x2 = w0_over_sqrt_s * np.exp(-y_pair)
     ok = (width > 0) & (x1 < 1) & (x2 < 1)
     x1, x2 = np.where(ok, x1, 0.5), np.where(ok, x2, 0.5)
     ranges = []
@@ -304,7 +342,12 @@ _E2 = 4 * np.pi * ALPHA_EM
 def pair_frame_axes(q1: np.ndarray, pair: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Orthonormal three-vectors (N, 3) each in the rest frame of ``pair``: the direction of ``q1``
     there, and two unit vectors perpendicular to it (a right-handed set)."""
-    axis = boost(q1, inverse(pair))[:, 1:]
+    return _pair_frame_axes(q1, _BoostParams.of(pair))
+
+
+def _pair_frame_axes(q1: np.ndarray, pair: _BoostParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`pair_frame_axes` for the boost parameters of ``pair``."""
+    axis = _apply_boost(q1, pair.inverse())[:, 1:]
     axis /= np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-300)
     helper = np.where(np.abs(axis[:, :1]) < 0.9, np.array([[1.0, 0, 0]]), np.array([[0, 1.0, 0]]))
     u = np.cross(axis, helper)
@@ -318,10 +361,10 @@ def _transverse_basis(q1: np.ndarray, q2: np.ndarray) -> tuple[np.ndarray, np.nd
     Built in the q1 + q2 rest frame from two unit three-vectors perpendicular to q1 there, and
     boosted back (then (0, u).(q1 + q2) = 0 and (0, u).q1 = 0, hence also orthogonal to q2).
     """
-    pair = q1 + q2
-    _, u, v = pair_frame_axes(q1, pair)
+    pair = _BoostParams.of(q1 + q2)
+    _, u, v = _pair_frame_axes(q1, pair)
     zero = np.zeros((len(q1), 1))
-    return boost(np.concatenate([zero, u], axis=1), pair), boost(np.concatenate([zero, v], axis=1), pair)
+    return _apply_boost(np.concatenate([zero, u], axis=1), pair), _apply_boost(np.concatenate([zero, v], axis=1), pair)
 
 
 # The amplitudes are evaluated in a "components first, events last" layout, (..., N): every

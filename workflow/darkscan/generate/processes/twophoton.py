@@ -59,11 +59,12 @@ import numpy as np
 
 from darkscan.events import PDG_ELECTRON, PDG_MUON, CrossSection, TruthEvents
 from darkscan.generate.processes._twophoton_phasespace import (
-    boost,
+    _apply_boost,
+    _BoostParams,
+    _pair_frame_axes,
     dsigma_gg_ll_dcos,
     dsigma_gg_mumu_dcos,
     me2_multiperipheral,
-    pair_frame_axes,
     photons_recoil,
     photons_standard,
     sigma_gg_mumu,
@@ -128,19 +129,23 @@ def _trial_batch(rng, n, sqrt_s, w_min, eta_max, pt_min_mu, pair_pt_min, k_recoi
     phi = rng.random(m) * 2 * np.pi
     sin = np.sqrt(np.clip(1 - cos**2, 0.0, 1.0))
     # Photon-1 direction in the pair rest frame defines the axis.
-    axis, u, v = pair_frame_axes(q1, pair)
+    pair = _BoostParams.of(pair)
+    axis, u, v = _pair_frame_axes(q1, pair)
     direction = cos[:, None] * axis + (sin * np.cos(phi))[:, None] * u + (sin * np.sin(phi))[:, None] * v
     mu_minus_rest = np.concatenate([0.5 * w[:, None], p_star[:, None] * direction], axis=1)
     mu_plus_rest = mu_minus_rest * np.array([1.0, -1, -1, -1])
-    mu_minus = boost(mu_minus_rest, pair)
-    mu_plus = boost(mu_plus_rest, pair)
+    p4 = np.empty((m, 4, 4))
+    p4[:, 0] = e1
+    p4[:, 1] = e2
+    _apply_boost(mu_minus_rest, pair, out=p4[:, 2])
+    _apply_boost(mu_plus_rest, pair, out=p4[:, 3])
     weight = np.where(ok, factor * dsigma_gg_ll_dcos(w, cos, mass) / pdf_cos * GEV2_TO_FB, 0.0)
     # factor = flux1 flux2 / pdf(ln x1, ln x2, ln Q1^2, ln Q2^2); azimuths uniform.
     x1 = 1 - e1[:, 0] / e_beam
     x2 = 1 - e2[:, 0] / e_beam
     inv_pdf = np.where(ok, factor / np.where(ok, flux, 1.0) * x1 * x2 * q1sq * q2sq * (2 * np.pi) ** 3 / pdf_cos, 0.0)
     aux = dict(q1sq=-q1sq, q2sq=-q2sq, inv_pdf=inv_pdf)
-    return np.stack([e1, e2, mu_minus, mu_plus], axis=1), weight, w, index, aux
+    return p4, weight, w, index, aux
 
 
 def exact_weight(p4: np.ndarray, w: np.ndarray, aux: dict, *, sqrt_s: float, mass: float) -> np.ndarray:
@@ -287,10 +292,11 @@ def generate_pairs(
         else:
             trials += _BATCH
         kept += len(index)
-        chunks_p4.append(p4[index])
+        p4 = p4[index]
+        chunks_p4.append(p4)
         if matrix_element == "exact":
             sub = {key: value[index] for key, value in aux.items()}
-            chunks_w.append(exact_weight(p4[index], w[index], sub, sqrt_s=sqrt_s, mass=mass))
+            chunks_w.append(exact_weight(p4, w[index], sub, sqrt_s=sqrt_s, mass=mass))
         else:
             chunks_w.append(weight[index])
         if trials > _MAX_TRIALS_FACTOR * max(n_events, 1000) and kept < 1e-3 * trials:
