@@ -9,6 +9,7 @@ kept for comparison with the published figures and can be switched off (plots.gm
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -57,7 +58,7 @@ def draw_reference_curves(ax, channel: dict, files: list, *, quantity: str) -> i
     config order); returns how many were drawn."""
     curves = channel.get("plots", {}).get("reference_curves", [])
     drawn = 0
-    for curve, path, colour in zip(curves, files, REFERENCE_STYLES * 4, strict=False):
+    for curve, path, colour in zip(curves, files, itertools.cycle(REFERENCE_STYLES)):
         if curve.get("quantity", "coupling") != quantity:
             continue
         frame = read_reference_curve(path)

@@ -11,20 +11,16 @@ background normalisation). This is the statistic of Belle II's dark-Higgsstrahlu
 (PRL 130 (2023) 071804: "90% Bayesian credibility") and of the first Z' -> invisible search
 (PRL 124 (2020) 141801: "90% credibility level").
 
-Two evaluations:
-
-* :func:`counting_upper_limits`: one-bin counting experiments (the 2D ellipses), vectorised over
-  many bins. For fixed nuisances the posterior CDF in mu is closed form (an incomplete gamma
-  function, since integral Pois(n | b + mu s) dmu = [P(n + 1, b + mu s) - P(n + 1, b)] / s), so
-  only the nuisances are integrated numerically (Gauss-Legendre in b, Gauss-Hermite in the
-  signal-normalisation nuisance) and the limit is found by Newton's method on the exact CDF.
-  Known results: n = 0 gives mu_up s = -ln(1 - cl) whatever b (2.303 events at 90%); without
-  background, n = 1, 2 give 3.890, 5.322 events (the Poisson quantiles of the Gamma posterior).
-  Expected limits are the limits at the quantiles of n under the background-only marginal
-  distribution (the limit rises with n, so the quantiles of the limit are the limits at the
-  quantiles of n).
-* :func:`grid_upper_limits`: any model whose marginal log-likelihood is known on a grid of mu
-  (the window fits, :mod:`darkscan.stats.methods.window_sidebands.bayesian`).
+:func:`counting_upper_limits` evaluates one-bin counting experiments (the 2D ellipses),
+vectorised over many bins. For fixed nuisances the posterior CDF in mu is closed form (an
+incomplete gamma function, since integral Pois(n | b + mu s) dmu = [P(n + 1, b + mu s) -
+P(n + 1, b)] / s), so only the nuisances are integrated numerically (Gauss-Legendre in b,
+Gauss-Hermite in the signal-normalisation nuisance) and the limit is found by Newton's method on
+the exact CDF. Known results: n = 0 gives mu_up s = -ln(1 - cl) whatever b (2.303 events at 90%);
+without background, n = 1, 2 give 3.890, 5.322 events (the Poisson quantiles of the Gamma
+posterior). Expected limits are the limits at the quantiles of n under the background-only
+marginal distribution (the limit rises with n, so the quantiles of the limit are the limits at
+the quantiles of n).
 """
 
 from __future__ import annotations
@@ -34,8 +30,7 @@ import dataclasses
 import numpy as np
 from scipy import special, stats
 
-#: the expected-limit bands, in units of sigma of the background-only distribution
-BANDS = (-2, -1, 0, 1, 2)
+from darkscan.stats.cls import BAND_SIGMAS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,35 +161,10 @@ def counting_upper_limits(
     observed, ok = _limits_for_counts(n, s, b, f, w, cl=cl, rtol=rtol, max_iter=max_iter)
     per_b = n_alpha if signal_norm > 0 else 1  # the alpha nodes of one b node are adjacent
     b_only, w_b = b[:, ::per_b], w.reshape(len(w), -1, per_b).sum(axis=2)
-    quantiles = background_count_quantiles(b_only, w_b, [stats.norm.cdf(k) for k in BANDS])
+    quantiles = background_count_quantiles(b_only, w_b, stats.norm.cdf(BAND_SIGMAS))
     # bins share their limit for equal counts: solve each distinct (bin, count) once
     expected = np.empty_like(quantiles)
     for i, q in enumerate(quantiles):
         expected[i], ok_i = _limits_for_counts(q, s, b, f, w, cl=cl, rtol=rtol, max_iter=max_iter)
         ok &= ok_i
     return BayesianLimits(observed, expected, ok)
-
-
-def grid_upper_limits(mu_grid: np.ndarray, log_marginal: np.ndarray, *, cl: float) -> np.ndarray:
-    """Credible upper limits from marginal log-likelihoods on a grid of mu.
-
-    Args:
-        mu_grid: (..., K) increasing grid from mu = 0 to well beyond the limit (the posterior
-            mass above the last point is neglected: a grid that ends below 1e-4 of the peak
-            density is wide enough).
-        log_marginal: (..., K) log of the marginal likelihood at the grid points.
-        cl: credibility.
-
-    Returns:
-        (...,) limits, by linear interpolation of the trapezoid CDF.
-    """
-    log_marginal = log_marginal - np.max(log_marginal, axis=-1, keepdims=True)
-    density = np.exp(log_marginal)
-    pieces = 0.5 * (density[..., 1:] + density[..., :-1]) * np.diff(mu_grid, axis=-1)
-    cdf = np.concatenate([np.zeros(pieces.shape[:-1] + (1,)), np.cumsum(pieces, axis=-1)], axis=-1)
-    cdf /= cdf[..., -1:]
-    index = np.clip(np.argmax(cdf >= cl, axis=-1), 1, mu_grid.shape[-1] - 1)
-    take = np.take_along_axis
-    c0, c1 = take(cdf, index[..., None] - 1, -1)[..., 0], take(cdf, index[..., None], -1)[..., 0]
-    m0, m1 = take(mu_grid, index[..., None] - 1, -1)[..., 0], take(mu_grid, index[..., None], -1)[..., 0]
-    return m0 + (cl - c0) / np.maximum(c1 - c0, 1e-300) * (m1 - m0)

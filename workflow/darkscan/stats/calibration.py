@@ -213,9 +213,11 @@ def write_calibration(
     seed: int,
     rng: np.random.Generator,
     enforce: bool = True,
+    limit_method: str = "cls_asymptotic",
 ) -> dict:
     """Summarise, write ``calibration.json`` and raise :class:`CalibrationError` on a missed target.
 
+    ``limit_method``: the statistic whose limits the ensembles checked (the fit method knows it).
     Every figure is also logged (Snakemake removes the outputs of a failed job).
     """
     cl = float(channel["cl"])
@@ -223,7 +225,7 @@ def write_calibration(
         "channel": channel["name"],
         "cl": cl,
         "method": method,
-        "limit_method": _calibrated_limit_method(channel),
+        "limit_method": limit_method,
         "seed": int(seed),
         "background": summarise_background(background, rng=rng),
         "injection": [summarise_injection(i, cl=cl) for i in injections],
@@ -271,14 +273,3 @@ def write_calibration(
     for failure in failures:
         log.warning("calibration target missed (not enforced): %s", failure)
     return summary
-
-
-def _calibrated_limit_method(channel: dict) -> str:
-    """The statistic whose limits the ensembles check: the scan's ``fit.limit``, except that the
-    1D toy CLs are calibrated through their asymptotic limits (200 toy-CLs scans per hypothesis
-    would cost hours); the scan's own ``limit_method`` column says which rows used toys."""
-    fit = channel.get("fit", {})
-    limit = fit.get("limit", "cls_asymptotic")
-    if limit in ("cls_toys", "auto") and fit.get("method", "window_sidebands") == "window_sidebands":
-        return "cls_asymptotic (rows of the scan with toy CLs, if any, are not calibrated)"
-    return limit

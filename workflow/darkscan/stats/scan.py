@@ -22,6 +22,19 @@ log = logging.getLogger(__name__)
 SIGMA_SUFFIXES = ("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2")
 
 
+def small_count_rows(background, fit: dict, *, method: str) -> np.ndarray:
+    """Where ``fit.limit`` asks for the small-statistics ``method`` (``cls_toys``, ``bayesian``):
+    every row when ``fit.limit`` is that method, the rows with fewer than ``fit.limit_auto_below``
+    expected background events when it is ``auto``, none otherwise."""
+    background = np.asarray(background, float)
+    limit = fit.get("limit", "cls_asymptotic")
+    if limit == method:
+        return np.ones(background.shape, bool)
+    if limit == "auto":
+        return background < float(fit.get("limit_auto_below", 10.0))
+    return np.zeros(background.shape, bool)
+
+
 def grid_part(grid: np.ndarray, part: int, n_parts: int) -> np.ndarray:
     """Round-robin share ``part`` (0-based) of the grid."""
     if not 0 <= part < n_parts:

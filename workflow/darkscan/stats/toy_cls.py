@@ -11,9 +11,8 @@ Gaussian around the fitted nuisances)::
 The expected limits use, as pyhf does, the quantiles of q_mu under background only in place of
 q_obs (the -2 sigma band at the 97.7% quantile: the most background-like data give the lowest
 limits). The limit is where CLs crosses the level, interpolated linearly in log CLs between grid
-points. A model supplies the toys and the statistic (:class:`ToyModel`); the window fits
-(:mod:`darkscan.stats.methods.window_sidebands.toy_limits`) and the ellipse counting
-(:mod:`darkscan.stats.methods.ellipse_counting.counting`) each have one.
+points. A model supplies the toys and the statistic (:class:`ToyModel`), e.g. the window fits
+through the engine (:mod:`darkscan.stats.methods.window_sidebands.toy_limits`).
 
 Known answer (tests): a counting experiment without uncertainties, n = 0, gives
 mu_up s = -ln(level) = 2.303 events at 90% CL whatever the background, as the exact CLs does.
@@ -27,7 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 from scipy import stats
 
-BANDS = (-2, -1, 0, 1, 2)
+from darkscan.stats.cls import BAND_SIGMAS
 
 
 class ToyModel(Protocol):
@@ -68,8 +67,8 @@ def cls_on_grid(model: ToyModel, grid: np.ndarray, *, n_toys: int, rng: np.rando
     n_hyp, n_points = grid.shape
     b_toys = model.sample(np.zeros(n_hyp), n_toys, rng)
     observed = np.empty((n_hyp, n_points))
-    expected = np.empty((len(BANDS), n_hyp, n_points))
-    probabilities = np.array([stats.norm.cdf(-k) for k in BANDS])  # -2 sigma <- 97.7% quantile
+    expected = np.empty((len(BAND_SIGMAS), n_hyp, n_points))
+    probabilities = stats.norm.cdf(-BAND_SIGMAS)  # -2 sigma <- 97.7% quantile
     for k in range(n_points):
         mu = grid[:, k]
         q_sb = model.qtilde(mu, model.sample(mu, n_toys, rng))

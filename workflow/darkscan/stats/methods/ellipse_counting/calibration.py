@@ -226,4 +226,5 @@ def calibrate(
         seed=seed,
         rng=rng,
         enforce=bool(settings["enforce"]),
+        limit_method=fit.get("limit", "cls_asymptotic"),  # the ensembles use the scan's own statistic
     )

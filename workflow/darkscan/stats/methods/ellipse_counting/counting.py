@@ -24,6 +24,7 @@ import numpy as np
 
 from darkscan.stats import bayesian
 from darkscan.stats.cls import FastAsymptoticCLs, expected_limits, log_cls_observed
+from darkscan.stats.scan import small_count_rows
 
 
 def _nll(mu, n, s, b, b0, sigma):
@@ -216,18 +217,6 @@ def _signal_norm(systematics_path) -> float:
 
 
 # ----------------------------------------------------------------------------- fit.limit
-def bayesian_rows(b0, fit: dict) -> np.ndarray:
-    """Where ``fit.limit`` asks for Bayesian limits: all for ``bayesian``, the ellipses with
-    fewer than ``fit.limit_auto_below`` expected background events for ``auto``."""
-    method = fit.get("limit", "cls_asymptotic")
-    b0 = np.asarray(b0, float)
-    if method == "bayesian":
-        return np.ones(b0.shape, bool)
-    if method == "auto":
-        return b0 < float(fit.get("limit_auto_below", 10.0))
-    return np.zeros(b0.shape, bool)
-
-
 def counting_limits(
     n, s, b0, sigma, *, level: float, signal_norm: float, fit: dict, asymptotic: CountingLimits | None = None
 ) -> tuple[CountingLimits, np.ndarray]:
@@ -235,13 +224,15 @@ def counting_limits(
 
     Asymptotic CLs (:func:`counting_cls_limits`) everywhere, replaced by the Bayesian credible
     limits of :func:`darkscan.stats.bayesian.counting_upper_limits` (flat prior on the cross
-    section, CL = 1 - ``level``) where :func:`bayesian_rows` says so. Arrays of any one shape;
+    section, CL = 1 - ``level``) where :func:`darkscan.stats.scan.small_count_rows` says so. Arrays of any one shape;
     ``asymptotic``: the asymptotic limits if already computed.
     """
     n, s, b0, sigma = (np.asarray(a, float) for a in np.broadcast_arrays(n, s, b0, sigma))
-    limits = asymptotic or counting_cls_limits(n, s, b0, sigma, level=level, signal_norm=signal_norm)
+    if asymptotic is None:
+        asymptotic = counting_cls_limits(n, s, b0, sigma, level=level, signal_norm=signal_norm)
+    limits = asymptotic
     methods = np.full(n.shape, "cls_asymptotic_closed_form", dtype=object)
-    chosen = bayesian_rows(b0, fit)
+    chosen = small_count_rows(b0, fit, method="bayesian")
     if not chosen.any():
         return limits, methods
     bayes = bayesian.counting_upper_limits(

@@ -37,7 +37,7 @@ from darkscan.stats.methods.ellipse_counting.events import (
     membership,
 )
 from darkscan.stats.methods.ellipse_counting.signal import load_signal_model
-from darkscan.stats.scan import grid_part
+from darkscan.stats.scan import SIGMA_SUFFIXES, grid_part
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +92,7 @@ def scan_part(
             "mass2": grid[:, 1],
             "status": np.where(limits.converged, "ok", "failed"),
             "xsec_obs": limits.observed,
-            **{
-                f"xsec_{name}": limits.expected[i]
-                for i, name in enumerate(("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2"))
-            },
+            **{f"xsec_{name}": limits.expected[i] for i, name in enumerate(SIGMA_SUFFIXES)},
             "p0_local": stats.norm.sf(z),
             "z_local": z,
             "efficiency": eff,

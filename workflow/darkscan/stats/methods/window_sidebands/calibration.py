@@ -162,4 +162,9 @@ def calibrate(
         seed=seed,
         rng=rng,
         enforce=bool(settings["enforce"]),
+        # the ensembles use the engine's asymptotic limits: toy CLs for 200 pseudo-experiments per
+        # hypothesis would cost hours; the scan's limit_method column says which rows used toys
+        limit_method="cls_asymptotic"
+        if channel["fit"].get("limit", "cls_asymptotic") == "cls_asymptotic"
+        else "cls_asymptotic (rows of the scan with toy CLs, if any, are not calibrated)",
     )

@@ -33,13 +33,12 @@ from darkscan.stats import engine
 from darkscan.stats.methods.window_sidebands.model import WindowInputs, build_spec, signal_scale, window_inputs
 from darkscan.stats.methods.window_sidebands.pyhf_fit import fit_mass
 from darkscan.stats.methods.window_sidebands.toy_limits import apply_toy_limits
-from darkscan.stats.scan import grid_part
+from darkscan.stats.scan import SIGMA_SUFFIXES, grid_part
 from darkscan.stats.signal_model import SignalModel, load_signal_point
 from darkscan.systematics.table import read_table
 
 log = logging.getLogger(__name__)
 LOW_MC_EVENTS = 10.0
-BANDS = ("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2")
 
 
 def load_signal_model(signal_files: list[str | os.PathLike], *, channel: dict) -> SignalModel:
@@ -103,7 +102,7 @@ def effective_mc_events(inputs: WindowInputs) -> float:
 
 def _row(h: Hypothesis, status: str, observed: float, expected, p0: float, z: float) -> dict:
     row = {"mass": h.mass, "status": status, "xsec_obs": float(observed)}
-    row.update({f"xsec_{name}": float(value) for name, value in zip(BANDS, expected, strict=True)})
+    row.update({f"xsec_{name}": float(value) for name, value in zip(SIGMA_SUFFIXES, expected, strict=True)})
     n_eff = effective_mc_events(h.inputs)
     row.update(
         {
@@ -165,7 +164,7 @@ def cross_check_with_pyhf(
         if h.index % every and frame.at[i, "limit_method"] == "cls_asymptotic_engine":
             continue
         reference = engine.pyhf_reference(h.spec, level, rtol=1e-3)
-        ours = frame.loc[i, ["xsec_obs", *[f"xsec_{b}" for b in BANDS]]].to_numpy(float)
+        ours = frame.loc[i, ["xsec_obs", *[f"xsec_{b}" for b in SIGMA_SUFFIXES]]].to_numpy(float)
         theirs = np.array([reference.observed, *reference.expected], float)
         rel = np.abs(ours / theirs - 1.0)
         frame.loc[i, ["pyhf_check_obs", "pyhf_check_exp", "pyhf_check_z"]] = (

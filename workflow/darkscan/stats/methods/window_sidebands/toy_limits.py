@@ -22,9 +22,9 @@ import pandas as pd
 
 from darkscan.stats import engine, toy_cls
 from darkscan.stats.engine.batch import WindowBatch
+from darkscan.stats.scan import SIGMA_SUFFIXES, small_count_rows
 
 log = logging.getLogger(__name__)
-BANDS = ("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2")
 
 
 class EngineToys:
@@ -62,12 +62,7 @@ class EngineToys:
 
 def needs_toys(frame: pd.DataFrame, fit: dict) -> np.ndarray:
     """Rows whose limits come from toys: all for ``cls_toys``, the small-background ones for ``auto``."""
-    method = fit.get("limit", "cls_asymptotic")
-    if method == "cls_toys":
-        return np.ones(len(frame), bool)
-    if method == "auto":
-        return frame["background_window"].to_numpy(float) < float(fit.get("limit_auto_below", 10.0))
-    return np.zeros(len(frame), bool)
+    return small_count_rows(frame["background_window"].to_numpy(float), fit, method="cls_toys")
 
 
 def apply_toy_limits(
@@ -87,7 +82,7 @@ def apply_toy_limits(
     chosen = np.flatnonzero(needs_toys(frame, fit) & frame["status"].eq("ok").to_numpy())
     if not len(chosen):
         return frame
-    columns = ["xsec_obs", *[f"xsec_{b}" for b in BANDS]]
+    columns = ["xsec_obs", *[f"xsec_{b}" for b in SIGMA_SUFFIXES]]
     asymptotic = frame.loc[chosen, columns].to_numpy(float)
     grid = toy_cls.mu_grid(
         0.25 * asymptotic.min(axis=1), 3.0 * asymptotic.max(axis=1), points=int(fit["limit_grid_points"])
@@ -101,7 +96,7 @@ def apply_toy_limits(
         )
     rows = chosen[ok]
     frame.loc[rows, "xsec_obs"] = limits.observed[ok]
-    for k, band in enumerate(BANDS):
+    for k, band in enumerate(SIGMA_SUFFIXES):
         frame.loc[rows, f"xsec_{band}"] = limits.expected[k, ok]
     frame.loc[rows, "limit_method"] = "cls_toys"
     log.info(
