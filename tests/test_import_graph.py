@@ -74,6 +74,7 @@ LAYERS = [
     ("darkscan.experiments",),
     ("darkscan.generate",),
     ("darkscan.select", "darkscan.systematics.table"),
+    ("darkscan.mva",),
     ("darkscan.stats",),
     ("darkscan.systematics.aggregate",),
     ("darkscan.plots",),

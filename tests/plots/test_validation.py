@@ -14,9 +14,13 @@ def test_default_n_minus_1_plots_follow_the_channels_own_cuts(channel):
     assert chosen["extra_energy"] == chosen["n_photons_near_recoil"] == "photon_veto"
     assert chosen["recoil_mass"] is None
     assert "n_tracks" not in chosen  # preselection cuts (two_tracks) are not N-1 plots
+    # the MVA's inputs before its cut (a feature that a cut uses keeps that cut), and its score
+    assert chosen["pt_thrust_max"] == chosen["pl_max_wrt_min_cm"] == chosen["mva_score"] == "mva"
     other = copy.deepcopy(channel)
     other["selection"]["cuts"][-1]["expr"] = "recoil_p_cm > 1.0"
-    assert validation_variables(other)["recoil_p_cm"] == "tau_suppression"
+    assert validation_variables(other)["recoil_p_cm"] == "dimuon_pt"
+    del other["mva"]
+    assert "mva_score" not in validation_variables(other)
 
 
 def test_configured_n_minus_1_plots_win(channel):

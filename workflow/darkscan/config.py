@@ -284,6 +284,23 @@ def check_channel(channel: dict, experiment: dict, *, where: str) -> None:
             raise ConfigError(f"{where}: systematics {syst['name']!r}: source 'value' needs a 'value'")
         if syst["source"] == "derived" and "method" not in syst:
             raise ConfigError(f"{where}: systematics {syst['name']!r}: source 'derived' needs a 'method'")
+        if syst["source"] == "control_sample" and syst.get("sample") not in channel.get("control_samples", {}):
+            raise ConfigError(
+                f"{where}: systematics {syst['name']!r}: sample {syst.get('sample')!r} is not one of "
+                f"control_samples {sorted(channel.get('control_samples', {}))}"
+            )
+    _check_mva(channel, where=where)
+
+
+def _check_mva(channel: dict, *, where: str) -> None:
+    """The MVA's ranges increase; control samples need the MVA."""
+    mva = channel.get("mva")
+    if channel.get("control_samples") and not mva:
+        raise ConfigError(f"{where}: control_samples measure the MVA efficiency: the channel needs an 'mva' section")
+    if mva:
+        edges = mva["range_edges"]
+        if any(b <= a for a, b in zip(edges[:-1], edges[1:], strict=True)):
+            raise ConfigError(f"{where}: mva.range_edges must increase: {edges}")
 
 
 def _check_scan_grid_1d(channel: dict, *, where: str) -> None:

@@ -64,6 +64,26 @@ def check_selection(channel: Mapping, *, where: str) -> None:
     for column in fit.get("columns") or []:
         if column not in columns:
             raise _unknown(f"fit.columns entry (a column of {name})", column, columns, where=where)
+    check_mva(channel, columns, where=where)
+
+
+def check_mva(channel: Mapping, columns: Iterable[str], *, where: str) -> None:
+    """MVA features are columns of the variable function; control-sample expressions use the
+    columns of the MVA-selected files (variables, ``cut_*`` flags, ``mva_score``)."""
+    from darkscan import expressions
+
+    columns = frozenset(columns)
+    for feature in (channel.get("mva") or {}).get("features", []):
+        if feature not in columns:
+            raise _unknown("mva.features entry (a column of the variable function)", feature, columns, where=where)
+    flags = {f"cut_{cut['name']}" for cut in channel["selection"]["cuts"]} | {"cut_mva", "passed"}
+    selected_columns = columns | flags | {"mva_score", "weight"}
+    for name, spec in (channel.get("control_samples") or {}).items():
+        try:
+            expressions.check_expression(spec["expr"], selected_columns)
+        except expressions.ExpressionError as err:
+            hint = suggestion(err.unknown, selected_columns) if err.unknown else ""
+            raise ConfigError(f"{where}: control_samples.{name}.expr: {err}{hint}") from None
 
 
 def check_processes(channel: Mapping, *, where: str) -> None:
@@ -148,6 +168,8 @@ def _checked_keys(channel: Mapping) -> dict:
     samples = {"signal": channel["signal"], **channel["backgrounds"]}
     return {
         "selection": channel["selection"],
+        "mva": channel.get("mva"),
+        "control_samples": channel.get("control_samples"),
         "fit": {key: fit.get(key) for key in ("variable", "variable2", "columns")},
         "samples": {key: [sample["process"], sample.get("options")] for key, sample in samples.items()},
         "signal_masses": channel["signal"]["masses"],

@@ -152,6 +152,7 @@ register_stage(
             "name",
             "luminosity_fb",
             "mc_luminosity_factor",
+            "mva.training_every",
             "data.pilot_events",
             *(f"backgrounds.{{sample}}.{key}" for key in ("process", "events", "options")),
             "signal",
@@ -233,11 +234,17 @@ register_stage(
             "backgrounds",
             "signal",
             "selection",
+            "mva",
             "fit",
             "plots.validation_variables",
         )
     ),
 )
+# The MVA selection (darkscan.mva): training reads the luminosity (background yields) and the fit
+# variable (the ranges); applying it reads the luminosity for the cut-flow yields only.
+register_stage("train_mva", StageInputs(channel=("name", "luminosity_fb", "fit.variable", "mva")))
+register_stage("apply_mva", StageInputs(channel=("name", "luminosity_fb")))
+register_stage("measure_control_samples", StageInputs(channel=("name", "luminosity_fb", "control_samples")))
 register_stage("archive_hepdata", StageInputs(channel=("*",), experiment=("name", "label", "beams")))
 
 

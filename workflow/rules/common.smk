@@ -96,6 +96,23 @@ def all_samples(channel):
     return mc_samples(channel) + ["data"]
 
 
+def uses_mva(channel):
+    """The channel ends its selection with the MVA (channel key `mva`, workflow/rules/mva.smk)."""
+    return bool(channel_cfg(channel).get("mva"))
+
+
+def selected_files(channel, samples):
+    """The fully selected events of each sample: after the MVA where the channel has one."""
+    folder = "mva/selected" if uses_mva(channel) else "selected"
+    return [f"results/{channel}/{folder}/{sample}.root" for sample in samples]
+
+
+def cutflow_files(channel):
+    """The per-sample cut flows that make cutflow.csv (with the MVA row where the channel has one)."""
+    folder = "mva/cutflow" if uses_mva(channel) else "cutflow"
+    return [f"results/{channel}/{folder}/{sample}.csv" for sample in all_samples(channel)]
+
+
 @functools.lru_cache(maxsize=None)
 def _stage_params(stage, channel, sample):
     # the configs are fixed for a run: every chunk or part of a channel shares one slice
@@ -162,4 +179,6 @@ def archive_inputs(wildcards=None):
             for ext in ("png", "pdf")
         ]
         files += [f"results/{channel}/workspaces/part{part}" for part in SCAN_PARTS]
+        if uses_mva(channel):  # the trained classifiers (LightGBM text models) and their working points
+            files += [f"results/{channel}/mva/models", f"results/{channel}/mva/working_points.json"]
     return sorted(set(files))

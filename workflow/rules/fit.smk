@@ -1,8 +1,6 @@
 rule scan_part:
     input:
-        signal=lambda w: expand(
-            "results/{channel}/selected/{sample}.root", channel=w.channel, sample=signal_samples(w.channel)
-        ),
+        signal=lambda w: selected_files(w.channel, signal_samples(w.channel)),
         histograms="results/{channel}/histograms.root",
         systematics="results/{channel}/systematics.csv",
     output:
@@ -49,11 +47,7 @@ rule compute_significance:
         limits="results/{channel}/limits.csv",
         histograms="results/{channel}/histograms.root",
         workspaces=lambda w: expand("results/{channel}/workspaces/part{part}", channel=w.channel, part=SCAN_PARTS),
-        backgrounds=lambda w: expand(
-            "results/{channel}/selected/{sample}.root",
-            channel=w.channel,
-            sample=list(channel_cfg(w.channel)["backgrounds"]),
-        ),
+        backgrounds=lambda w: selected_files(w.channel, list(channel_cfg(w.channel)["backgrounds"])),
     output:
         significance=report(
             "results/{channel}/significance.json",
@@ -83,11 +77,7 @@ rule calibrate_scan:
         histograms="results/{channel}/histograms.root",
         systematics="results/{channel}/systematics.csv",
         workspaces=lambda w: expand("results/{channel}/workspaces/part{part}", channel=w.channel, part=SCAN_PARTS),
-        backgrounds=lambda w: expand(
-            "results/{channel}/selected/{sample}.root",
-            channel=w.channel,
-            sample=list(channel_cfg(w.channel)["backgrounds"]),
-        ),
+        backgrounds=lambda w: selected_files(w.channel, list(channel_cfg(w.channel)["backgrounds"])),
     output:
         calibration=report(
             "results/{channel}/calibration.json",

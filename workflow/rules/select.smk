@@ -72,7 +72,7 @@ rule merge_data:
 
 rule merge_cutflow:
     input:
-        lambda w: expand("results/{channel}/cutflow/{sample}.csv", channel=w.channel, sample=all_samples(w.channel)),
+        lambda w: cutflow_files(w.channel),
     output:
         report(
             "results/{channel}/cutflow.csv",
@@ -91,9 +91,7 @@ rule merge_cutflow:
 
 rule fill_histograms:
     input:
-        selected=lambda w: expand(
-            "results/{channel}/selected/{sample}.root", channel=w.channel, sample=all_samples(w.channel)
-        ),
+        selected=lambda w: selected_files(w.channel, all_samples(w.channel)),
     output:
         histograms="results/{channel}/histograms.root",
     log:

@@ -1,7 +1,8 @@
 rule aggregate_systematics:
     input:
-        signal=lambda w: expand(
-            "results/{channel}/selected/{sample}.root", channel=w.channel, sample=signal_samples(w.channel)
+        signal=lambda w: selected_files(w.channel, signal_samples(w.channel)),
+        control=lambda w: (
+            [f"results/{w.channel}/mva/control_samples.json"] if channel_cfg(w.channel).get("control_samples") else []
         ),
     output:
         csv=report(

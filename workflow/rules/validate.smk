@@ -2,12 +2,11 @@
 # like the plots it runs on the submit host, not as a cluster job.
 rule render_validation:
     input:
-        selected=lambda w: expand(
-            "results/{channel}/selected/{sample}.root", channel=w.channel, sample=all_samples(w.channel)
-        ),
+        selected=lambda w: selected_files(w.channel, all_samples(w.channel)),
         cutflow="results/{channel}/cutflow.csv",
         histograms="results/{channel}/histograms.root",
         limits="results/{channel}/limits.csv",
+        mva=lambda w: [f"results/{w.channel}/mva/working_points.json"] if uses_mva(w.channel) else [],
         notebook="notebooks/validation.ipynb",
     output:
         notebook="results/{channel}/validation.ipynb",
@@ -28,5 +27,6 @@ rule render_validation:
     params:
         config=stage_config("render_validation"),
         results=lambda w: f"results/{w.channel}",
+        samples=lambda w: all_samples(w.channel),
     script:
         "../scripts/render_validation.py"

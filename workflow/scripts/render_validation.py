@@ -16,5 +16,7 @@ execute_notebook(
         "channel": channel["name"],
         "results_dir": snakemake.params.results,
         "stage_json": json.dumps(snakemake.params.config),
+        "selected_json": json.dumps(dict(zip(snakemake.params.samples, snakemake.input.selected, strict=True))),
+        "mva_summary": snakemake.input.mva[0] if snakemake.input.mva else "",
     },
 )

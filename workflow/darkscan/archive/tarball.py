@@ -14,7 +14,9 @@ Layout (every path under one top directory named like the archive without ``.tar
     hepdata/submission.tar.gz      the validated HEPData submission
     report.html                    ``snakemake --report`` of the run
     results/<ch>/...               limits.csv, cutflow.csv, systematics.csv/.tex, validation.html,
-                                   plots/*.png|pdf, workspaces/part*/mass_*.json
+                                   plots/*.png|pdf, workspaces/part*/mass_*.json, and for a
+                                   channel with an MVA mva/models/range*.txt (LightGBM text
+                                   models) and mva/working_points.json
 
 Overwrite protection: the archive is written by this function, not declared as a Snakemake
 output (the rule's output is the small pointer ``results/archive/latest.json``), so Snakemake
@@ -53,6 +55,8 @@ RESULT_PATTERNS = (
     "plots/*.pdf",
     "workspaces/part*/mass_*.json",
 )
+#: result files that only some channels have (an MVA stage): archived where they exist
+OPTIONAL_RESULT_PATTERNS = ("mva/models/range*.txt", "mva/working_points.json")
 
 
 class ArchiveExistsError(FileExistsError):
@@ -72,6 +76,8 @@ def channel_results(results_dir: str | os.PathLike, channel: str) -> list[pathli
         if not matched:
             raise FileNotFoundError(f"channel {channel}: no result file {base / pattern} to archive")
         files.extend(matched)
+    for pattern in OPTIONAL_RESULT_PATTERNS:
+        files.extend(sorted(base.glob(pattern)))
     return files
 
 

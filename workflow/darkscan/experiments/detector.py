@@ -23,7 +23,8 @@ import pandas as pd
 from particle import PDGID
 
 from darkscan.beams import Beams
-from darkscan.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, PDG_PION, TruthEvents
+from darkscan.events import PDG_PHOTON, TruthEvents
+from darkscan.experiments import hermeticity
 from darkscan.experiments.beams import cm_to_lab_matrix, transform
 from darkscan.experiments.triggers import Reconstructed, trigger_branches
 
@@ -169,12 +170,56 @@ def _in_calorimeter_cos(cos_theta: np.ndarray, calorimeter: dict) -> np.ndarray:
     return inside
 
 
-def _muon_id_probability(pdg: np.ndarray, particle_id: dict) -> np.ndarray:
-    prob = np.zeros(pdg.shape)
-    prob[np.abs(pdg) == PDG_MUON] = particle_id.get("muon_efficiency", 1.0)
-    prob[np.abs(pdg) == PDG_PION] = particle_id.get("pion_as_muon", 0.0)
-    prob[np.abs(pdg) == PDG_ELECTRON] = particle_id.get("electron_as_muon", 0.0)
-    return prob
+def _calorimeter_response(
+    p4: np.ndarray,
+    pdg: np.ndarray,
+    charge: np.ndarray,
+    is_track: np.ndarray,
+    cos_theta: np.ndarray,
+    calorimeter: dict,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, ak.Array]:
+    """ECL clusters and KLM hits of the particles that reach the calorimeter (lab frame).
+
+    Returns the mask of particles with an ECL cluster above threshold, the clusters' smeared
+    energies and momenta (event-major), and the KLM hits (jagged unit directions) of the true
+    photons that left no ECL cluster (:mod:`darkscan.experiments.hermeticity`).
+    """
+    n, k = pdg.shape
+    flat_p4 = p4.reshape(-1, 4)
+    candidate = np.flatnonzero((pdg == PDG_PHOTON) | ((charge != 0) & ~is_track))
+    energy, cos = flat_p4[candidate, 0], cos_theta.ravel()[candidate]
+    seen = rng.random(candidate.size) < hermeticity.ecl_photon_probability(energy, cos, calorimeter)
+    photon_e, photon_p = smear_photons(flat_p4[candidate[seen]], calorimeter, rng)
+    kept = photon_e > calorimeter.get("photon_energy_min", 0.0)
+    is_photon = np.zeros(n * k, dtype=bool)
+    is_photon[candidate[seen][kept]] = True
+    missed = ~seen & (pdg.ravel()[candidate] == PDG_PHOTON)
+    if calorimeter.get("klm"):
+        missed[missed] = rng.random(int(missed.sum())) < hermeticity.klm_photon_probability(
+            energy[missed], cos[missed], calorimeter
+        )
+    else:
+        missed[:] = False
+    hit = candidate[missed]
+    direction = flat_p4[hit, 1:] / np.maximum(np.linalg.norm(flat_p4[hit, 1:], axis=-1), 1e-300)[:, None]
+    counts = np.bincount(hit // k, minlength=n)
+    klm = _jagged(counts, {"px": direction[:, 0], "py": direction[:, 1], "pz": direction[:, 2]})
+    return is_photon.reshape(n, k), photon_e[kept], photon_p[kept], klm
+
+
+def _add_beam_background(
+    n_photons: np.ndarray, photon_e: np.ndarray, photon_p: np.ndarray, calorimeter: dict, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ECL clusters with the beam-background clusters merged in, event-major."""
+    counts, energy, direction = hermeticity.beam_background_clusters(len(n_photons), calorimeter, rng)
+    if energy.size == 0:
+        return n_photons, photon_e, photon_p
+    event = np.concatenate([np.repeat(np.arange(len(n_photons)), n_photons), np.repeat(np.arange(len(counts)), counts)])
+    order = np.argsort(event, kind="stable")
+    merged_e = np.concatenate([photon_e, energy])[order]
+    merged_p = np.concatenate([photon_p, energy[:, None] * direction])[order]
+    return n_photons + counts, merged_e, merged_p
 
 
 def _jagged(counts: np.ndarray, fields: dict[str, np.ndarray]) -> ak.Array:
@@ -191,8 +236,9 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
         rng: the generator used for every random draw (efficiencies and smearing).
 
     Returns:
-        Mapping of branch name to array: ``track`` (jagged: px, py, pz, charge, muon_id),
-        ``photon`` (jagged: e, px, py, pz), one bool branch per registered trigger line
+        Mapping of branch name to array: ``track`` (jagged: px, py, pz, charge, muon_id,
+        electron_id), ``photon`` (jagged ECL clusters, beam background included: e, px, py, pz),
+        ``klm`` (jagged unit directions of photons seen by the KLM only), one bool branch per registered trigger line
         (:mod:`darkscan.experiments.triggers`: ``trigger`` two-track, ``trigger_ecl`` ECL energy
         sum, then the plugins' lines), ``weight`` (fb per event),
         ``truth_invisible_{e,px,py,pz}`` (lab) and ``sqrt_s_true`` (GeV).
@@ -214,7 +260,9 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
     is_track = (charge != 0) & _in_polar_range(cos_theta, tracking["theta_min_deg"], tracking["theta_max_deg"])
     is_track &= pt > tracking.get("pt_min", 0.0)
     is_track &= rng.random(pdg.shape) < tracking.get("efficiency", 1.0)
-    muon_id = rng.random(pdg.shape) < _muon_id_probability(pdg, experiment.get("particle_id", {}))
+    particle_id = experiment.get("particle_id", {})
+    muon_id = rng.random(pdg.shape) < hermeticity.muon_id_probability(pdg, p, particle_id)
+    electron_id = rng.random(pdg.shape) < hermeticity.electron_id_probability(pdg, p, particle_id)
     # Only the particles that make a track (or an ECL cluster) are smeared: flat arrays, event-major.
     track_index = np.flatnonzero(is_track)
     track_p4 = p4.reshape(-1, 4).take(track_index, axis=0)
@@ -222,17 +270,11 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
     track_p = smear_tracks(track_p4, track_mass, tracking, rng)
 
     # ECL clusters: photons, and charged particles that left no track but hit the calorimeter
-    # (e.g. electrons of two-photon events in the endcaps beyond the CDC acceptance).
-    is_photon = ((pdg == PDG_PHOTON) | ((charge != 0) & ~is_track)) & _in_calorimeter_cos(cos_theta, calorimeter)
-    photon_index = np.flatnonzero(is_photon)
-    photon_e, photon_p = smear_photons(p4.reshape(-1, 4).take(photon_index, axis=0), calorimeter, rng)
-    kept = photon_e > calorimeter.get("photon_energy_min", 0.0)
-    kept &= rng.random(pdg.shape).ravel().take(photon_index) < calorimeter.get("photon_efficiency", 1.0)
-    is_photon[is_photon] = kept
-    photon_e, photon_p = photon_e[kept], photon_p[kept]
-
+    # (e.g. electrons of two-photon events in the endcaps beyond the CDC acceptance), with the
+    # hermeticity model's probability; photons without a cluster may be seen by the KLM.
+    is_photon, photon_e, photon_p, klm = _calorimeter_response(p4, pdg, charge, is_track, cos_theta, calorimeter, rng)
     n_tracks = is_track.sum(axis=1)
-    n_photons = is_photon.sum(axis=1)
+    n_photons, photon_e, photon_p = _add_beam_background(is_photon.sum(axis=1), photon_e, photon_p, calorimeter, rng)
     energy_sum = np.zeros(n)
     np.add.at(energy_sum, np.repeat(np.arange(n), n_photons), photon_e)
     reco = Reconstructed(n_tracks, n_photons, energy_sum, np.hypot(track_p[:, 0], track_p[:, 1]), photon_e)
@@ -246,9 +288,11 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
                 "pz": track_p[:, 2],
                 "charge": charge.ravel().take(track_index),
                 "muon_id": muon_id.ravel().take(track_index),
+                "electron_id": electron_id.ravel().take(track_index),
             },
         ),
         "photon": _jagged(n_photons, {"e": photon_e, "px": photon_p[:, 0], "py": photon_p[:, 1], "pz": photon_p[:, 2]}),
+        "klm": klm,
         **decisions,
         "weight": events.weight,
         "truth_invisible_e": invisible[:, 0],

@@ -104,14 +104,19 @@ def produce_sample(
 
     The cross section in the metadata is the sum of the weights; its error is sqrt(sum w^2).
     A background sample carries at least ``mc_luminosity_factor`` x the channel luminosity
-    (:func:`sized_events`); the metadata keep its ``equivalent_luminosity_fb``.
+    (:func:`sized_events`; an MVA channel that trains on one event in ``training_every`` needs
+    ``every / (every - 1)`` times more); the metadata keep its ``equivalent_luminosity_fb``.
     """
     entry = cfg.sample_config(channel, sample)
     process = get_process(entry["process"])
     sqrt_s = beams_of(experiment).sqrt_s
     events, factor = entry["events"], 0.0
     if sample in channel["backgrounds"]:
+        # an MVA channel trains on one event in training_every: the rest must still carry the factor
+        mva = channel.get("mva")
         factor = float(channel.get("mc_luminosity_factor", 0.0))
+        if mva:
+            factor *= mva["training_every"] / (mva["training_every"] - 1)
         events, _ = sized_events(
             entry["process"],
             entry.get("options", {}),

@@ -24,6 +24,10 @@ VARIABLE_AXES = {
     "mu1_pt": (50, 0.0, 6.0, r"leading muon $p_T$ [GeV]"),
     "mu2_pt": (50, 0.0, 6.0, r"second muon $p_T$ [GeV]"),
     "extra_energy": (40, 0.0, 4.0, r"$E_{\mathrm{extra}}$ (ECL) [GeV]"),
+    "pt_thrust_max": (50, 0.0, 3.0, r"max. $p^*_T(\mu)$ w.r.t. the thrust axis [GeV]"),
+    "pt_max_wrt_min_cm": (50, 0.0, 5.0, r"$p^*_T$ of the harder $\mu$ w.r.t. the softer [GeV]"),
+    "pl_max_wrt_min_cm": (50, -5.0, 5.0, r"$p^*_L$ of the harder $\mu$ w.r.t. the softer [GeV]"),
+    "mva_score": (50, 0.0, 1.0, "MVA score (classifier of the event's fit-variable range)"),
     "m3gamma_over_sqrt_s": (60, 0.7, 1.1, r"$M_{3\gamma}/\sqrt{s}$"),
     "p3gamma_cm": (50, 0.0, 2.0, r"$p^*_{3\gamma}$ [GeV]"),
     "mgg_0": (53, 0.0, 10.6, r"$M_{\gamma\gamma}$ (pair without the leading photon) [GeV]"),
@@ -49,6 +53,10 @@ def validation_variables(channel: dict) -> dict[str, str | None]:
     for cut in cuts[start:]:
         for variable in check_expression(cut["expr"], columns):
             chosen.setdefault(variable, cut["name"])
+    for feature in (channel.get("mva") or {}).get("features", []):
+        chosen.setdefault(feature, "mva")  # before the MVA cut, every other cut applied
+    if channel.get("mva"):
+        chosen["mva_score"] = "mva"
     fit = channel["fit"]
     for column in [*(fit.get("columns") or [fit["variable"]]), *filter(None, [fit.get("variable2")])]:
         if column in columns:

@@ -127,11 +127,46 @@ _DIMUON_RECOIL_COLUMNS = {
     "recoil_theta_lab": Column(r"$\theta_{\mathrm{recoil}}$ (lab)", "deg"),
     "recoil_mu_angle_min": Column(r"min. angle(recoil, $\mu$) (CM)", "deg"),
     "n_photons_near_recoil": Column("photons near the recoil"),
+    "n_klm_near_recoil": Column("KLM photon clusters near the recoil"),
     "extra_energy": Column(r"$E_{\mathrm{extra}}$ (lab)", "GeV"),
+    "pt_thrust_max": Column(r"max. $p^*_T(\mu)$ w.r.t. the thrust axis", "GeV"),
+    "pt_max_wrt_min_cm": Column(r"$p^*_T$ of the harder $\mu$ w.r.t. the softer", "GeV"),
+    "pl_max_wrt_min_cm": Column(r"$p^*_L$ of the harder $\mu$ w.r.t. the softer", "GeV"),
 }
 
 
-@register_variables("dimuon_recoil", branches=("track", "photon", "trigger"), columns=_DIMUON_RECOIL_COLUMNS)
+def _relative_momenta(mu_cm: np.ndarray) -> dict[str, np.ndarray]:
+    """The Punzi-net inputs of Belle II's Z' search (https://github.com/feichtip/punzinet, example
+    features ``pt_thrustFrame_max``, ``pt_max_wrt_min_CMS``, ``pl_max_wrt_min_CMS``), CM frame.
+
+    The thrust axis of two momenta is along the longer of p1 + p2 and p1 - p2; both muons then
+    have the same pT relative to it, |p1 x p2| / |axis|. The harder muon's momentum is split
+    along and across the softer muon's direction.
+    """
+    p1, p2 = mu_cm[:, 0, 1:], mu_cm[:, 1, 1:]
+    axis_len = np.maximum(np.linalg.norm(p1 + p2, axis=-1), np.linalg.norm(p1 - p2, axis=-1))
+    cross = np.linalg.norm(np.cross(p1, p2), axis=-1)
+    first_harder = np.linalg.norm(p1, axis=-1) >= np.linalg.norm(p2, axis=-1)
+    hard = np.where(first_harder[:, None], p1, p2)
+    soft = np.where(first_harder[:, None], p2, p1)
+    soft_len = np.maximum(np.linalg.norm(soft, axis=-1), 1e-12)
+    return {
+        "pt_thrust_max": cross / np.maximum(axis_len, 1e-12),
+        "pt_max_wrt_min_cm": cross / soft_len,
+        "pl_max_wrt_min_cm": np.sum(hard * soft, axis=-1) / soft_len,
+    }
+
+
+def _count_near(objects: ak.Array, direction: np.ndarray, cone_deg: float) -> np.ndarray:
+    """Objects (jagged px, py, pz) within ``cone_deg`` of one direction (n, 3) per event."""
+    rx, ry, rz = (ak.Array(direction[:, i]) for i in range(3))
+    cos = (objects.px * rx + objects.py * ry + objects.pz * rz) / (
+        np.sqrt(objects.px**2 + objects.py**2 + objects.pz**2) * np.sqrt(rx**2 + ry**2 + rz**2) + 1e-12
+    )
+    return ak.to_numpy(ak.sum(cos > np.cos(np.radians(cone_deg)), axis=1)).astype(np.int64)
+
+
+@register_variables("dimuon_recoil", branches=("track", "photon", "klm", "trigger"), columns=_DIMUON_RECOIL_COLUMNS)
 def dimuon_recoil(events: ak.Array, experiment: dict, *, photon_cone_deg: float = 15.0) -> dict[str, np.ndarray]:
     """Columns of a dimuon + missing-momentum search (recoil against the mu+ mu- pair).
 
@@ -149,14 +184,8 @@ def dimuon_recoil(events: ak.Array, experiment: dict, *, photon_cone_deg: float 
     dimuon_cm = mu_cm[:, 0] + mu_cm[:, 1]
     m2 = _minkowski_square(recoil_cm)
 
-    photon_p = events.photon
-    photon_e = ak.to_numpy(ak.sum(photon_p.e, axis=1)).astype(np.float64)
+    photon_e = ak.to_numpy(ak.sum(events.photon.e, axis=1)).astype(np.float64)
     recoil_dir = recoil_lab[:, 1:]
-    rx, ry, rz = (ak.Array(recoil_dir[:, i]) for i in range(3))
-    cos = (photon_p.px * rx + photon_p.py * ry + photon_p.pz * rz) / (
-        np.sqrt(photon_p.px**2 + photon_p.py**2 + photon_p.pz**2) * np.sqrt(rx**2 + ry**2 + rz**2) + 1e-12
-    )
-    near = ak.to_numpy(ak.sum(cos > np.cos(np.radians(photon_cone_deg)), axis=1))
     two = n_tracks >= 2
     return {
         "n_tracks": n_tracks.astype(np.int64),
@@ -174,8 +203,10 @@ def dimuon_recoil(events: ak.Array, experiment: dict, *, photon_cone_deg: float 
         "recoil_mu_angle_min": np.minimum(
             _angle_deg(recoil_cm[:, 1:], mu_cm[:, 0, 1:]), _angle_deg(recoil_cm[:, 1:], mu_cm[:, 1, 1:])
         ),
-        "n_photons_near_recoil": near.astype(np.int64),
+        "n_photons_near_recoil": _count_near(events.photon, recoil_dir, photon_cone_deg),
+        "n_klm_near_recoil": _count_near(events.klm, recoil_dir, photon_cone_deg),
         "extra_energy": photon_e,
+        **_relative_momenta(mu_cm),
     }
 
 

@@ -97,11 +97,37 @@ def _experiment_source(source: Mapping, experiment: Mapping) -> Systematic:
     return Systematic(source["name"], source["applies_to"], "normsys", per_object * k, derivation)
 
 
-def build_table(channel: Mapping, experiment: Mapping, model: SignalModel) -> list[Systematic]:
-    """Evaluate every systematic source of the channel."""
+def _control_sample_source(source: Mapping, controls: Mapping) -> Systematic:
+    measured = controls[source["sample"]]
+    derivation = (
+        f"control sample {source['sample']}: data/MC MVA efficiency ratio {measured['ratio']:.4f} "
+        f"+- {measured['ratio_error']:.4f}; |r - 1| (+) sigma_r"
+    )
+    return Systematic(source["name"], source["applies_to"], "normsys", float(measured["systematic"]), derivation)
+
+
+def build_table(
+    channel: Mapping, experiment: Mapping, model: SignalModel, *, controls: Mapping | None = None
+) -> list[Systematic]:
+    """Evaluate every systematic source of the channel.
+
+    Args:
+        channel: validated channel config.
+        experiment: its experiment config.
+        model: the signal model (derived methods).
+        controls: the control-sample measurements (``mva/control_samples.json``) for sources
+            ``control_sample``.
+    """
     rows = []
     for source in channel["systematics"]:
-        if source["source"] == "experiment":
+        if source["source"] == "control_sample":
+            if not controls or source.get("sample") not in controls:
+                raise ValueError(
+                    f"systematic {source['name']!r}: no measurement of control sample {source.get('sample')!r} "
+                    f"(measured: {sorted(controls or {})})"
+                )
+            rows.append(_control_sample_source(source, controls))
+        elif source["source"] == "experiment":
             rows.append(_experiment_source(source, experiment))
         elif source["source"] == "value":
             derivation = "fixed value from the channel config"

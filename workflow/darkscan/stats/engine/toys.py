@@ -24,6 +24,8 @@ def sample_toys(
 
     Counts are Poisson around the expected counts and auxiliary data Gaussian (unit width)
     around the fitted constrained parameters, as pyhf's ``ToyCalculator`` samples the model.
+    An expected count below zero (a histosys extrapolated far down in a bin with no data, which
+    pyhf's likelihood allows: an empty bin adds 2 nu) samples as zero.
 
     Returns:
         A batch with data (n_toys, H, B) and aux (n_toys, H, P).
@@ -32,6 +34,7 @@ def sample_toys(
         raise ValueError("sample_toys needs one dataset per hypothesis")
     fit = fit_fixed_poi(batch, mu)
     expected = expected_data(batch, fit.parameters)
+    expected = np.maximum(expected, 0.0)
     data = rng.poisson(np.broadcast_to(expected, (n_toys,) + expected.shape)).astype(float)
     aux = fit.parameters + rng.standard_normal((n_toys,) + fit.parameters.shape)
     aux = np.where(batch.constrained & batch.present, aux, 0.0)

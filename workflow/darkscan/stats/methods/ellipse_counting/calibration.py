@@ -122,13 +122,15 @@ def injection_ensemble(
     mass: float,
     mass2: float,
     fit: dict | None = None,
+    asymptotic: bool = True,
 ) -> Injection:
     """Toys with ``injected`` fb of signal in the ellipse of hypothesis ``row``."""
     scale = normsys_factor(rng.standard_normal(toys), signal_norm) if signal_norm > 0 else np.ones(toys)
     n = _toy_counts(member[row], bkg.w, toys, rng)[0] + rng.poisson(injected * scale * s[row])
     fitted, pulls = likelihood_pulls(n, s[row], b0[row], sigma_b[row], injected, signal_norm=signal_norm)
     limits, _ = counting_limits(n, s[row], b0[row], sigma_b[row], level=level, signal_norm=signal_norm, fit=fit or {})
-    return Injection(mass, mass2, injected, fitted, pulls, np.where(limits.converged, limits.observed, np.nan))
+    upper = np.where(limits.converged, limits.observed, np.nan)
+    return Injection(mass, mass2, injected, fitted, pulls, upper, asymptotic=asymptotic)
 
 
 def injection_rows(frame: pd.DataFrame, *, count: int, background_min: float) -> list[int]:
@@ -194,9 +196,8 @@ def calibrate(
         fit=fit,
     )
     injections = []
-    for row in injection_rows(
-        frame, count=int(settings["injection_points"]), background_min=float(settings["injection_background_min"])
-    ):
+    background_min = float(settings["injection_background_min"])
+    for row in injection_rows(frame, count=int(settings["injection_points"]), background_min=background_min):
         for strength in settings["strengths"]:
             injected = float(strength) * float(frame.at[row, "xsec_exp"])
             injections.append(
@@ -215,6 +216,7 @@ def calibrate(
                     mass=float(frame.at[row, "mass"]),
                     mass2=float(frame.at[row, "mass2"]),
                     fit=fit,
+                    asymptotic=bool(frame.at[row, "background"] >= background_min),
                 )
             )
     return write_calibration(

@@ -66,7 +66,17 @@ def true_signal_scale(sample: dict, alpha: np.ndarray) -> np.ndarray:
 
 
 def injection_ensemble(
-    spec: dict, index_row: np.ndarray, model, variance, *, injected: float, level: float, toys: int, rng, mass: float
+    spec: dict,
+    index_row: np.ndarray,
+    model,
+    variance,
+    *,
+    injected: float,
+    level: float,
+    toys: int,
+    rng,
+    mass: float,
+    asymptotic: bool = True,
 ) -> Injection:
     """Toys with ``injected`` fb of signal in the bins of one hypothesis."""
     one = engine.batch_from_specs([spec])
@@ -85,15 +95,21 @@ def injection_ensemble(
     ok = free.converged[:, 0] & fixed.converged[:, 0]
     limits = engine.upper_limits(toy_batch, level=level)
     upper = np.where(limits.converged[:, 0], limits.observed[:, 0], np.nan)
-    return Injection(mass, None, injected, np.where(ok, fitted, np.nan), np.where(ok, pulls, np.nan), upper)
+    fitted, pulls = np.where(ok, fitted, np.nan), np.where(ok, pulls, np.nan)
+    return Injection(mass, None, injected, fitted, pulls, upper, asymptotic=asymptotic)
+
+
+def asymptotic_rows(limits: pd.DataFrame, *, background_min: float) -> pd.Series:
+    """Hypotheses with at least ``background_min`` background events per bin and enough MC."""
+    per_bin = limits["background"] / limits["n_bins"]
+    return (per_bin >= background_min) & ~limits["low_mc_statistics"].astype(bool)
 
 
 def injection_rows(limits: pd.DataFrame, *, count: int, background_min: float) -> list[int]:
     """Hypotheses spread over the scan, preferring windows with at least ``background_min``
     background events per bin and enough MC (the asymptotic regime of the limits)."""
     ok = limits["xsec_exp"].notna() & (limits["status"] == "ok")
-    per_bin = limits["background"] / limits["n_bins"]
-    preferred = limits.index[ok & (per_bin >= background_min) & ~limits["low_mc_statistics"].astype(bool)]
+    preferred = limits.index[ok & asymptotic_rows(limits, background_min=background_min)]
     pool = list(preferred) if len(preferred) >= count else list(limits.index[ok])
     if not pool:
         raise ValueError("no hypothesis with a converged limit to inject a signal at")
@@ -135,9 +151,9 @@ def calibrate(
         rng=rng,
     )
     injections = []
-    for row in injection_rows(
-        limits, count=int(settings["injection_points"]), background_min=float(settings["injection_background_min"])
-    ):
+    background_min = float(settings["injection_background_min"])
+    asymptotic = asymptotic_rows(limits, background_min=background_min)
+    for row in injection_rows(limits, count=int(settings["injection_points"]), background_min=background_min):
         for strength in settings["strengths"]:
             injected = float(strength) * float(limits.at[row, "xsec_exp"])
             injections.append(
@@ -151,6 +167,7 @@ def calibrate(
                     toys=int(settings["injection_toys"]),
                     rng=rng,
                     mass=float(limits.at[row, "mass"]),
+                    asymptotic=bool(asymptotic.at[row]),
                 )
             )
     return write_calibration(
