@@ -210,7 +210,7 @@ def marginal_targets(summary: dict) -> list[str]:
             f"p_global_ks_pvalue = {ks:.3g} is below its target {KS_PVALUE_MIN} "
             f"(fails below {KS_PVALUE_FAIL}; p < 0.01 happens in 1% of correct calibrations)"
         )
-    for row in summary["injection"]:
+    for row in summary.get("injection", []):
         if not row.get("asymptotic", True):
             where = f"injection at {row['mass']:.4g} GeV, {row['injected']:.4g} fb (few background events)"
             warnings += [f"{miss}: not a target here" for miss in _estimator_misses(row, where)]
