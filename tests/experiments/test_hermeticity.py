@@ -78,8 +78,8 @@ def test_muon_id_follows_its_momentum_curve(experiment):
     pid = experiment["particle_id"]
     pdg = np.array([13, -13, 211, 11, 22])
     p = np.array([0.5, 2.0, 2.0, 2.0, 2.0])
-    assert hermeticity.muon_id_probability(pdg, p, pid) == pytest.approx([0.6, 0.9, 0.041, 0.002, 0.0])
-    assert hermeticity.electron_id_probability(pdg, p, pid) == pytest.approx([0.001, 0.001, 0.0025, 0.924, 0.0])
+    assert hermeticity.id_probability("muon", pdg, p, pid) == pytest.approx([0.6, 0.9, 0.041, 0.002, 0.0])
+    assert hermeticity.id_probability("electron", pdg, p, pid) == pytest.approx([0.001, 0.001, 0.0025, 0.924, 0.0])
 
 
 def _single_photon_events(n, energy, theta_lab_deg, experiment):

@@ -261,8 +261,8 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
     is_track &= pt > tracking.get("pt_min", 0.0)
     is_track &= rng.random(pdg.shape) < tracking.get("efficiency", 1.0)
     particle_id = experiment.get("particle_id", {})
-    muon_id = rng.random(pdg.shape) < hermeticity.muon_id_probability(pdg, p, particle_id)
-    electron_id = rng.random(pdg.shape) < hermeticity.electron_id_probability(pdg, p, particle_id)
+    muon_id = rng.random(pdg.shape) < hermeticity.id_probability("muon", pdg, p, particle_id)
+    electron_id = rng.random(pdg.shape) < hermeticity.id_probability("electron", pdg, p, particle_id)
     # Only the particles that make a track (or an ECL cluster) are smeared: flat arrays, event-major.
     track_index = np.flatnonzero(is_track)
     track_p4 = p4.reshape(-1, 4).take(track_index, axis=0)

@@ -95,30 +95,26 @@ def beam_background_clusters(
     return counts, energy, direction
 
 
-def muon_id_probability(pdg: np.ndarray, momentum: np.ndarray, particle_id: Mapping) -> np.ndarray:
-    """Probability that a track is identified as a muon, by true species and lab momentum (GeV)."""
-    return _id_probability(
-        pdg,
-        momentum,
-        {
-            PDG_MUON: particle_id.get("muon_efficiency", 1.0),
-            PDG_PION: particle_id.get("pion_as_muon", 0.0),
-            PDG_ELECTRON: particle_id.get("electron_as_muon", 0.0),
-        },
-    )
+#: identification hypothesis -> true species -> (particle_id key, default when the key is absent)
+_ID_KEYS = {
+    "muon": {
+        PDG_MUON: ("muon_efficiency", 1.0),
+        PDG_PION: ("pion_as_muon", 0.0),
+        PDG_ELECTRON: ("electron_as_muon", 0.0),
+    },
+    "electron": {
+        PDG_ELECTRON: ("electron_efficiency", 1.0),
+        PDG_PION: ("pion_as_electron", 0.0),
+        PDG_MUON: ("muon_as_electron", 0.0),
+    },
+}
 
 
-def electron_id_probability(pdg: np.ndarray, momentum: np.ndarray, particle_id: Mapping) -> np.ndarray:
-    """Probability that a track is identified as an electron, by true species and lab momentum (GeV)."""
-    return _id_probability(
-        pdg,
-        momentum,
-        {
-            PDG_ELECTRON: particle_id.get("electron_efficiency", 1.0),
-            PDG_PION: particle_id.get("pion_as_electron", 0.0),
-            PDG_MUON: particle_id.get("muon_as_electron", 0.0),
-        },
-    )
+def id_probability(hypothesis: str, pdg: np.ndarray, momentum: np.ndarray, particle_id: Mapping) -> np.ndarray:
+    """Probability that a track is identified as ``hypothesis`` (``muon``, ``electron``), by true
+    species and lab momentum (GeV)."""
+    curves = {code: particle_id.get(key, default) for code, (key, default) in _ID_KEYS[hypothesis].items()}
+    return _id_probability(pdg, momentum, curves)
 
 
 def _id_probability(pdg: np.ndarray, momentum: np.ndarray, curves: Mapping[int, Curve]) -> np.ndarray:
