@@ -58,5 +58,4 @@ def passes_zprime_cuts(branches: dict[str, np.ndarray]) -> np.ndarray:
         & (branches["thetaRec"] < 125)
         & (branches["Eextra"] < 0.4)
         & (branches["ptMuMu"] > 1.0)
-        & (branches["angRecMu"] > 25.0)
     )

@@ -8,6 +8,11 @@ from darkscan.plots.validation import validation_variables
 
 
 def test_default_n_minus_1_plots_follow_the_channels_own_cuts(channel):
+    channel = copy.deepcopy(channel)
+    channel["mva"] = {
+        "features": ["pt_mumu_cm", "pt_thrust_max", "pl_max_wrt_min_cm"],
+        "range_edges": [-1.0, 9.0],
+    }
     chosen = validation_variables(channel)
     # every variable a cut after the preselection uses, with that cut left out; the fit variable with all
     assert chosen["recoil_theta_lab"] == "recoil_barrel" and chosen["pt_mumu_cm"] == "dimuon_pt"

@@ -50,6 +50,7 @@ def test_pairings_are_exact_for_ideal_kinematics(belle2):
                 "energy_resolution_c": 0.0,
                 "angular_resolution": 0.0,
                 "photon_efficiency": 1.0,
+                "beam_background": {"clusters_mean": 0.0, "energy_scale": 0.03},
             },
             "beams": {"sqrt_s_spread": 0.0},
         },

@@ -18,13 +18,18 @@ from darkscan.stats import engine
 def test_free_fit_matches_pyhf(specs, batch, pyhf_model):
     fit = engine.fit_free(batch)
     assert fit.converged.all()
+    # the POI's profile width (quadratic approximation): the minima agree in units of it, since
+    # pyhf's SLSQP stops anywhere within its tolerance where the profile is flat
+    step = 0.1 * batch.init[:, 0]
+    rise = engine.fit_fixed_poi(batch, fit.poi + step).twice_nll - fit.twice_nll
+    width = step / np.sqrt(np.maximum(rise, 1e-12))
     for h, spec in enumerate(specs):
         model, data = pyhf_model(spec)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pars, twice_nll = pyhf.infer.mle.fit(data, model, return_fitted_val=True)
         if model.config.nmaindata > 1:  # one bin: mu and background_norm are degenerate, mu_hat is arbitrary
-            assert fit.poi[h] == pytest.approx(pars[model.config.poi_index], abs=2e-3 * batch.init[h, 0]), h
+            assert fit.poi[h] == pytest.approx(pars[model.config.poi_index], abs=0.05 * width[h]), h
         # the engine's minimum is pyhf's, never above it
         # pyhf's minimiser stops early with more nuisances (up to 5e-4 above the engine's minimum)
         assert fit.twice_nll[h] == pytest.approx(float(twice_nll), abs=1e-3)
