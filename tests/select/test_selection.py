@@ -73,7 +73,8 @@ def test_cutflow_is_monotonic_and_matches_output(signal_file, tmp_path, channel,
     assert (
         0.1
         < efficiency
-        < experiment["trigger"]["two_track_efficiency"] * max(np.atleast_1d(experiment["particle_id"]["muon_efficiency"]["y"])) ** 2
+        < experiment["trigger"]["two_track_efficiency"]
+        * max(np.atleast_1d(experiment["particle_id"]["muon_efficiency"]["y"])) ** 2
     )
 
 

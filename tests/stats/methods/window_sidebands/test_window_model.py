@@ -199,3 +199,40 @@ def test_signal_scale_formula():
     assert signal_scale(inputs) == pytest.approx((2 * np.sqrt(variance) + 3) / 4.0)
     with pytest.raises(ValueError, match="no signal"):
         signal_scale(WindowInputs(**{**inputs.__dict__, "signal": np.zeros(3)}))
+
+
+def test_mc_statistics_bounds_keep_expected_counts_non_negative_in_an_empty_window():
+    """A window of a few MC events and no data: without bounds the engine's fits pulled the
+    MC-statistics alphas to -2.2 (the linear histosys extrapolation below -1 makes the expected
+    counts negative, which empty data bins reward) and gave expected limits of 1e-221 fb (seen in
+    the tiny build with the MVA). Bounded at the floor, engine and pyhf agree."""
+    from darkscan.stats import engine
+    from darkscan.stats.engine.likelihood import _expected_counts, _rows, _to_internal
+    from darkscan.stats.engine.minimise import _fit, _initial
+
+    weight = 0.3175  # one MC event's weight: sqrt(sumw2) / content = 1 / sqrt(N_eff)
+    counts = np.array([5.0, 5.0, 2.0])
+    inputs = WindowInputs(
+        edges=np.arange(4.0),
+        data=np.zeros(3),
+        background=weight * counts,
+        background_sumw2=weight**2 * counts,
+        signal=np.array([0.003, 0.068, 0.002]),
+        signal_up=np.array([0.003, 0.066, 0.002]),
+        signal_down=np.array([0.003, 0.070, 0.002]),
+    )
+    mc_stat = [Systematic("background_mc_statistics", "background", "staterror", float("nan"), "")]
+    spec = build_spec(inputs, mc_stat, scale_fb=signal_scale(inputs), background_floor=1e-3)
+    bounds = {p["name"]: p["bounds"][0] for p in spec["measurements"][0]["config"]["parameters"]}
+    # the bin reaches the floor (1e-3) at the lower bound: -(b - floor) / (b - lo), lo = b - sigma
+    assert bounds["background_mc_statistics"][0] == pytest.approx(-(1.5875 - 1e-3) / (weight * np.sqrt(5)), rel=1e-9)
+    batch = engine.batch_from_specs([spec])
+    rows, scale = _rows(batch)
+    _, theta, converged = _fit(rows, _to_internal(_initial(batch, scale.size), scale), poi=np.zeros(1))
+    assert converged.all() and (_expected_counts(rows, theta) >= 0).all()
+    ours = engine.upper_limits(batch, level=0.1)
+    reference = engine.pyhf_reference(spec, 0.1, rtol=1e-4)
+    assert ours.observed[0] == pytest.approx(reference.observed, rel=1e-3)
+    np.testing.assert_allclose(ours.expected[:, 0], reference.expected, rtol=1e-3)
+    # with no data the expected limits equal the observed one (Asimov data = the fit to zero counts)
+    assert ours.expected[2, 0] == pytest.approx(ours.observed[0], rel=1e-3)
