@@ -58,6 +58,7 @@ def toy(tmp_path_factory):
         "training_every": EVERY,
         "window_sigmas": 2.0,
         "punzi_a": 3.0,
+        "working_point_min_background": 20,
         "punzi_b": 1.28155,
         "classifier": {
             "num_boost_round": 40,
@@ -170,3 +171,34 @@ def test_mva_schema_defaults_fill_the_classifier():
     assert channel["mva"]["training_every"] == 4
     assert channel["mva"]["classifier"]["num_boost_round"] == 200
     assert json.dumps(channel)
+
+
+def test_the_working_point_keeps_a_measured_background(toy):
+    """No threshold leaves fewer than working_point_min_background working-point background
+    events in its range; a larger minimum gives a looser cut."""
+
+    def train(minimum):
+        read = lambda path, name: training.read_sample(  # noqa: E731
+            path, name=name, features=["f1", "f2"], fit_variable="x", scale=1.0
+        )
+        settings = {**toy["channel"]["mva"], "working_point_min_background": minimum}
+        return training.train_range(
+            0.0,
+            1.5,
+            signals=[read(toy["signals"]["signal_m0p8"], "s")],
+            backgrounds=[read(toy["backgrounds"]["bkg"], "b")],
+            features=["f1", "f2"],
+            settings=settings,
+            seed=1,
+        )
+
+    background = training.read_sample(
+        toy["backgrounds"]["bkg"], name="b", features=["f1", "f2"], fit_variable="x", scale=1.0
+    )
+    rows = training.training_rows(background.row, EVERY) & ~training.fit_rows(background.row, EVERY)
+    rows &= background.fit_value < 1.5
+    loose, tight = train(2000), train(1)
+    for result, minimum in ((loose, 2000), (tight, 1)):
+        kept = np.count_nonzero(result.booster.predict(background.features[rows]) > result.threshold)
+        assert kept >= minimum
+    assert loose.threshold < tight.threshold and loose.signal_efficiency > tight.signal_efficiency

@@ -22,8 +22,19 @@ pytestmark = pytest.mark.workflow
 
 # The tiny build: 3 signal masses + 3 backgrounds, one pseudo-data chunk, two scan parts. A job
 # also reruns when one of its input files is rewritten: everything that reads limits.csv (the
-# look-elsewhere toys, the calibration, the notebook, the plots) follows merge_limits.
-SELECTION_ON = {"select_sample": 6, "select_data_part": 1, "merge_data": 1, "merge_cutflow": 1, "fill_histograms": 1}
+# look-elsewhere toys, the calibration, the notebook, the plots) follows merge_limits. The tiny
+# zprime_invisible has the MVA stage: a changed MC sample retrains it (train_mva reads every
+# selected MC sample), which reapplies it to all 6 MC samples and the data (the systematics table
+# reads the MVA-selected signal cut flows).
+MVA_ON = {"train_mva": 1, "apply_mva": 7}
+SELECTION_ON = {
+    "select_sample": 6,
+    "select_data_part": 1,
+    "merge_data": 1,
+    "merge_cutflow": 1,
+    "fill_histograms": 1,
+    **MVA_ON,
+}
 LIMITS_ON = {
     "merge_limits": 1,
     "compute_significance": 1,
@@ -36,11 +47,18 @@ FIT_ON = {"aggregate_systematics": 1, **SCAN_ON}
 EVERYTHING = {"generate_sample": 6, "pseudo_data_chunk": 1, **SELECTION_ON, **FIT_ON}
 
 
-def _one_sample(jobs: int = 1, *, signal: bool = False) -> dict:
-    """MC samples changed: regenerated and reselected; then what reads every selected sample
-    (and, for signal samples, the systematics table, which reads the signal samples only)."""
-    after = FIT_ON if signal else SCAN_ON
-    return {"generate_sample": jobs, "select_sample": jobs, "merge_cutflow": 1, "fill_histograms": 1, **after}
+def _one_sample(jobs: int = 1, *, added: int = 0) -> dict:
+    """MC samples changed (``added`` of them new): regenerated and reselected; the MVA retrained
+    and reapplied to every sample; then what reads every selected sample."""
+    return {
+        "generate_sample": jobs,
+        "select_sample": jobs,
+        "merge_cutflow": 1,
+        "fill_histograms": 1,
+        "train_mva": 1,
+        "apply_mva": 7 + added,
+        **FIT_ON,
+    }
 
 
 ZP = "zprime_invisible"
@@ -81,10 +99,10 @@ CASES = {
         {"channels": {ZP: {"backgrounds": {"tautau": {"label": "tau pairs"}}}}},
         {"render_validation": 1},
     ),
-    "signal.events": ({"channels": {ZP: {"signal": {"events": 5000}}}}, _one_sample(3, signal=True)),
+    "signal.events": ({"channels": {ZP: {"signal": {"events": 5000}}}}, _one_sample(3)),
     "signal.masses (one added)": (
         {"channels": {ZP: {"signal": {"masses": [1.0, 3.0, 4.5, 6.0]}}}},
-        _one_sample(1, signal=True),
+        _one_sample(1, added=1),
     ),
     "data.unweighting_tolerance": (
         {"channels": {ZP: {"data": {"unweighting_tolerance": 0.002}}}},
@@ -92,6 +110,7 @@ CASES = {
             "pseudo_data_chunk": 1,
             "select_data_part": 1,
             "merge_data": 1,
+            "apply_mva": 1,
             "merge_cutflow": 1,
             "fill_histograms": 1,
             **SCAN_ON,

@@ -8,8 +8,10 @@ LightGBM classifier separates the signal samples whose mass lies in (or nearest 
 from all backgrounds, each background event weighted by its expected yield and the signal
 normalised to the same total. The working point is the score threshold that maximises
 Punzi's figure of merit (:mod:`darkscan.mva.punzi`) averaged over the range's signal masses,
-with the background counted in each mass's signal window (+- ``window_sigmas`` resolutions,
-the resolution from the signal's own spread) on the working-point rows.
+with the background of each mass's signal window (+- ``window_sigmas`` resolutions, the
+resolution from the signal's own spread) estimated as its count before the MVA (all training
+rows) times the MVA's background efficiency over the range (working-point rows), and only
+thresholds that keep ``working_point_min_background`` working-point background events.
 
 Why boosted trees with a Punzi-chosen working point rather than the differentiable Punzi loss
 of Belle II's Punzi-net (EPJ C 82 (2022) 121, arXiv:2110.00810): the trees train in seconds
@@ -186,11 +188,22 @@ def train_range(
     )
 
 
+def _window_backgrounds(backgrounds, lo, hi, windows, every: int) -> np.ndarray:
+    """Expected background in each signal window before the MVA, from all training rows (1 in ``every``)."""
+    _, fit_all, w_all = _subset(backgrounds, lo, hi, lambda row: training_rows(row, every))
+    return np.array([every * w_all[(fit_all >= w_lo) & (fit_all < w_hi)].sum() for w_lo, w_hi in windows])
+
+
 def _choose_working_point(lo, hi, booster, in_range, backgrounds, wp_sel, features, settings, n_sig, n_bkg):
+    """The threshold of best mean Punzi FOM, with the background in each window estimated as its
+    count before the MVA times the MVA's background efficiency over the whole range (measured on
+    the working-point rows); thresholds that leave fewer than ``working_point_min_background``
+    working-point background events in the range are not considered. Counting the windows' own
+    working-point events after a tight cut (1 MC event in 2 ``training_every``) tuned the cut to
+    empty windows: the full Z' build left 1e-4 of the background and windows with no MC event."""
     every = int(settings["training_every"])
-    # the working-point rows are half of the training rows: 1 / (2 every) of the events
-    scale = 2.0 * every
-    x_bkg, fit_bkg, w_bkg = _subset(backgrounds, lo, hi, wp_sel)
+    minimum = int(settings["working_point_min_background"])
+    x_bkg, _, w_bkg = _subset(backgrounds, lo, hi, wp_sel)
     score_bkg = booster.predict(x_bkg, num_threads=1) if len(x_bkg) else np.zeros(0)
     sig_scores, windows = [], []
     for s in in_range:
@@ -201,14 +214,15 @@ def _choose_working_point(lo, hi, booster, in_range, backgrounds, wp_sel, featur
     thresholds = np.unique(np.quantile(all_sig, np.linspace(0.0, 0.995, N_THRESHOLDS))) if len(all_sig) else [0.0]
     thresholds = np.concatenate([[-np.inf], thresholds])
     a, b = float(settings["punzi_a"]), float(settings["punzi_b"])
+    bkg_efficiency = np.array([w_bkg[score_bkg > t].sum() for t in thresholds]) / max(w_bkg.sum(), 1e-300)
+    enough = np.array([np.count_nonzero(score_bkg > t) for t in thresholds]) >= minimum
+    enough[0] = True  # no MVA cut
     fom = np.zeros(len(thresholds))
-    for (scores, w_s), (w_lo, w_hi) in zip(sig_scores, windows, strict=True):
-        in_window = (fit_bkg >= w_lo) & (fit_bkg < w_hi)
+    for (scores, w_s), before in zip(sig_scores, _window_backgrounds(backgrounds, lo, hi, windows, every), strict=True):
         total = max(w_s.sum(), 1e-300)
         eff = np.array([w_s[scores > t].sum() / total for t in thresholds])
-        bkg = np.array([scale * w_bkg[in_window & (score_bkg > t)].sum() for t in thresholds])
-        fom += punzi_fom(eff, bkg, a=a, b=b) / len(in_range)
-    best = int(np.argmax(fom))
+        fom += punzi_fom(eff, before * bkg_efficiency, a=a, b=b) / len(in_range)
+    best = int(np.argmax(np.where(enough, fom, -np.inf)))
     threshold = float(thresholds[best])
     w_sig_all = np.concatenate([w for _, w in sig_scores])
     sig_eff = float(w_sig_all[all_sig > threshold].sum() / max(w_sig_all.sum(), 1e-300))

@@ -1,5 +1,7 @@
 """Tests of the per-hypothesis pyhf model (darkscan.stats.methods.window_sidebands.model)."""
 
+import dataclasses
+
 import hist
 import numpy as np
 import pyhf
@@ -236,3 +238,47 @@ def test_mc_statistics_bounds_keep_expected_counts_non_negative_in_an_empty_wind
     np.testing.assert_allclose(ours.expected[:, 0], reference.expected, rtol=1e-3)
     # with no data the expected limits equal the observed one (Asimov data = the fit to zero counts)
     assert ours.expected[2, 0] == pytest.approx(ours.observed[0], rel=1e-3)
+
+
+def _empty_sideband_inputs():
+    """The tiny Z' build's window at 4.59 GeV after the MVA: one MC event in the window, none in
+    the sidebands."""
+    signal = np.array([0.0023, 0.0601, 0.0017])
+    return WindowInputs(
+        edges=np.arange(4.0),
+        data=np.array([0.0, 0.0, 1.0]),
+        background=np.array([0.0, 0.3175, 0.0]),
+        background_sumw2=np.array([0.0, 0.3175**2, 0.0]),
+        signal=signal,
+        signal_up=signal,
+        signal_down=signal,
+    )
+
+
+def test_empty_sidebands_fix_the_background_to_the_simulation_and_do_not_absorb_a_signal():
+    from darkscan.stats import engine
+
+    inputs = _empty_sideband_inputs()
+    mc_stat = [Systematic("background_mc_statistics", "background", "staterror", float("nan"), "")]
+    injected, toys = 37.0, 400
+    rng = np.random.default_rng(3)
+    counts = rng.poisson(inputs.background + injected * inputs.signal, (toys, 1, 3)).astype(float)
+    fitted = {}
+    for name, u in (("free", None), ("fixed", 0.2)):
+        spec = build_spec(
+            inputs, mc_stat, scale_fb=signal_scale(inputs), background_floor=1e-3, mc_background_uncertainty=u
+        )
+        norm = next(p for p in spec["measurements"][0]["config"]["parameters"] if p["name"] == "background_norm")
+        assert norm.get("fixed", False) == (name == "fixed")
+        fit = engine.fit_free(engine.batch_from_specs([spec]).with_data(counts))
+        assert fit.converged.all()
+        fitted[name] = fit.poi[:, 0].mean()
+    # one toy's signal estimate has an error of ~sqrt(2.7) / 0.064 = 26 fb: the mean's is 1.3 fb
+    assert fitted["fixed"] == pytest.approx(injected, abs=3 * 26 / np.sqrt(toys))
+    assert fitted["free"] < 0.5 * injected  # the free normalisation (0-10x) takes the signal
+    # 1 / u^2 = 25 expected sideband events decide: 30 events measure the norm better than 20%
+    rich = dataclasses.replace(inputs, background=np.array([15.0, 0.3175, 15.0]))
+    spec = build_spec(rich, mc_stat, scale_fb=signal_scale(rich), background_floor=1e-3, mc_background_uncertainty=0.2)
+    assert "fixed" not in spec["measurements"][0]["config"]["parameters"][1]
+    modifiers = [m["name"] for m in spec["channels"][0]["samples"][1]["modifiers"]]
+    assert "background_normalisation" not in modifiers

@@ -22,7 +22,7 @@ import pyhf
 from scipy import stats
 
 from darkscan.stats.cls import FastAsymptoticCLs
-from darkscan.stats.methods.window_sidebands.model import build_spec, signal_scale, window_inputs
+from darkscan.stats.methods.window_sidebands.model import spec_of, window_inputs
 
 log = logging.getLogger(__name__)
 pyhf.set_backend("numpy", "scipy")
@@ -138,8 +138,7 @@ def fit_mass(
         signal_sigmas=fit["signal_sigmas"],
         resolution_scale=resolution_syst,
     )
-    scale = signal_scale(inputs)
-    spec = build_spec(inputs, systematics, scale_fb=scale, background_floor=fit["background_floor"])
+    spec = spec_of(inputs, systematics, fit)
     if workspace_path is not None:
         pathlib.Path(workspace_path).write_text(json.dumps(spec, indent=1, sort_keys=True))
     workspace = pyhf.Workspace(spec)

@@ -30,7 +30,7 @@ from darkscan import rootio
 from darkscan.seeds import rng_for
 from darkscan.select.histograms import SIGNAL_REGION, histogram_key, read_histogram
 from darkscan.stats import engine
-from darkscan.stats.methods.window_sidebands.model import WindowInputs, build_spec, signal_scale, window_inputs
+from darkscan.stats.methods.window_sidebands.model import WindowInputs, spec_of, window_inputs
 from darkscan.stats.methods.window_sidebands.pyhf_fit import fit_mass
 from darkscan.stats.methods.window_sidebands.toy_limits import apply_toy_limits
 from darkscan.stats.scan import SIGMA_SUFFIXES, grid_part
@@ -88,7 +88,7 @@ def build_hypotheses(
             signal_sigmas=fit["signal_sigmas"],
             resolution_scale=resolution_syst,
         )
-        spec = build_spec(inputs, systematics, scale_fb=signal_scale(inputs), background_floor=fit["background_floor"])
+        spec = spec_of(inputs, systematics, fit)
         out.append(Hypothesis(int(index), float(mass), signal, inputs, spec))
     return out
 
