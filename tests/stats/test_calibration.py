@@ -39,3 +39,20 @@ def test_injection_summary_of_gaussian_toys():
         "bias = +0.19" in f or "bias = +0.20" in f for f in failures
     )
     assert any("coverage" in f for f in failures)
+
+
+def test_coverage_of_another_limit_method_is_reported_not_enforced():
+    """Where the scan used toy CLs the injection toys' limits are asymptotic: their undercoverage
+    is a warning naming both methods, not a failed target."""
+    rng = np.random.default_rng(4)
+    fitted = rng.normal(10.0, 2.0, 2000)
+    low = fitted + 0.5 * 2.0  # an upper limit that covers 69%, not 90%
+    summary = {"background": {"p_global_ks_pvalue": 0.5}}
+    own = cal.summarise_injection(cal.Injection(1.0, None, 10.0, fitted, (fitted - 10.0) / 2.0, low), cl=0.9)
+    assert any("coverage = 0.69" in f for f in cal.failed_targets({**summary, "injection": [own]}, cl=0.9))
+    other = cal.Injection(1.0, None, 10.0, fitted, (fitted - 10.0) / 2.0, low, scan_limit="cls_toys")
+    row = cal.summarise_injection(other, cl=0.9)
+    assert row["scan_limit"] == "cls_toys" and row["coverage_of"] == "cls_asymptotic"
+    assert cal.failed_targets({**summary, "injection": [row]}, cl=0.9) == []
+    (warning,) = cal.marginal_targets({**summary, "injection": [row]}, cl=0.9)
+    assert "coverage = 0.69" in warning and "cls_toys" in warning

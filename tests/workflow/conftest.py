@@ -1,7 +1,8 @@
 """Fixtures shared by the workflow tests.
 
-The single-core tiny build (``built_single_core``) starts in the background as soon as the tests
-are collected, so that it runs on the second core while the single-threaded unit tests run.
+The single-core tiny build (``built_single_core``) and the Slurm build (``built_on_slurm``)
+start in the background as soon as the tests are collected, so that they run while the
+single-threaded unit tests run (the Slurm run mostly waits for the scheduler).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import tempfile
 import pytest
 import yaml
 
-from workflow_helpers import ROOT, TINY, BackgroundBuild, copy_repo, run_snakemake
+from workflow_helpers import ROOT, SLURM_OUTPUTS, TINY, BackgroundBuild, copy_repo, run_snakemake, slurm_available
 
 SINGLE_CORE_TEST = "test_bit_identical_with_one_and_two_cores"
+SLURM_TEST = "test_slurm_run_equals_local_run_byte_for_byte"
 _background: dict[str, BackgroundBuild] = {}
 
 
@@ -27,18 +29,29 @@ def _start_single_core_build() -> BackgroundBuild:
     return BackgroundBuild(repo, *targets, "--cores", "1", "--configfile", str(TINY))
 
 
+def _start_slurm_build() -> BackgroundBuild:
+    repo = copy_repo(pathlib.Path(tempfile.mkdtemp(prefix="darkscan-slurm-")) / "repo")
+    targets = [f"results/zprime_invisible/{name}" for name in SLURM_OUTPUTS]
+    slurm = ("--profile", "profiles/slurm", "--slurm-no-account", "--slurm-status-command", "squeue")
+    return BackgroundBuild(repo, *targets, *slurm, "--configfile", str(TINY))
+
+
 def pytest_collection_finish(session):
-    if session.config.option.collectonly or "single_core" in _background:
+    if session.config.option.collectonly:
         return
-    if any(item.name == SINGLE_CORE_TEST for item in session.items):
+    names = {item.name for item in session.items}
+    if SINGLE_CORE_TEST in names and "single_core" not in _background:
         _background["single_core"] = _start_single_core_build()
+    if SLURM_TEST in names and "slurm" not in _background and slurm_available() is None:
+        _background["slurm"] = _start_slurm_build()
 
 
 def pytest_sessionfinish(session):
-    build = _background.pop("single_core", None)
-    if build is not None:
-        build.stop()
-        shutil.rmtree(build.repo.parent, ignore_errors=True)
+    for key in ("single_core", "slurm"):
+        build = _background.pop(key, None)
+        if build is not None:
+            build.stop()
+            shutil.rmtree(build.repo.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +68,17 @@ def built_single_core() -> pathlib.Path:
     if "single_core" not in _background:
         _background["single_core"] = _start_single_core_build()
     return _background["single_core"].wait()
+
+
+@pytest.fixture(scope="session")
+def built_on_slurm() -> pathlib.Path:
+    """The tiny config's main outputs built as Slurm jobs (started in the background at collection)."""
+    reason = slurm_available()
+    if reason and "slurm" not in _background:
+        pytest.skip(reason)
+    if "slurm" not in _background:
+        _background["slurm"] = _start_slurm_build()
+    return _background["slurm"].wait()
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pathlib
 import shutil
@@ -11,6 +12,20 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TINY = ROOT / "tests" / "configs" / "tiny.yaml"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+#: the outputs the Slurm run builds and compares with the local build
+SLURM_OUTPUTS = ("limits.csv", "cutflow.csv", "systematics.csv", "systematics.tex")
+
+
+def slurm_available() -> str | None:
+    """None if a Slurm cluster answers with an idle node, else the reason to skip."""
+    if shutil.which("sinfo") is None:
+        return "sinfo not found (start one with ../shared/tools/local-slurm start)"
+    states = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
+    if states.returncode != 0 or not any(s in states.stdout for s in ("idle", "mixed")):
+        return f"no idle Slurm node ({states.stdout.strip() or states.stderr.strip()})"
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
+        return "snakemake-executor-plugin-slurm is not installed (pip install -e '.[cluster]')"
+    return None
 
 
 def copy_repo(dest: pathlib.Path) -> pathlib.Path:

@@ -47,6 +47,7 @@ _FIT = tuple(
         "window_sigmas",
         "signal_sigmas",
         "background_floor",
+        "mc_background_uncertainty",
         "pyhf_every",
         "pyhf_check_every",
         "pyhf_check_tolerance",

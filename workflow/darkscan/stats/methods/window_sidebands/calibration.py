@@ -77,8 +77,10 @@ def injection_ensemble(
     rng,
     mass: float,
     asymptotic: bool = True,
+    scan_limit: str | None = None,
 ) -> Injection:
-    """Toys with ``injected`` fb of signal in the bins of one hypothesis."""
+    """Toys with ``injected`` fb of signal in the bins of one hypothesis (upper limits asymptotic;
+    ``scan_limit`` names the scan's method where that is another one)."""
     one = engine.batch_from_specs([spec])
     sample = next(s for s in spec["channels"][0]["samples"] if s["name"] == "signal")
     signal = np.zeros(one.data.shape[-1])
@@ -96,7 +98,13 @@ def injection_ensemble(
     limits = engine.upper_limits(toy_batch, level=level)
     upper = np.where(limits.converged[:, 0], limits.observed[:, 0], np.nan)
     fitted, pulls = np.where(ok, fitted, np.nan), np.where(ok, pulls, np.nan)
-    return Injection(mass, None, injected, fitted, pulls, upper, asymptotic=asymptotic)
+    return Injection(mass, None, injected, fitted, pulls, upper, asymptotic=asymptotic, scan_limit=scan_limit)
+
+
+def _other_limit_method(limits: pd.DataFrame, row: int) -> str | None:
+    """The scan's limit method at ``row`` when it is not asymptotic CLs (toy CLs), else None."""
+    method = str(limits.at[row, "limit_method"]) if "limit_method" in limits else "cls_asymptotic_engine"
+    return None if method.startswith("cls_asymptotic") else method
 
 
 def asymptotic_rows(limits: pd.DataFrame, *, background_min: float) -> pd.Series:
@@ -168,6 +176,7 @@ def calibrate(
                     rng=rng,
                     mass=float(limits.at[row, "mass"]),
                     asymptotic=bool(asymptotic.at[row]),
+                    scan_limit=_other_limit_method(limits, row),
                 )
             )
     return write_calibration(
