@@ -9,6 +9,7 @@ bounds loosening any one of them (the phase space of each contains the nominal o
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -47,12 +48,37 @@ def loosened(options: dict) -> dict:
     return out
 
 
-def selected_yield(tmp_path, channel: dict, experiment: dict, sample: str, tag: str) -> tuple[float, float]:
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """Generated samples by (experiment, process, events, options): channels whose backgrounds
+    share them (zprime_invisible and dark_higgsstrahlung: the same mu mu gamma) select one file."""
+    directory, files = tmp_path_factory.mktemp("generator_cuts"), {}
+
+    def get(channel: dict, experiment: dict, sample: str) -> str:
+        entry = channel["backgrounds"][sample]
+        key = json.dumps(
+            [experiment["name"], entry["process"], entry["events"], entry.get("options", {})], sort_keys=True
+        )
+        if key not in files:
+            files[key] = directory / f"sample{len(files)}.root"
+            produce_sample(
+                files[key],
+                channel=channel,
+                experiment=experiment,
+                sample=sample,
+                seed=17,
+                chunk_events=200_000,
+                progress=False,
+            )
+        return files[key]
+
+    return get
+
+
+def selected_yield(generated, tmp_path, channel: dict, experiment: dict, sample: str, tag: str) -> tuple[float, float]:
     """Selected yield (events at the channel luminosity) and its statistical error."""
-    raw, selected, flow = (tmp_path / f"{tag}.{ext}" for ext in ("root", "selected.root", "csv"))
-    produce_sample(
-        raw, channel=channel, experiment=experiment, sample=sample, seed=17, chunk_events=200_000, progress=False
-    )
+    selected, flow = (tmp_path / f"{tag}.{ext}" for ext in ("selected.root", "csv"))
+    raw = generated(channel, experiment, sample)
     select_sample(raw, selected, flow, channel=channel, experiment=experiment, sample=sample)
     with rootio.open_checked(selected) as file:
         tree = file[rootio.TREE]
@@ -62,15 +88,15 @@ def selected_yield(tmp_path, channel: dict, experiment: dict, sample: str, tag: 
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
-def test_loosening_the_generator_cuts_adds_no_selected_events(case, global_config, tmp_path):
+def test_loosening_the_generator_cuts_adds_no_selected_events(case, global_config, generated, tmp_path):
     channel_name, background, events = case
     channel = cfg.channel_config(global_config, channel_name)
     experiment = cfg.experiment_config(global_config, channel["experiment"])
     entry = channel["backgrounds"][background]
     nominal = {**channel, "mc_luminosity_factor": 0.0, "backgrounds": {background: {**entry, "events": events}}}
     wide = {**nominal, "backgrounds": {background: {**entry, "events": events, "options": loosened(entry["options"])}}}
-    y_nominal, e_nominal = selected_yield(tmp_path, nominal, experiment, background, "nominal")
-    y_wide, e_wide = selected_yield(tmp_path, wide, experiment, background, "wide")
+    y_nominal, e_nominal = selected_yield(generated, tmp_path, nominal, experiment, background, "nominal")
+    y_wide, e_wide = selected_yield(generated, tmp_path, wide, experiment, background, "wide")
     assert y_nominal > 0 and e_nominal < 0.15 * y_nominal, (
         f"too few selected events to test ({y_nominal:.4g} +- {e_nominal:.2g})"
     )
