@@ -194,6 +194,12 @@ def _window_backgrounds(backgrounds, lo, hi, windows, every: int) -> np.ndarray:
     return np.array([every * w_all[(fit_all >= w_lo) & (fit_all < w_hi)].sum() for w_lo, w_hi in windows])
 
 
+def _passing_fraction(scores: np.ndarray, weights: np.ndarray, thresholds) -> np.ndarray:
+    """Weighted fraction of events with a score above each threshold."""
+    total = max(weights.sum(), 1e-300)
+    return np.array([weights[scores > t].sum() for t in thresholds]) / total
+
+
 def _choose_working_point(lo, hi, booster, in_range, backgrounds, wp_sel, features, settings, n_sig, n_bkg):
     """The threshold of best mean Punzi FOM, with the background in each window estimated as its
     count before the MVA times the MVA's background efficiency over the whole range (measured on
@@ -207,30 +213,29 @@ def _choose_working_point(lo, hi, booster, in_range, backgrounds, wp_sel, featur
     score_bkg = booster.predict(x_bkg, num_threads=1) if len(x_bkg) else np.zeros(0)
     sig_scores, windows = [], []
     for s in in_range:
-        x_s, fit_s, w_s = _subset([s], lo, hi, wp_sel)
+        x_s, _, w_s = _subset([s], lo, hi, wp_sel)
         sig_scores.append((booster.predict(x_s, num_threads=1) if len(x_s) else np.zeros(0), w_s))
         windows.append(_window(s, float(settings["window_sigmas"])))
     all_sig = np.concatenate([sc for sc, _ in sig_scores])
     thresholds = np.unique(np.quantile(all_sig, np.linspace(0.0, 0.995, N_THRESHOLDS))) if len(all_sig) else [0.0]
     thresholds = np.concatenate([[-np.inf], thresholds])
     a, b = float(settings["punzi_a"]), float(settings["punzi_b"])
-    bkg_efficiency = np.array([w_bkg[score_bkg > t].sum() for t in thresholds]) / max(w_bkg.sum(), 1e-300)
+    bkg_efficiency = _passing_fraction(score_bkg, w_bkg, thresholds)
     enough = np.array([np.count_nonzero(score_bkg > t) for t in thresholds]) >= minimum
     enough[0] = True  # no MVA cut
     fom = np.zeros(len(thresholds))
     for (scores, w_s), before in zip(sig_scores, _window_backgrounds(backgrounds, lo, hi, windows, every), strict=True):
-        total = max(w_s.sum(), 1e-300)
-        eff = np.array([w_s[scores > t].sum() / total for t in thresholds])
+        eff = _passing_fraction(scores, w_s, thresholds)
         fom += punzi_fom(eff, before * bkg_efficiency, a=a, b=b) / len(in_range)
     best = int(np.argmax(np.where(enough, fom, -np.inf)))
     threshold = float(thresholds[best])
     w_sig_all = np.concatenate([w for _, w in sig_scores])
-    sig_eff = float(w_sig_all[all_sig > threshold].sum() / max(w_sig_all.sum(), 1e-300))
-    bkg_eff = float(w_bkg[score_bkg > threshold].sum() / max(w_bkg.sum(), 1e-300))
+    sig_eff = float(_passing_fraction(all_sig, w_sig_all, [threshold])[0])
+    bkg_eff = float(bkg_efficiency[best])
     roc_t = np.quantile(np.concatenate([all_sig, score_bkg]), np.linspace(0, 1, 51))
     roc = {
-        "signal_efficiency": [float(w_sig_all[all_sig > t].sum() / max(w_sig_all.sum(), 1e-300)) for t in roc_t],
-        "background_efficiency": [float(w_bkg[score_bkg > t].sum() / max(w_bkg.sum(), 1e-300)) for t in roc_t],
+        "signal_efficiency": _passing_fraction(all_sig, w_sig_all, roc_t).tolist(),
+        "background_efficiency": _passing_fraction(score_bkg, w_bkg, roc_t).tolist(),
     }
     gain = booster.feature_importance(importance_type="gain")
     return RangeResult(

@@ -272,7 +272,7 @@ def write_calibration(
     }
     failures = failed_targets(summary, cl=cl)
     summary["failed_targets"] = failures
-    summary["marginal_targets"] = marginal_targets(summary, cl=channel["cl"])
+    summary["marginal_targets"] = marginal_targets(summary, cl=cl)
     for warning in summary["marginal_targets"]:
         log.warning("calibration: %s", warning)
     with rootio.atomic_path(out_json) as tmp:

@@ -30,6 +30,7 @@ import dataclasses
 import hist
 import numpy as np
 
+from darkscan.stats.engine.batch import CONSTRAINED_BOUNDS
 from darkscan.stats.signal_model import Interpolated
 from darkscan.systematics.table import Systematic
 
@@ -161,10 +162,11 @@ def _mc_statistics_modifiers(
         up[j] += sigma
         down[j] = max(down[j] - sigma, background_floor)
         modifiers.append({"name": name, "type": "histosys", "data": {"hi_data": up.tolist(), "lo_data": down.tolist()}})
-        shift = background[j] - down[j]
+        shift = background[j] - down[j]  # <= background - floor: the bound is at or below -1
         if shift > 0:
-            lower = max(-(background[j] - background_floor) / shift, -5.0)
-            parameters.append({"name": name, "bounds": [[float(min(lower, -1.0)), 5.0]]})
+            low, high = CONSTRAINED_BOUNDS  # pyhf's default histosys bounds
+            lower = max(-(background[j] - background_floor) / shift, low)
+            parameters.append({"name": name, "bounds": [[float(lower), high]]})
     return modifiers, parameters
 
 
