@@ -103,7 +103,7 @@ def injection_ensemble(
 
 def _other_limit_method(limits: pd.DataFrame, row: int) -> str | None:
     """The scan's limit method at ``row`` when it is not asymptotic CLs (toy CLs), else None."""
-    method = str(limits.at[row, "limit_method"]) if "limit_method" in limits else "cls_asymptotic_engine"
+    method = str(limits.at[row, "limit_method"])  # every scan row names its method
     return None if method.startswith("cls_asymptotic") else method
 
 
