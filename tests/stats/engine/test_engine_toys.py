@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from darkscan.stats import engine
+from darkscan.stats.methods.window_sidebands.toy_limits import EngineToys
 
 
 def test_many_datasets_at_once_equal_one_by_one(batch, level):
@@ -23,3 +24,47 @@ def test_many_datasets_at_once_equal_one_by_one(batch, level):
         alone = engine.upper_limits(single, level=level)
         np.testing.assert_allclose(alone.observed, together.observed[t], rtol=1e-4)
         np.testing.assert_allclose(alone.expected, together.expected[:, t], rtol=1e-4)
+
+
+def test_a_partial_free_fit_fits_only_the_chosen_datasets(batch):
+    toys = engine.sample_toys(batch, 6, rng=np.random.default_rng(4))
+    only = np.random.default_rng(0).random(toys.data.shape[:-1]) < 0.5
+    full, part = engine.fit_free(toys), engine.fit_free(toys, only=only)
+    np.testing.assert_array_equal(part.twice_nll[only], full.twice_nll[only])
+    assert np.isnan(part.twice_nll[~only]).all()
+
+
+def test_the_poi_slope_is_the_derivative_of_the_profile_and_locates_the_free_fit(batch):
+    """At a conditional fit, d(-2 ln L)/dmu is the slope of the profile likelihood (envelope
+    theorem, checked by finite differences), positive exactly where mu_hat < mu (where the profile
+    is not flat)."""
+    toys = engine.sample_toys(batch, 20, rng=np.random.default_rng(8))
+    free = engine.fit_free(toys)
+    mu = np.broadcast_to(1.3 * batch.poi_scale, free.poi.shape)
+    slope = engine.poi_slope(toys, engine.fit_fixed_poi(toys, mu).parameters)
+    step = 1e-4 * batch.poi_scale
+    numeric = (engine.fit_fixed_poi(toys, mu + step).twice_nll - engine.fit_fixed_poi(toys, mu - step).twice_nll) / (
+        2 * step
+    )
+    clear = np.abs(numeric) > 1e-3 / batch.poi_scale
+    np.testing.assert_allclose(slope[clear], numeric[clear], rtol=1e-3)
+    # away from mu_hat = mu and from flat profiles (a one-bin window with a free background norm)
+    away = (np.abs(free.poi - mu) > 1e-3 * batch.poi_scale) & (np.abs(slope) * batch.poi_scale > 1e-6)
+    assert away.sum() > 250
+    np.testing.assert_array_equal((slope > 0)[away], (free.poi < mu)[away])
+
+
+def test_the_shortcuts_of_the_toy_model_leave_qtilde_unchanged(batch):
+    """Skipping the free fits where the profile falls gives qtilde_mu of every toy as a free and
+    a conditional fit of each do."""
+    model = EngineToys(batch)
+    rng = np.random.default_rng(12)
+    background = model.sample(np.zeros(batch.n_hypotheses), 50, rng)
+    plain_free = engine.fit_free(background)
+    for factor in (0.5, 1.0, 2.0):
+        mu = factor * 3.0 * batch.poi_scale
+        for toys in (background, model.sample(mu, 50, rng)):
+            fixed = engine.fit_fixed_poi(toys, mu)
+            free = plain_free if toys is background else engine.fit_free(toys)
+            plain = np.where(free.poi > mu, 0.0, np.maximum(fixed.twice_nll - free.twice_nll, 0.0))
+            np.testing.assert_allclose(model.qtilde(mu, toys), plain, rtol=0, atol=1e-9)

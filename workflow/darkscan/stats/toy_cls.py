@@ -104,8 +104,8 @@ def toy_cls_limits(
 
     Args:
         model: toys and statistic of H hypotheses.
-        grid: increasing mu per hypothesis, bracketing every limit (e.g. :func:`mu_grid` from 0.2x
-            the smallest to 3x the largest asymptotic limit).
+        grid: increasing mu per hypothesis, bracketing every limit (e.g. :func:`mu_grid` from 0.5x
+            the smallest to 2x the largest asymptotic limit).
         level: CLs threshold (0.10 for 90% CL).
         n_toys: pseudo-experiments per hypothesis and tested mu, under each hypothesis.
         rng: the seeded generator.

@@ -56,7 +56,7 @@ Example:
 
 from darkscan.stats.engine.batch import WindowBatch, batch_from_specs
 from darkscan.stats.engine.limits import BatchLimits, upper_limits
-from darkscan.stats.engine.minimise import FitResult, discovery_p0, fit_fixed_poi, fit_free
+from darkscan.stats.engine.minimise import FitResult, discovery_p0, fit_fixed_poi, fit_free, poi_slope
 from darkscan.stats.engine.reference import ReferenceResult, pyhf_reference
 from darkscan.stats.engine.toys import expected_data, sample_toys
 
@@ -70,6 +70,7 @@ __all__ = [
     "expected_data",
     "fit_fixed_poi",
     "fit_free",
+    "poi_slope",
     "pyhf_reference",
     "sample_toys",
     "upper_limits",

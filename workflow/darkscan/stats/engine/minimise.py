@@ -156,18 +156,41 @@ def _initial(batch: WindowBatch, n_rows: int) -> np.ndarray:
     return np.tile(batch.init, (n_rows // batch.n_hypotheses, 1))
 
 
-def fit_free(batch: WindowBatch) -> FitResult:
+def fit_free(batch: WindowBatch, *, only: np.ndarray | None = None) -> FitResult:
     """Maximum-likelihood fit of every hypothesis and dataset (pyhf ``mle.fit``; mu within its bounds).
 
     Args:
         batch: models and data.
+        only: fit only where True (..., H) (the same fits as of the whole batch); elsewhere
+            -2 ln L is NaN and the parameters are the inits.
 
     Returns:
         -2 ln L at the minimum, fitted parameters (POI in the spec's units) and convergence.
     """
     rows, scale = _rows(batch)
-    value, theta, conv = _fit(rows, _to_internal(_initial(batch, scale.size), scale))
+    theta = _to_internal(_initial(batch, scale.size), scale)
+    value, conv = np.full(scale.size, np.nan), np.ones(scale.size, dtype=bool)
+    chosen = (
+        np.arange(scale.size)
+        if only is None
+        else np.flatnonzero(np.broadcast_to(only, batch.lead_shape + (batch.n_hypotheses,)))
+    )
+    if chosen.size:
+        value[chosen], theta[chosen], conv[chosen] = _fit(rows.take(chosen), theta[chosen])
     return _shape_back(batch, value, _to_external(theta, scale), conv)
+
+
+def poi_slope(batch: WindowBatch, parameters: np.ndarray) -> np.ndarray:
+    """d(-2 ln L)/d(POI) (..., H) at ``parameters`` (..., H, P), in the POI's units.
+
+    At a conditional fit this is the slope of the profile likelihood (the nuisances sit at their
+    minimum): positive where the free maximum-likelihood POI lies below the fixed one.
+    """
+    rows, scale = _rows(batch)
+    theta = _to_internal(np.reshape(parameters, (scale.size, -1)), scale)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        _, grad, _ = _derivatives(rows, theta, hessian=False)
+    return (grad[:, 0] / scale).reshape(batch.lead_shape + (batch.n_hypotheses,))
 
 
 def fit_fixed_poi(batch: WindowBatch, mu: float | np.ndarray) -> FitResult:

@@ -6,10 +6,12 @@ asymptotic formulae hold to a few per cent above ~10 events, CCGV Sec. 7). The t
 pyhf's ``ToyCalculator`` through the vectorised engine
 (:class:`EngineToys`, :func:`darkscan.stats.toy_cls.toy_cls_limits`): counts Poisson and
 auxiliary measurements Gaussian around the mu-conditional fit to the observed data, qtilde_mu
-from a free and a conditional engine fit of every toy. The grid of tested mu spans 0.25x the
-smallest to 3x the largest asymptotic limit of the hypothesis (``fit.limit_grid_points``
-points); a limit whose CLs does not cross the level on the grid keeps the asymptotic values and
-says so (``limit_method`` ``cls_asymptotic_engine``, a warning). The asymptotic limits stay in
+from a free and a conditional engine fit of every toy. The grid of tested mu spans 0.5x the
+smallest to 2x the largest asymptotic limit of the hypothesis (``fit.limit_grid_points``
+points, :data:`GRID_SPAN`); the hypotheses whose six limits it does not all bracket are tested
+again, with new toys, on the wider :data:`WIDE_GRID_SPAN`. A limit whose CLs crosses the level
+on neither keeps the asymptotic values and says so (``limit_method``
+``cls_asymptotic_engine``, a warning). The asymptotic limits stay in
 ``xsec_obs_asymptotic`` / ``xsec_exp_asymptotic`` for comparison.
 """
 
@@ -26,34 +28,47 @@ from darkscan.stats.scan import SIGMA_SUFFIXES, small_count_rows
 
 log = logging.getLogger(__name__)
 
+# tested mu from GRID_SPAN[0] x the smallest to GRID_SPAN[1] x the largest asymptotic limit of a
+# hypothesis: the toy limits of the Z' scan lie at 0.4-1.7x the asymptotic ones (eighth session)
+GRID_SPAN = (0.5, 2.0)
+WIDE_GRID_SPAN = (0.1, 10.0)
+
 
 class EngineToys:
-    """:class:`darkscan.stats.toy_cls.ToyModel` of a batch of window models (one dataset each)."""
+    """:class:`darkscan.stats.toy_cls.ToyModel` of a batch of window models (one dataset each).
+
+    The free fits of the data and of the background-only toys (evaluated at every tested mu) are
+    made once. A signal-plus-background toy whose profile likelihood falls at its tested mu
+    (:func:`engine.poi_slope` < 0 at the conditional fit) has its free maximum above mu, so
+    qtilde_mu = 0 without a free fit: the free fit is made only for the others (about 60%). Every
+    fit starts at the spec's inits, as pyhf's: the window likelihood has rare second minima (a
+    background normalisation pushed up against an empty sideband held at its floor, about 1 in
+    500 toy fits), and warm starts would change which one a fit finds.
+    """
 
     def __init__(self, batch: WindowBatch):
         self.batch = batch
-        self._kept: list[tuple[WindowBatch, engine.FitResult]] = []  # free fits used at every mu
+        self._free: list[tuple[WindowBatch, engine.FitResult]] = []  # used at every tested mu
 
     def sample(self, mu: np.ndarray, n_toys: int, rng: np.random.Generator) -> WindowBatch:
         toys = engine.sample_toys(self.batch, n_toys, rng=rng, mu=mu)
-        if not np.any(mu):  # background-only toys are evaluated at every tested mu
-            self._kept.append((toys, engine.fit_free(toys)))
+        if not np.any(mu):
+            self._free.append((toys, engine.fit_free(toys)))
         return toys
 
-    def _free_fit(self, toys: WindowBatch) -> engine.FitResult:
-        """The free fit of ``toys``, computed once for the data and the background-only toys."""
-        for kept, fit in self._kept:
+    def _free_fit(self, toys: WindowBatch, fixed: engine.FitResult, mu: np.ndarray) -> engine.FitResult:
+        for kept, fit in self._free:
             if kept is toys:
                 return fit
         if toys is self.batch:
-            self._kept.append((toys, engine.fit_free(toys)))
-            return self._kept[-1][1]
-        return engine.fit_free(toys)
+            self._free.append((toys, engine.fit_free(toys)))
+            return self._free[-1][1]
+        return engine.fit_free(toys, only=engine.poi_slope(toys, fixed.parameters) > 0)
 
     def qtilde(self, mu: np.ndarray, toys: WindowBatch) -> np.ndarray:
-        free = self._free_fit(toys)
         fixed = engine.fit_fixed_poi(toys, mu)
-        q = np.maximum(fixed.twice_nll - free.twice_nll, 0.0)
+        free = self._free_fit(toys, fixed, mu)
+        q = np.where(np.isnan(free.twice_nll), 0.0, np.maximum(fixed.twice_nll - free.twice_nll, 0.0))
         return np.where(free.poi > mu, 0.0, q)
 
     def qtilde_observed(self, mu: np.ndarray) -> np.ndarray:
@@ -84,15 +99,18 @@ def apply_toy_limits(
         return frame
     columns = ["xsec_obs", *[f"xsec_{b}" for b in SIGMA_SUFFIXES]]
     asymptotic = frame.loc[chosen, columns].to_numpy(float)
-    grid = toy_cls.mu_grid(
-        0.25 * asymptotic.min(axis=1), 3.0 * asymptotic.max(axis=1), points=int(fit["limit_grid_points"])
-    )
-    batch = engine.batch_from_specs([specs[i] for i in chosen])
-    limits = toy_cls.toy_cls_limits(EngineToys(batch), grid, level=level, n_toys=int(fit["limit_toys"]), rng=rng)
+    limits = _limits_on_grid([specs[i] for i in chosen], asymptotic, GRID_SPAN, fit=fit, level=level, rng=rng)
+    retry = np.flatnonzero(~limits.converged)
+    if len(retry):
+        wide = _limits_on_grid(
+            [specs[chosen[i]] for i in retry], asymptotic[retry], WIDE_GRID_SPAN, fit=fit, level=level, rng=rng
+        )
+        limits = _replace(limits, retry, wide)
+        log.info("toy CLs: %d of %d hypotheses tested again on the wide grid", len(retry), len(chosen))
     ok = limits.converged
     if not ok.all():
         log.warning(
-            "toy CLs: %d of %d limits not bracketed by the grid; they keep the asymptotic limits", (~ok).sum(), len(ok)
+            "toy CLs: %d of %d limits not bracketed by the grids; they keep the asymptotic limits", (~ok).sum(), len(ok)
         )
     rows = chosen[ok]
     frame.loc[rows, "xsec_obs"] = limits.observed[ok]
@@ -103,8 +121,25 @@ def apply_toy_limits(
         "toy CLs for %d hypotheses (%d toys per tested mu, %d points): median toys/asymptotic %.3f (obs), %.3f (exp)",
         len(rows),
         int(fit["limit_toys"]),
-        grid.shape[1],
+        int(fit["limit_grid_points"]),
         float(np.median(limits.observed[ok] / asymptotic[ok, 0])) if len(rows) else float("nan"),
         float(np.median(limits.expected[2, ok] / asymptotic[ok, 3])) if len(rows) else float("nan"),
     )
     return frame
+
+
+def _limits_on_grid(
+    specs: list[dict], asymptotic: np.ndarray, span: tuple[float, float], *, fit: dict, level: float, rng
+) -> toy_cls.ToyLimits:
+    """Toy CLs limits of ``specs`` on the grid ``span`` around their asymptotic limits (H, 6)."""
+    low, high = span[0] * asymptotic.min(axis=1), span[1] * asymptotic.max(axis=1)
+    grid = toy_cls.mu_grid(low, high, points=int(fit["limit_grid_points"]))
+    model = EngineToys(engine.batch_from_specs(specs))
+    return toy_cls.toy_cls_limits(model, grid, level=level, n_toys=int(fit["limit_toys"]), rng=rng)
+
+
+def _replace(limits: toy_cls.ToyLimits, rows: np.ndarray, other: toy_cls.ToyLimits) -> toy_cls.ToyLimits:
+    """``limits`` with the hypotheses ``rows`` taken from ``other``."""
+    observed, expected, converged = limits.observed.copy(), limits.expected.copy(), limits.converged.copy()
+    observed[rows], expected[:, rows], converged[rows] = other.observed, other.expected, other.converged
+    return toy_cls.ToyLimits(observed, expected, converged)
