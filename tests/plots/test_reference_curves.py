@@ -45,3 +45,27 @@ def test_a_missing_file_fails_before_any_job(tmp_path):
     curves = [{"label": "A", "file": str(tmp_path / "nope.csv")}]
     with pytest.raises(ConfigError, match="plots.reference_curves: file\\(s\\) do not exist: .*nope.csv"):
         check_reference_curves(_channel(curves), where="zprime_invisible.yaml")
+
+
+def test_a_digitised_step_keeps_its_order(tmp_path):
+    """A vertical step repeats its mass; the stable sort keeps the file's order there."""
+    step = tmp_path / "step.csv"
+    step.write_text("mass,limit\n1.0,1.0\n2.0,1.0\n2.0,3.0\n2.0,2.0\n3.0,2.0\n")
+    assert read_reference_curve(step)["limit"].tolist() == [1.0, 1.0, 3.0, 2.0, 2.0]
+
+
+@pytest.mark.parametrize("channel_name", ["zprime_invisible", "alp_gammagamma"])
+def test_the_published_curves_of_the_default_channels_read(channel_name, global_config, repo_root):
+    """The default configs' curves exist, cite their source and hold limits in the scan's range."""
+    from darkscan import config as cfg  # noqa: PLC0415
+
+    channel = cfg.channel_config(global_config, channel_name)
+    curves = channel["plots"]["reference_curves"]
+    assert curves, f"{channel_name} has no published curve"
+    for curve in curves:
+        path = repo_root / curve["file"]
+        text = path.read_text()
+        assert text.startswith("# ") and "PRL" in text.split("mass,limit")[0]
+        frame = read_reference_curve(path)
+        assert len(frame) > 30 and (frame["limit"] > 0).all()
+        assert frame["mass"].min() >= 0.1 and frame["mass"].max() <= 10.58

@@ -50,7 +50,7 @@ def read_reference_curve(path: str | os.PathLike) -> pd.DataFrame:
     missing = {"mass", "limit"} - set(frame.columns)
     if missing:
         raise ValueError(f"{path}: reference curve needs the columns mass and limit; missing {sorted(missing)}")
-    return frame.sort_values("mass")
+    return frame.sort_values("mass", kind="stable")  # a digitised step repeats its mass
 
 
 def draw_reference_curves(ax, channel: dict, files: list, *, quantity: str) -> int:
