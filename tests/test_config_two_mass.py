@@ -37,7 +37,10 @@ def _with(global_config, **override):
         ({"signal": {"masses": [[0.3, 0.0], 2.0, [1.0, 1.0]]}}, "mix of single masses"),
         ({"masses": [1.0, 2.0]}, "needs a range"),
         ({"masses": {"min": 0.3, "max": 9.5, "min2": 0.0, "max2": 8.0}}, "outside the generated signal masses"),
-        ({"masses": {"min": 0.3, "max": 8.9, "min2": 0.0, "max2": 8.6, "sum_max": 11.0}}, "sum_max must be below sqrt"),
+        (
+            {"masses": {"min": 4.0, "max": 8.9, "min2": 0.0, "max2": 4.35, "sum_max": 11.0}},
+            "sum_max must be below sqrt",
+        ),
     ],
 )
 def test_two_mass_semantic_errors(global_config, override, message):

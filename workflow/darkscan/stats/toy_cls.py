@@ -21,12 +21,16 @@ mu_up s = -ln(level) = 2.303 events at 90% CL whatever the background, as the ex
 from __future__ import annotations
 
 import dataclasses
+import logging
+import time
 from typing import Any, Protocol
 
 import numpy as np
 from scipy import stats
 
 from darkscan.stats.cls import BAND_SIGMAS
+
+log = logging.getLogger(__name__)
 
 
 class ToyModel(Protocol):
@@ -69,6 +73,7 @@ def cls_on_grid(model: ToyModel, grid: np.ndarray, *, n_toys: int, rng: np.rando
     observed = np.empty((n_hyp, n_points))
     expected = np.empty((len(BAND_SIGMAS), n_hyp, n_points))
     probabilities = stats.norm.cdf(-BAND_SIGMAS)  # -2 sigma <- 97.7% quantile
+    start = time.monotonic()
     for k in range(n_points):
         mu = grid[:, k]
         q_sb = model.qtilde(mu, model.sample(mu, n_toys, rng))
@@ -77,6 +82,13 @@ def cls_on_grid(model: ToyModel, grid: np.ndarray, *, n_toys: int, rng: np.rando
         observed[:, k] = _tail(q_sb, q_obs) / np.maximum(_tail(q_b, q_obs), 1.0 / n_toys)
         q_bands = np.quantile(q_b, probabilities, axis=0)  # (5, H)
         expected[:, :, k] = _tail(q_sb, q_bands) / np.maximum(_tail(q_b, q_bands), 1.0 / n_toys)
+        log.info(
+            "toy CLs: %d of %d tested values done for %d hypotheses (%.0f s)",
+            k + 1,
+            n_points,
+            n_hyp,
+            time.monotonic() - start,
+        )
     return observed, expected
 
 

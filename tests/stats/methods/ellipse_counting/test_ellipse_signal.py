@@ -74,6 +74,17 @@ def test_scan_grid_steps_follow_resolutions_and_kinematic_limit():
     np.testing.assert_allclose(np.diff(first_column)[0], 2.0 * model.at(m1[0], 0.0).resolution2, rtol=1e-6)
 
 
+def test_scan_grid_keeps_mass2_below_mass_where_asked():
+    """The invisible dark Higgs benchmark (M_h' < M_A'): every hypothesis below the diagonal, and
+    those below it the same as without the option."""
+    model = SignalModel2D(_grid_points())
+    spec = {"min": 0.5, "max": 6.5, "step_resolution_fraction": 5.0, "min2": 0.0, "max2": 4.0, "sum_max": 7.0}
+    full = model.scan_grid(spec)
+    below = model.scan_grid({**spec, "mass2_below_mass": True})
+    assert len(below) > 20 and np.all(below[:, 1] < below[:, 0])
+    np.testing.assert_array_equal(below, full[full[:, 1] < full[:, 0]])
+
+
 def test_scan_grid_covers_a_steeply_falling_resolution():
     # sigma_2 falls from 0.6 GeV at m2 = 0 to 0.08 GeV at 2.2 GeV, as the recoil mass near zero
     def point(m1, m2):

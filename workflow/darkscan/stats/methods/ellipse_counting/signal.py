@@ -172,18 +172,20 @@ class SignalModel2D:
         return m2 + step
 
     def scan_grid(self, spec: dict) -> np.ndarray:
-        """Hypotheses (N, 2): m1 stepped by f x sigma_1, then m2 by f2 x sigma_2, inside the hull
-        and below ``sum_max``. An m2 step is f2 times the smaller resolution of the current and
-        the next point (:meth:`_next_mass2`): where sigma_2 falls steeply (the recoil mass near
-        zero: 0.6 GeV at m_h' = 0, 0.08 GeV at 2.2 GeV) a step sized at the current point alone
-        jumped past the reach of the next ellipse and left 1.5 < m_h' < 2.3 GeV uncovered."""
+        """Hypotheses (N, 2): m1 stepped by f x sigma_1, then m2 by f2 x sigma_2, inside the hull,
+        below ``sum_max`` and, where ``mass2_below_mass``, below m1. An m2 step is f2 times the
+        smaller resolution of the current and the next point (:meth:`_next_mass2`): where sigma_2
+        falls steeply (the recoil mass near zero: 0.6 GeV at m_h' = 0, 0.08 GeV at 2.2 GeV) a step
+        sized at the current point alone jumped past the reach of the next ellipse and left
+        1.5 < m_h' < 2.3 GeV uncovered."""
         f1 = spec.get("step_resolution_fraction", 0.5)
         f2 = spec.get("step_resolution_fraction2", f1)
         sum_max = spec.get("sum_max", np.inf)
         grid, m1 = [], float(spec["min"])
         while m1 <= spec["max"] + 1e-12:
             m2, step1 = float(spec["min2"]), None
-            while m2 <= min(spec["max2"], sum_max - m1) + 1e-12:
+            below = m1 - 1e-9 if spec.get("mass2_below_mass", False) else np.inf
+            while m2 <= min(spec["max2"], sum_max - m1) + 1e-12 and m2 < below:
                 eff, res1, res2, _ = self.values(m1, m2)
                 if not np.isfinite(eff):
                     break
