@@ -51,3 +51,20 @@ def test_a_control_sample_without_mva_passing_events_is_an_error(tmp_path):
         measure_control_samples(
             {"b": tmp_path / "bkg.root"}, tmp_path / "data.root", tmp_path / "c.json", channel=channel
         )
+
+
+def test_the_notebook_table_shows_each_control_sample():
+    from darkscan.plots.mva import control_sample_table  # noqa: PLC0415
+
+    entry = {
+        "label": "reversed veto",
+        "mc": {"yield": 500.0, "events": 4000, "efficiency": 0.2, "efficiency_error": 0.01},
+        "data": {"yield": 480.0, "events": 480, "efficiency": 0.25, "efficiency_error": 0.02},
+        "ratio": 1.25,
+        "ratio_error": 0.11,
+        "systematic": float(np.hypot(0.25, 0.11)),
+    }
+    table = control_sample_table({"photon_seen": entry})
+    assert table["control sample"].tolist() == ["reversed veto"]
+    assert table.loc[0, "data / MC"] == 1.25 and table.loc[0, "data events"] == 480
+    assert table.loc[0, "systematic"] == pytest.approx(0.2731, abs=1e-4)

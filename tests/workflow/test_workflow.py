@@ -158,3 +158,14 @@ def test_limits_match_the_regression_reference(built):
     reference = pd.read_csv(REFERENCE)
     limits = pd.read_csv(built / "results" / "zprime_invisible" / "limits.csv")[COLUMNS]
     pd.testing.assert_frame_equal(limits, reference, check_exact=False, rtol=1e-6, atol=1e-12)
+
+
+def test_the_control_sample_ratio_is_one_on_pseudo_data(built):
+    """Pseudo-data drawn from the background model: the data/MC MVA efficiency of the reversed
+    photon veto is one within its error, and its systematic enters the fit's table."""
+    control = json.loads((built / "results/zprime_invisible/mva/control_samples.json").read_text())["photon_seen"]
+    assert control["data"]["events"] > 1000 and control["mc"]["events"] > 1000
+    assert abs(control["ratio"] - 1.0) < 3.0 * control["ratio_error"] + 0.02
+    systematics = pd.read_csv(built / "results/zprime_invisible/systematics.csv")
+    row = systematics[systematics["name"] == "mva_efficiency"]
+    assert len(row) == 1 and float(row["value"].iloc[0]) == pytest.approx(control["systematic"], rel=1e-6)

@@ -18,5 +18,6 @@ execute_notebook(
         "stage_json": json.dumps(snakemake.params.config),
         "selected_json": json.dumps(dict(zip(snakemake.params.samples, snakemake.input.selected, strict=True))),
         "mva_summary": snakemake.input.mva[0] if snakemake.input.mva else "",
+        "control_summary": snakemake.input.control[0] if snakemake.input.control else "",
     },
 )

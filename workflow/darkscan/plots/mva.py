@@ -56,3 +56,25 @@ def working_point_table(summary: Mapping) -> pd.DataFrame:
         row.update({f"importance {name}": value for name, value in entry["importance"].items()})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def control_sample_table(summary: Mapping) -> pd.DataFrame:
+    """One row per control sample (``mva/control_samples.json``): events, MVA efficiencies of MC
+    and data, their ratio and the systematic it gives the signal normalisation."""
+    rows = []
+    for name, entry in summary.items():
+        rows.append(
+            {
+                "control sample": entry.get("label", name),
+                "MC yield": entry["mc"]["yield"],
+                "data events": entry["data"]["events"],
+                "MC MVA eff.": entry["mc"]["efficiency"],
+                "MC eff. error": entry["mc"]["efficiency_error"],
+                "data MVA eff.": entry["data"]["efficiency"],
+                "data eff. error": entry["data"]["efficiency_error"],
+                "data / MC": entry["ratio"],
+                "ratio error": entry["ratio_error"],
+                "systematic": entry["systematic"],
+            }
+        )
+    return pd.DataFrame(rows)
