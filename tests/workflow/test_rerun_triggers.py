@@ -25,8 +25,9 @@ pytestmark = pytest.mark.workflow
 # look-elsewhere toys, the calibration, the notebook, the plots) follows merge_limits. The tiny
 # zprime_invisible has the MVA stage: a changed MC sample retrains it (train_mva reads every
 # selected MC sample), which reapplies it to all 6 MC samples and the data (the systematics table
-# reads the MVA-selected signal cut flows).
-MVA_ON = {"train_mva": 1, "apply_mva": 7}
+# reads the MVA-selected signal cut flows), and the control sample is measured again on the
+# MVA-selected background and data files.
+MVA_ON = {"train_mva": 1, "apply_mva": 7, "measure_control_samples": 1}
 SELECTION_ON = {
     "select_sample": 6,
     "select_data_part": 1,
@@ -57,6 +58,7 @@ def _one_sample(jobs: int = 1, *, added: int = 0) -> dict:
         "fill_histograms": 1,
         "train_mva": 1,
         "apply_mva": 7 + added,
+        "measure_control_samples": 1,
         **FIT_ON,
     }
 
@@ -111,6 +113,7 @@ CASES = {
             "select_data_part": 1,
             "merge_data": 1,
             "apply_mva": 1,
+            "measure_control_samples": 1,
             "merge_cutflow": 1,
             "fill_histograms": 1,
             **SCAN_ON,
@@ -154,7 +157,8 @@ def _overlay(case, repo) -> dict:
         return deep_merge(base, {"channels": {ZP: {"selection": {"cuts": cuts}}}})
     if case == "systematic":
         systematics = yaml.safe_load((repo / "config/channels/zprime_invisible.yaml").read_text())["systematics"]
-        systematics[-2] = {**systematics[-2], "value": 0.03}  # fit_bias 2% -> 3%
+        index = next(i for i, s in enumerate(systematics) if s["name"] == "fit_bias")
+        systematics[index] = {**systematics[index], "value": 0.03}  # 2% -> 3%
         return deep_merge(base, {"channels": {ZP: {"systematics": systematics}}})
     if case == "model":  # another model needs its own coupling scenarios: a channel file of its own
         channel = yaml.safe_load((repo / "config/channels/zprime_invisible.yaml").read_text())

@@ -63,12 +63,13 @@ def test_outputs_exist_and_limits_are_sane(built):
     toys = (limits["limit_method"] == "cls_toys").to_numpy()
     assert (ordered[~toys, 1:] > ordered[~toys, :-1]).all()
     assert (ordered[toys, 1:] >= ordered[toys, :-1]).all()  # toy bands of a few events can coincide
-    # fit.limit = auto: toy CLs exactly where the signal window expects fewer than 10 background events
-    assert (toys == (limits["background_window"] < 10).to_numpy()).all() and toys.any()
+    # fit.limit = auto: toy CLs only where the signal window expects fewer than 10 background
+    # events; there all but the deficit at 1.96 GeV (n = 0 on 6.3 expected: too few of the 300
+    # background-only toys beyond it for CL_b, so it keeps the asymptotic limits)
+    low = (limits["background_window"] < 10).to_numpy()
+    assert not (toys & ~low).any() and 0 < (low & ~toys).sum() <= 1 and toys.sum() >= 5
     ratio = limits.loc[toys, "xsec_obs"] / limits.loc[toys, "xsec_obs_asymptotic"]
-    # toys and asymptotics agree on the whole; a deficit's CLs (small CL_b from 300 tiny-overlay
-    # toys) can halve the toy limit of one window (0.41 at 1.96 GeV)
-    assert 0.85 < ratio.median() < 1.3 and ratio.between(0.3, 3.0).all()
+    assert 0.85 < ratio.median() < 1.3 and ratio.between(0.5, 2.0).all()
     # coupling limit: g = sqrt(sigma_lim / (sigma(g=1) BF_inv)); BF_inv = 1/2 above 2 m_mu below 2 m_tau
     row = limits.iloc[0]
     assert row["coupling_fully_invisible_exp"] == pytest.approx(
@@ -168,4 +169,4 @@ def test_the_control_sample_ratio_is_one_on_pseudo_data(built):
     assert abs(control["ratio"] - 1.0) < 3.0 * control["ratio_error"] + 0.02
     systematics = pd.read_csv(built / "results/zprime_invisible/systematics.csv")
     row = systematics[systematics["name"] == "mva_efficiency"]
-    assert len(row) == 1 and float(row["value"].iloc[0]) == pytest.approx(control["systematic"], rel=1e-6)
+    assert len(row) == 1 and float(row["value"].iloc[0]) == pytest.approx(control["systematic"], rel=1e-5)

@@ -14,6 +14,12 @@ limits). The limit is where CLs crosses the level, interpolated linearly in log 
 points. A model supplies the toys and the statistic (:class:`ToyModel`), e.g. the window fits
 through the engine (:mod:`darkscan.stats.methods.window_sidebands.toy_limits`).
 
+CL_b of a strong deficit rests on the few background-only toys as extreme as the data (n = 0
+in a window of 5 expected events: 0.7% of them). Where fewer than :data:`MIN_TAIL_TOYS` of them
+lie at or above q_obs at the crossing, the observed limit is noise (with none, CLs jumps below
+the level at the first tested value) and is not accepted: the hypothesis keeps its asymptotic
+limits (``converged`` False).
+
 Known answer (tests): a counting experiment without uncertainties, n = 0, gives
 mu_up s = -ln(level) = 2.303 events at 90% CL whatever the background, as the exact CLs does.
 """
@@ -31,6 +37,8 @@ from scipy import stats
 from darkscan.stats.cls import BAND_SIGMAS
 
 log = logging.getLogger(__name__)
+
+MIN_TAIL_TOYS = 10  # background-only toys at or above q_obs for an observed CL_b (~30% precision)
 
 
 class ToyModel(Protocol):
@@ -67,11 +75,13 @@ def _tail(q_toys: np.ndarray, q_ref: np.ndarray) -> np.ndarray:
 
 
 def cls_on_grid(model: ToyModel, grid: np.ndarray, *, n_toys: int, rng: np.random.Generator):
-    """Observed (H, K) and expected (5, H, K) CLs on ``grid`` (H, K)."""
+    """Observed (H, K) and expected (5, H, K) CLs on ``grid`` (H, K), and the number (H, K) of
+    background-only toys at or above the observed q_mu."""
     n_hyp, n_points = grid.shape
     b_toys = model.sample(np.zeros(n_hyp), n_toys, rng)
     observed = np.empty((n_hyp, n_points))
     expected = np.empty((len(BAND_SIGMAS), n_hyp, n_points))
+    b_tail = np.empty((n_hyp, n_points), dtype=int)
     probabilities = stats.norm.cdf(-BAND_SIGMAS)  # -2 sigma <- 97.7% quantile
     start = time.monotonic()
     for k in range(n_points):
@@ -79,6 +89,7 @@ def cls_on_grid(model: ToyModel, grid: np.ndarray, *, n_toys: int, rng: np.rando
         q_sb = model.qtilde(mu, model.sample(mu, n_toys, rng))
         q_b = model.qtilde(mu, b_toys)
         q_obs = model.qtilde_observed(mu)
+        b_tail[:, k] = np.rint(_tail(q_b, q_obs) * len(q_b)).astype(int)
         observed[:, k] = _tail(q_sb, q_obs) / np.maximum(_tail(q_b, q_obs), 1.0 / n_toys)
         q_bands = np.quantile(q_b, probabilities, axis=0)  # (5, H)
         expected[:, :, k] = _tail(q_sb, q_bands) / np.maximum(_tail(q_b, q_bands), 1.0 / n_toys)
@@ -89,7 +100,7 @@ def cls_on_grid(model: ToyModel, grid: np.ndarray, *, n_toys: int, rng: np.rando
             n_hyp,
             time.monotonic() - start,
         )
-    return observed, expected
+    return observed, expected, b_tail
 
 
 def crossing(grid: np.ndarray, cls: np.ndarray, *, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -122,8 +133,10 @@ def toy_cls_limits(
         n_toys: pseudo-experiments per hypothesis and tested mu, under each hypothesis.
         rng: the seeded generator.
     """
-    observed_cls, expected_cls = cls_on_grid(model, grid, n_toys=n_toys, rng=rng)
+    observed_cls, expected_cls, b_tail = cls_on_grid(model, grid, n_toys=n_toys, rng=rng)
     observed, found = crossing(grid, observed_cls, level=level)
     expected, found_exp = crossing(grid, expected_cls, level=level)
     expected = np.maximum.accumulate(expected, axis=0)  # bands ordered as the quantiles are
-    return ToyLimits(observed, expected, found & found_exp.all(axis=0))
+    first_below = np.argmax(observed_cls < level, axis=-1)
+    measured = np.take_along_axis(b_tail, first_below[:, None], axis=-1)[:, 0] >= MIN_TAIL_TOYS
+    return ToyLimits(observed, expected, found & found_exp.all(axis=0) & measured)

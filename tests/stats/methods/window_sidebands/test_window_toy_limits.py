@@ -73,3 +73,13 @@ def test_auto_selects_the_small_background_windows_and_records_the_method():
     again = _frame(specs)
     apply_toy_limits(again, specs, fit=fit, level=0.1, rng=np.random.default_rng(3))
     assert again.at[0, "xsec_obs"] == frame.at[0, "xsec_obs"]
+
+
+def test_a_deficit_whose_cl_b_rests_on_too_few_toys_is_not_accepted():
+    """n = 0 where 6 background events are expected: P(n = 0 | b) = 0.25% leaves ~1 of 400
+    background-only toys beyond the data, too few for CL_b; n = 0 on 0.8 events (45%) is fine."""
+    batch = engine.batch_from_specs([one_bin_spec(0, 6.0), one_bin_spec(0, 0.8)])
+    grid = toy_cls.mu_grid(np.full(2, 0.5), np.full(2, 20.0), points=20)
+    limits = toy_cls.toy_cls_limits(EngineToys(batch), grid, level=0.1, n_toys=400, rng=np.random.default_rng(9))
+    assert limits.converged.tolist() == [False, True]
+    assert limits.observed[1] == pytest.approx(2.303, rel=0.15)  # 400 toys

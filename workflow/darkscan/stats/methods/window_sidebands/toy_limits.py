@@ -10,8 +10,9 @@ from a free and a conditional engine fit of every toy. The grid of tested mu spa
 smallest to 2x the largest asymptotic limit of the hypothesis (``fit.limit_grid_points``
 points, :data:`GRID_SPAN`); the hypotheses whose six limits it does not all bracket are tested
 again, with new toys, on the wider :data:`WIDE_GRID_SPAN`. A limit whose CLs crosses the level
-on neither keeps the asymptotic values and says so (``limit_method``
-``cls_asymptotic_engine``, a warning). The asymptotic limits stay in
+on neither, or whose observed CL_b rests on too few toys (a strong deficit,
+:data:`darkscan.stats.toy_cls.MIN_TAIL_TOYS`), keeps the asymptotic values and says so
+(``limit_method`` ``cls_asymptotic_engine``, a warning). The asymptotic limits stay in
 ``xsec_obs_asymptotic`` / ``xsec_exp_asymptotic`` for comparison.
 """
 
@@ -110,7 +111,10 @@ def apply_toy_limits(
     ok = limits.converged
     if not ok.all():
         log.warning(
-            "toy CLs: %d of %d limits not bracketed by the grids; they keep the asymptotic limits", (~ok).sum(), len(ok)
+            "toy CLs: %d of %d limits not bracketed by the grids or with too few background-only toys "
+            "beyond the data; they keep the asymptotic limits",
+            (~ok).sum(),
+            len(ok),
         )
     rows = chosen[ok]
     frame.loc[rows, "xsec_obs"] = limits.observed[ok]
