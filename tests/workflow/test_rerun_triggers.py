@@ -113,7 +113,8 @@ CASES = {
             "select_data_part": 1,
             "merge_data": 1,
             "apply_mva": 1,
-            "measure_control_samples": 1,
+            "measure_control_samples": 1,  # the control sample's data: its systematic follows
+            "aggregate_systematics": 1,
             "merge_cutflow": 1,
             "fill_histograms": 1,
             **SCAN_ON,
