@@ -73,8 +73,8 @@ def windows(level: float, specs: list[dict]) -> dict:
             specs, values.T, toy_limits.GRID_SPAN, fit=fit, level=level, rng=np.random.default_rng(1)
         )
     )
-    same = np.vstack([skip.observed, skip.expected]) == np.vstack([base.observed, base.expected])
     reference = np.vstack([base.observed, base.expected])
+    same = np.vstack([skip.observed, skip.expected]) == reference
     change = np.vstack([new.observed, new.expected]) / reference - 1
     other = on_old_grid(PlainToys(batch), seed=2)
     noise = np.vstack([other.observed, other.expected]) / reference - 1

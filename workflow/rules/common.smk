@@ -101,6 +101,13 @@ def uses_mva(channel):
     return bool(channel_cfg(channel).get("mva"))
 
 
+def control_sample_files(wildcards):
+    """The channel's control-sample measurement (workflow/rules/mva.smk), if it has control samples."""
+    if channel_cfg(wildcards.channel).get("control_samples"):
+        return [f"results/{wildcards.channel}/mva/control_samples.json"]
+    return []
+
+
 def selected_files(channel, samples):
     """The fully selected events of each sample: after the MVA where the channel has one."""
     folder = "mva/selected" if uses_mva(channel) else "selected"

@@ -1,9 +1,7 @@
 rule aggregate_systematics:
     input:
         signal=lambda w: selected_files(w.channel, signal_samples(w.channel)),
-        control=lambda w: (
-            [f"results/{w.channel}/mva/control_samples.json"] if channel_cfg(w.channel).get("control_samples") else []
-        ),
+        control=control_sample_files,
     output:
         csv=report(
             "results/{channel}/systematics.csv",

@@ -7,9 +7,7 @@ rule render_validation:
         histograms="results/{channel}/histograms.root",
         limits="results/{channel}/limits.csv",
         mva=lambda w: [f"results/{w.channel}/mva/working_points.json"] if uses_mva(w.channel) else [],
-        control=lambda w: (
-            [f"results/{w.channel}/mva/control_samples.json"] if channel_cfg(w.channel).get("control_samples") else []
-        ),
+        control=control_sample_files,
         notebook="notebooks/validation.ipynb",
     output:
         notebook="results/{channel}/validation.ipynb",

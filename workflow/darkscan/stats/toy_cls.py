@@ -89,8 +89,9 @@ def cls_on_grid(model: ToyModel, grid: np.ndarray, *, n_toys: int, rng: np.rando
         q_sb = model.qtilde(mu, model.sample(mu, n_toys, rng))
         q_b = model.qtilde(mu, b_toys)
         q_obs = model.qtilde_observed(mu)
-        b_tail[:, k] = np.rint(_tail(q_b, q_obs) * len(q_b)).astype(int)
-        observed[:, k] = _tail(q_sb, q_obs) / np.maximum(_tail(q_b, q_obs), 1.0 / n_toys)
+        cl_b = _tail(q_b, q_obs)
+        b_tail[:, k] = np.rint(cl_b * len(q_b)).astype(int)
+        observed[:, k] = _tail(q_sb, q_obs) / np.maximum(cl_b, 1.0 / n_toys)
         q_bands = np.quantile(q_b, probabilities, axis=0)  # (5, H)
         expected[:, :, k] = _tail(q_sb, q_bands) / np.maximum(_tail(q_b, q_bands), 1.0 / n_toys)
         log.info(

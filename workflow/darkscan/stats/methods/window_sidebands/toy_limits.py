@@ -57,7 +57,7 @@ class EngineToys:
             self._free.append((toys, engine.fit_free(toys)))
         return toys
 
-    def _free_fit(self, toys: WindowBatch, fixed: engine.FitResult, mu: np.ndarray) -> engine.FitResult:
+    def _free_fit(self, toys: WindowBatch, fixed: engine.FitResult) -> engine.FitResult:
         for kept, fit in self._free:
             if kept is toys:
                 return fit
@@ -68,7 +68,7 @@ class EngineToys:
 
     def qtilde(self, mu: np.ndarray, toys: WindowBatch) -> np.ndarray:
         fixed = engine.fit_fixed_poi(toys, mu)
-        free = self._free_fit(toys, fixed, mu)
+        free = self._free_fit(toys, fixed)
         q = np.where(np.isnan(free.twice_nll), 0.0, np.maximum(fixed.twice_nll - free.twice_nll, 0.0))
         return np.where(free.poi > mu, 0.0, q)
 
