@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from darkscan.expressions import ExpressionError, check_expression, evaluate_cut
+from darkscan.expressions import ExpressionError, check_expression, evaluate_cut, thresholds
 
 COLUMNS = {"x": np.array([0.0, 1.0, 2.0, 3.0]), "n": np.array([2, 2, 3, 2])}
 
@@ -46,3 +46,22 @@ def test_check_returns_used_variables():
 def test_non_boolean_result_is_an_error():
     with pytest.raises(ExpressionError, match="does not give a boolean"):
         evaluate_cut("x + 1", COLUMNS)
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ("x > 0.5", [(0.5, ">")]),
+        ("25 < x", [(25.0, ">")]),  # read as "x > 25"
+        ("(x <= -1.5) | (n == 2)", [(-1.5, "<=")]),  # the equality on n is not a threshold on x
+        ("(0.1 < x) & (x < 2)", [(0.1, ">"), (2.0, "<")]),  # a window: both edges
+        ("abs(x) < 1 and n > 2", []),  # an expression of x, and a threshold on another variable
+        ("x >= 3 and x > n", [(3.0, ">=")]),  # a comparison with a variable is not a threshold
+    ],
+)
+def test_thresholds_are_the_numbers_a_variable_is_compared_with(expr, expected):
+    assert thresholds(expr, "x") == expected
+    kept = evaluate_cut(expr, COLUMNS)  # the pairs describe the cut where it is a plain threshold
+    if expected and expr.startswith("x"):
+        value, side = expected[0]
+        assert (COLUMNS["x"][kept] > value).all() if side == ">" else (COLUMNS["x"][kept] <= value).all()

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import copy
 
-from darkscan.plots.validation import validation_variables
+import hist
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import uproot
+
+from darkscan.plots import validation as val
+from darkscan.plots.validation import View, validation_variables
+from darkscan.stats.methods.ellipse_counting.signal import SignalModel2D, SignalPoint2D
+
+matplotlib.use("Agg")
 
 
 def test_default_n_minus_1_plots_follow_the_channels_own_cuts(channel):
@@ -32,3 +43,134 @@ def test_configured_n_minus_1_plots_win(channel):
     configured = copy.deepcopy(channel)
     configured["plots"]["validation_variables"] = {"mu1_pt": "muon_pt"}
     assert validation_variables(configured) == {"mu1_pt": "muon_pt"}
+
+
+def _selected_file(path, *, step_size_events=None):
+    """A selected-events file: x (cut a: x > 1), y (cut b: y < 2), two columns c1/c2 per event."""
+    x = np.array([0.5, 1.5, 2.5, 3.5, 1.2, 0.2])
+    y = np.array([1.0, 1.0, 3.0, 1.5, 2.5, 0.5])
+    cut_a, cut_b = x > 1.0, y < 2.0
+    with uproot.recreate(path) as file:
+        file["events"] = {
+            "x": x,
+            "y": y,
+            "c1": x,
+            "c2": x + 0.5,
+            "weight": np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
+            "cut_a": cut_a,
+            "cut_b": cut_b,
+            "passed": cut_a & cut_b,
+        }
+    return path
+
+
+@pytest.mark.parametrize("step_size", [1_000_000, 2])
+def test_n_minus_1_histograms_leave_out_exactly_one_cut(tmp_path, step_size):
+    path = _selected_file(tmp_path / "sample.root")
+    views = {
+        "x": View(("x",), "a", hist.axis.Regular(4, 0.0, 4.0)),  # cut b only: events 0, 1, 3, 5 (weights 1, 2, 4, 6)
+        "y": View(("y",), None, hist.axis.Regular(4, 0.0, 4.0)),  # both cuts: events 1, 3
+        "pair": View(("c1", "c2"), None, hist.axis.Regular(8, 0.0, 4.0)),  # two entries per event
+        "missing": View(("nope",), None),
+    }
+    axes = {}
+    result = val.nminus1_histograms(path, views, scale=10.0, axes=axes, step_size=step_size)
+    assert set(result) == {"x", "y", "pair"}  # a view whose column the file lacks is left out
+    assert result["x"].sum().value == pytest.approx(10.0 * (1 + 2 + 4 + 6))
+    assert result["y"].sum().value == pytest.approx(10.0 * (2 + 4))
+    assert result["y"].sum().variance == pytest.approx(100.0 * (4 + 16))
+    # c1 = 1.5, 3.5 and c2 = 2.0, 4.0 (the upper edge: overflow) at weights 20 and 40
+    np.testing.assert_allclose(result["pair"].values(), [0, 0, 0, 20, 20, 0, 0, 40])
+    assert axes["pair"] is views["pair"].axis
+
+
+def test_a_variable_without_a_known_axis_spans_its_values(tmp_path):
+    path = _selected_file(tmp_path / "sample.root")
+    axes = {}
+    h = val.nminus1_histograms(path, {"x": View(("x",), "a")}, scale=1.0, axes=axes)["x"]
+    assert axes["x"].label == "x" and axes["x"].edges[0] == 0.2 and axes["x"].edges[-1] == pytest.approx(3.5)
+    assert h.sum().value == pytest.approx(1 + 2 + 4 + 6)
+
+
+def test_fit_views_use_the_fit_binning(channel):
+    views = val.fit_views(channel)
+    binning = channel["fit"]["histogram"]
+    axis = views["fit"].axis
+    assert (len(axis), axis.edges[0], axis.edges[-1]) == (binning["bins"], binning["low"], binning["high"])
+    assert views["fit"].cut is None and "fit2" not in views
+
+
+def test_cut_thresholds_and_titles_come_from_the_cuts(channel):
+    channel = copy.deepcopy(channel)
+    channel["selection"]["cuts"].append({"name": "window", "expr": "(1.0 < mu1_pt) & (mu1_pt <= 5.0)", "label": "W"})
+    found = val.cut_thresholds(channel, "mu1_pt", "window")
+    assert [(t.value, t.kept, t.label) for t in found] == [(1.0, ">", "W"), (5.0, "<=", "W")]
+    assert val.cut_thresholds(channel, "mu1_pt", "photon_veto") == []  # that cut is on other variables
+    assert val.view_title(channel, "window") == "N-1: all cuts but W"
+    assert val.view_title(channel, None) == "all cuts" and val.view_title(channel, "mva").endswith("the MVA")
+
+
+def test_cutflow_summary_totals_the_mc_and_compares_the_data():
+    rows = []
+    for sample, yields in {
+        "bkg1": [100.0, 40.0],
+        "bkg2": [300.0, 20.0],
+        "data": [410.0, 66.0],
+        "sig": [50.0, 10.0],
+    }.items():
+        for cut, label, value in zip(["all", "veto"], ["all events", "photon veto"], yields, strict=True):
+            rows.append({"sample": sample, "cut": cut, "label": label, "yield": value, "efficiency": value / yields[0]})
+    summary = val.cutflow_summary(pd.DataFrame(rows), backgrounds=["bkg1", "bkg2"], signals=["sig"])
+    assert list(summary.index) == ["all events", "photon veto"]
+    np.testing.assert_allclose(summary["MC total"], [400.0, 60.0])
+    np.testing.assert_allclose(summary["data / MC"], [410.0 / 400.0, 1.1])
+    np.testing.assert_allclose(summary["eff. bkg2 [%]"], [100.0, 20.0 / 3.0])
+    np.testing.assert_allclose(summary["eff. sig [%]"], [100.0, 20.0])
+
+
+def test_merged_and_sliced_fit_histograms_keep_fit_bin_edges_and_contents():
+    h = hist.Hist(hist.axis.Regular(1000, 0.0, 10.0), storage=hist.storage.Weight())
+    h.fill(np.linspace(0.005, 9.995, 1000), weight=np.arange(1000.0))
+    assert val.merge_factor(1000, target=200) == 5 and val.merge_factor(1000, target=3) == 500
+    assert val.merge_factor(997, target=200) == 997  # a prime number of bins: one bin
+    merged = val.slice_window(h, -1.0, 99.0, factor=5)
+    assert len(merged.axes[0]) == 200 and merged.sum().value == pytest.approx(h.sum().value)
+    window = val.slice_window(h, 2.0, 2.5, factor=4)  # 50 fit bins: 12 merged ones, the last 2 dropped
+    np.testing.assert_allclose(window.axes[0].edges[[0, -1]], [2.0, 2.48])
+    assert window.values()[0] == pytest.approx(200 + 201 + 202 + 203)
+    assert val.zoom_factor(h, 0.1) == 5  # half of a 0.1 GeV resolution in 0.01 GeV fit bins
+    assert val.zoom_factor(h, 0.001) == 1
+
+
+def test_excess_resolution_and_expected_limit_at_the_nearest_hypothesis():
+    limits = pd.DataFrame(
+        {
+            "mass": [1.0, 2.0, 3.0],
+            "mass2": [0.5, 0.5, 0.5],
+            "resolution": [0.01, 0.02, 0.03],
+            "resolution2": [0.1, 0.2, 0.3],
+            "xsec_exp": [5.0, np.nan, 7.0],
+        }
+    )
+    assert val.excess_resolution(limits, {"mass_at_max": 2.1}) == 0.02
+    assert val.excess_resolution(limits, {"mass_at_max": 2.9, "mass2_at_max": 0.5}, dimension=1) == 0.3
+    assert val.expected_limit(limits, 1.9) == 5.0  # the nearest hypothesis with an expected limit
+
+
+def test_2d_signal_maps_interpolate_between_the_generated_points():
+    def efficiency(m1, m2):
+        return 0.1 + 0.02 * m1 + 0.01 * m2  # linear: the triangulated interpolation is exact
+
+    points = [
+        SignalPoint2D(m1, m2, 1.0, 10.58, efficiency(m1, m2), 0.001, 0.01 * m1, 0.02 * m2, 0.9)
+        for m1 in (1.0, 2.0, 3.0)
+        for m2 in (0.5, 2.5, 4.5)
+    ]
+    fig = val.signal_maps_2d(SignalModel2D(points), labels=("$m_1$ [GeV]", "$m_2$ [GeV]"))
+    mesh = fig.axes[0].collections[0]
+    grid = np.ma.filled(mesh.get_array(), np.nan).reshape(60, 60)  # (m2, m1) bins, centres at 1 + (i + 1/2) / 30
+    centres1, centres2 = 1.0 + (np.arange(60) + 0.5) / 30.0, 0.5 + (np.arange(60) + 0.5) * 4.0 / 60.0
+    np.testing.assert_allclose(grid, efficiency(centres1[None, :], centres2[:, None]), rtol=1e-9)
+    rows = [line for line in fig.axes[3].lines if len(line.get_xdata()) == 3]  # bottom row: one line per m1
+    assert len(rows) == 3
+    np.testing.assert_allclose(rows[0].get_ydata(), efficiency(1.0, np.array([0.5, 2.5, 4.5])))

@@ -87,9 +87,12 @@ CASES = {
     "cl": ({"channels": {ZP: {"cl": 0.95}}}, SCAN_ON),
     "lookelsewhere.toys": (
         {"channels": {ZP: {"lookelsewhere": {"toys": 150}}}},
-        {"compute_significance": 1, "calibrate_scan": 1, "plot_limits": 1},
+        {"compute_significance": 1, "calibrate_scan": 1, "plot_limits": 1, "render_validation": 1},
     ),
-    "calibration.toys": ({"channels": {ZP: {"calibration": {"toys": 150}}}}, {"calibrate_scan": 1}),
+    "calibration.toys": (
+        {"channels": {ZP: {"calibration": {"toys": 150}}}},
+        {"calibrate_scan": 1, "render_validation": 1},  # the notebook shows the calibration
+    ),
     "systematics": ("systematic", {"aggregate_systematics": 1, **SCAN_ON}),
     "selection.cut": ("cut", {**SELECTION_ON, **FIT_ON}),
     "backgrounds.tautau.events": ({"channels": {ZP: {"backgrounds": {"tautau": {"events": 5000}}}}}, _one_sample()),

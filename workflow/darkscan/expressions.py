@@ -116,3 +116,39 @@ def evaluate_cut(expr: str, columns: dict[str, np.ndarray]) -> np.ndarray:
         raise ExpressionError(f"cut expression {expr!r} does not give a boolean (got {result.dtype})")
     n = len(next(iter(columns.values()))) if columns else 0
     return np.broadcast_to(result, (n,)).copy() if result.ndim == 0 else result
+
+
+_FLIPPED = {ast.Lt: ">", ast.LtE: ">=", ast.Gt: "<", ast.GtE: "<="}
+_KEPT = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+
+
+def _number(node: ast.AST) -> float | None:
+    """The value of a numeric constant, signed or not; None for anything else."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _number(node.operand)
+        return None if value is None else (-value if isinstance(node.op, ast.USub) else value)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return float(node.value)
+    return None
+
+
+def thresholds(expr: str, variable: str) -> list[tuple[float, str]]:
+    """Where ``expr`` compares ``variable`` itself with a number: (value, kept side) pairs, the side
+    one of ``<``, ``<=``, ``>``, ``>=`` as read "variable <side> value" (``25 < x`` gives (25, ">")).
+
+    Comparisons of expressions of the variable (``abs(x) < 1``) and equalities are not thresholds
+    and are left out; chained comparisons (``0 < x < 1``) give one pair per link.
+    """
+    found = []
+    for node in ast.walk(ast.parse(expr, mode="eval")):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        for op, left, right in zip(node.ops, operands[:-1], operands[1:], strict=True):
+            if type(op) not in _KEPT:
+                continue
+            if isinstance(left, ast.Name) and left.id == variable and _number(right) is not None:
+                found.append((_number(right), _KEPT[type(op)]))
+            elif isinstance(right, ast.Name) and right.id == variable and _number(left) is not None:
+                found.append((_number(left), _FLIPPED[type(op)]))
+    return found

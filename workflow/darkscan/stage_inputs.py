@@ -231,9 +231,11 @@ register_stage(
         channel=(
             "name",
             "experiment",
+            "model",
             "luminosity_fb",
             "backgrounds",
             "signal",
+            "data.source",
             "selection",
             "mva",
             "fit",

@@ -1,5 +1,9 @@
 """Calibrate a channel's scan on pseudo-experiments (darkscan.stats.calibration); reads only params and input."""
 
+import matplotlib
+
+matplotlib.use("Agg")  # figures go to files, whatever display the job sees
+
 from darkscan.plots.calibration import plot_calibration
 from darkscan.snakemake_support import setup_logging
 from darkscan.stage_inputs import declared_configs

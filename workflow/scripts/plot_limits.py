@@ -1,5 +1,9 @@
 """Draw the limit plots of a channel (darkscan.plots.limits)."""
 
+import matplotlib
+
+matplotlib.use("Agg")  # figures go to files, whatever display the job sees
+
 from darkscan.plots.limits import plot_channel
 from darkscan.snakemake_support import setup_logging
 from darkscan.stage_inputs import declared_configs

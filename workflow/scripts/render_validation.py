@@ -19,5 +19,8 @@ execute_notebook(
         "selected_json": json.dumps(dict(zip(snakemake.params.samples, snakemake.input.selected, strict=True))),
         "mva_summary": snakemake.input.mva[0] if snakemake.input.mva else "",
         "control_summary": snakemake.input.control[0] if snakemake.input.control else "",
+        "significance_json": snakemake.input.significance,
+        "calibration_json": snakemake.input.calibration,
+        "calibration_png": snakemake.input.calibration_plot,
     },
 )

@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 import os
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from darkscan import rootio  # noqa: E402
-from darkscan.plots.style import use_style  # noqa: E402
+from darkscan import rootio
+from darkscan.plots.style import use_style
 
 
 def _injection_labels(rows: list[dict]) -> list[str]:
@@ -125,3 +123,42 @@ def plot_calibration(
         with rootio.atomic_path(path) as tmp:
             fig.savefig(tmp, format=str(path).rsplit(".", 1)[-1])
     plt.close(fig)
+
+
+def background_table(calibration: dict) -> pd.DataFrame:
+    """The background-only ensemble of ``calibration.json`` against its targets, one row per figure."""
+    background, targets = calibration["background"], calibration["targets"]
+    z = background["z_local_max"]
+    rows = [
+        ("pseudo-experiments", background["toys"], ""),
+        ("z_local_max: median (16-84%)", f"{z['q50']:.2f} ({z['q16']:.2f}-{z['q84']:.2f})", ""),
+        (
+            "p_global uniform: KS p-value",
+            f"{background['p_global_ks_pvalue']:.3g}",
+            f"> {targets['p_global_ks_pvalue_min']}",
+        ),
+        ("fraction with z_global > 2", f"{background['fraction_z_global_above_2']:.3f}", "0.023 expected"),
+        ("fraction with z_global > 3", f"{background['fraction_z_global_above_3']:.3f}", "0.0013 expected"),
+        (
+            "observed limit outside +-1 sigma band",
+            f"{background['outside_1sigma']:.3f}",
+            "< 0.317 (bands follow sidebands)",
+        ),
+        (
+            "observed limit outside +-2 sigma band",
+            f"{background['outside_2sigma']:.3f}",
+            "< 0.046 (bands follow sidebands)",
+        ),
+    ]
+    return pd.DataFrame(rows, columns=["figure", "value", "target"]).set_index("figure")
+
+
+def injection_table(calibration: dict) -> pd.DataFrame:
+    """The signal-injection ensembles of ``calibration.json``: one row per mass and strength."""
+    frame = pd.DataFrame(calibration["injection"])
+    columns = [
+        c
+        for c in ("mass", "mass2", "injected", "fitted_mean", "bias", "pull_mean", "pull_width", "coverage", "toys")
+        if c in frame
+    ]
+    return frame[columns]

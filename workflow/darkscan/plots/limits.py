@@ -15,15 +15,12 @@ import logging
 import os
 import pathlib
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from darkscan.physics.models import get_model  # noqa: E402
-from darkscan.plots.style import BAND_COLOURS, experiment_label, limit_level, save_figure, use_style  # noqa: E402
+from darkscan.physics.models import get_model
+from darkscan.plots.style import BAND_COLOURS, experiment_label, limit_level, save_figure, use_style
 
 log = logging.getLogger(__name__)
 

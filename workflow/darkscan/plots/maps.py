@@ -11,17 +11,14 @@ coupling map uses the first coupling scenario. Same outputs as the 1D plots (PNG
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import LogNorm
+from scipy import stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import LogNorm  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from darkscan.physics.models import get_model  # noqa: E402
-from darkscan.plots.style import experiment_label, limit_level, save_figure, use_style  # noqa: E402
+from darkscan.physics.models import get_model
+from darkscan.plots.style import experiment_label, limit_level, save_figure, use_style
 
 
 def _map(

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import os
 
-import matplotlib
+import matplotlib.pyplot as plt
+import mplhep
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import mplhep  # noqa: E402
-
-from darkscan import rootio  # noqa: E402
+from darkscan import rootio
 
 #: expected +-1 / +-2 sigma bands, yellow and green as in the HEP convention
 BAND_COLOURS = {"2": "#F5BB54", "1": "#607641"}

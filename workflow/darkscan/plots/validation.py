@@ -1,16 +1,19 @@
-"""Validation figures used by the papermill notebook: data vs. MC, cut flow, signal vs. mass."""
+"""What the validation notebook draws: N-1 and fit-variable histograms, the cut flow, signal overlays,
+signal efficiency and resolution vs. mass (1D) or on the mass plane (2D)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import hist
 import matplotlib.pyplot as plt
-import mplhep
 import numpy as np
 import pandas as pd
 
 from darkscan import rootio
+from darkscan.expressions import thresholds
+from darkscan.plots import datamc
 from darkscan.stats.signal_model import SignalModel
 
 #: Axis ranges and labels (with units) of the selection variables drawn in the notebook.
@@ -28,8 +31,10 @@ VARIABLE_AXES = {
     "pt_max_wrt_min_cm": (50, 0.0, 5.0, r"$p^*_T$ of the harder $\mu$ w.r.t. the softer [GeV]"),
     "pl_max_wrt_min_cm": (50, -5.0, 5.0, r"$p^*_L$ of the harder $\mu$ w.r.t. the softer [GeV]"),
     "mva_score": (50, 0.0, 1.0, "MVA score (classifier of the event's fit-variable range)"),
-    "m3gamma_over_sqrt_s": (60, 0.7, 1.1, r"$M_{3\gamma}/\sqrt{s}$"),
+    "m3gamma_over_sqrt_s": (60, 0.7, 1.1, r"$M_{3\gamma}$ / √$s$"),  # mathtext \sqrt has no glyph in the ROOT style
     "p3gamma_cm": (50, 0.0, 2.0, r"$p^*_{3\gamma}$ [GeV]"),
+    "e3_lab": (50, 0.0, 5.0, r"third photon energy (lab) [GeV]"),
+    "mumu_mass": (55, 0.0, 11.0, r"$M(\mu\mu)$ [GeV]"),
     "mgg_0": (53, 0.0, 10.6, r"$M_{\gamma\gamma}$ (pair without the leading photon) [GeV]"),
 }
 
@@ -75,69 +80,152 @@ def _axis(variable: str, values: np.ndarray) -> hist.axis.Regular:
     return hist.axis.Regular(bins, low, high, name=variable, label=label)
 
 
+@dataclasses.dataclass(frozen=True)
+class View:
+    """One histogram of the notebook: ``columns`` (several entries per event, each with the event
+    weight, are summed), after every cut but ``cut`` (None: all cuts), on ``axis`` (None: the
+    variable's entry in :data:`VARIABLE_AXES`, else spanning the first values read)."""
+
+    columns: tuple[str, ...]
+    cut: str | None = None
+    axis: hist.axis.Regular | None = None
+
+
+def nminus1_views(variables: dict[str, str | None]) -> dict[str, View]:
+    """One :class:`View` per variable of :func:`validation_variables`."""
+    return {variable: View((variable,), cut) for variable, cut in variables.items()}
+
+
+def fit_views(channel: dict) -> dict[str, View]:
+    """The fit variable(s) at the fit's binning (``fit.histogram``) over its full range, all cuts
+    applied: ``fit`` (the summed ``fit.columns`` of a 1D fit, or ``fit.variable``) and ``fit2``
+    (``fit.variable2`` of a two-mass fit)."""
+    fit = channel["fit"]
+    binning = fit["histogram"]
+    unit = fit.get("unit", "GeV")
+    columns = tuple(fit.get("columns") or [fit["variable"]])
+    first_label = VARIABLE_AXES.get(
+        fit["variable"], (None, None, None, f"{fit.get('label', fit['variable'])} [{unit}]")
+    )
+    views = {
+        "fit": View(
+            columns,
+            None,
+            hist.axis.Regular(binning["bins"], binning["low"], binning["high"], name="fit", label=first_label[3]),
+        )
+    }
+    if fit.get("variable2"):
+        second = VARIABLE_AXES.get(fit["variable2"], (None, None, None, f"{fit['variable2']} [{unit}]"))[3]
+        axis = hist.axis.Regular(binning["bins"], binning["low"], binning["high"], name="fit2", label=second)
+        views["fit2"] = View((fit["variable2"],), None, axis)
+    return views
+
+
+def _selected(chunk: dict, cut: str | None) -> np.ndarray:
+    """Events passing all cuts (``cut`` None) or all but ``cut`` (flags ``cut_<name>``)."""
+    if cut is None:
+        return chunk["passed"].astype(bool)
+    others = [v for k, v in chunk.items() if k.startswith("cut_") and k != f"cut_{cut}"]
+    return np.logical_and.reduce(others) if others else np.ones(len(chunk["weight"]), dtype=bool)
+
+
 def nminus1_histograms(
     path: str | os.PathLike,
-    variables: dict[str, str | None],
+    views: dict[str, View],
     *,
     scale: float,
     axes: dict[str, hist.axis.Regular],
     step_size: int = 1_000_000,
 ) -> dict[str, hist.Hist]:
-    """Histogram of each variable after all cuts but its own ("N-1"; None: all cuts).
+    """Histogram of each view (:class:`View`: N-1, or all cuts) of one selected-events file.
 
-    The selected-events file is read in steps, so memory stays flat whatever its size. Weights
-    are multiplied by ``scale`` (the luminosity for MC, 1 for data). ``axes`` is shared between
-    the samples of one plot and filled in on first use.
+    The file is read once, in steps, so memory stays flat whatever its size. Weights are
+    multiplied by ``scale`` (the luminosity for MC, 1 for data). ``axes`` (view -> axis) is
+    shared between the samples of one plot and filled in on first use. Views whose columns the
+    file lacks are left out.
     """
     with rootio.open_checked(path) as file:
         tree = rootio.tree_of(file, path)
-        wanted = [c for c in tree.keys() if c in variables or c.startswith("cut_") or c in ("weight", "passed")]
+        needed = {c for view in views.values() for c in view.columns}
+        wanted = [c for c in tree.keys() if c in needed or c.startswith("cut_") or c in ("weight", "passed")]
         result: dict[str, hist.Hist] = {}
         for chunk in tree.iterate(wanted, step_size=step_size, library="np"):
-            flags = {k: v for k, v in chunk.items() if k.startswith("cut_")}
-            for variable, cut in variables.items():
-                if variable not in chunk:
+            for name, view in views.items():
+                if not all(c in chunk for c in view.columns):
                     continue
-                axes.setdefault(variable, _axis(variable, chunk[variable]))
-                h = result.setdefault(variable, hist.Hist(axes[variable], storage=hist.storage.Weight()))
-                others = [v for k, v in flags.items() if k != f"cut_{cut}"]
-                mask = (
-                    chunk["passed"]
-                    if cut is None
-                    else (np.logical_and.reduce(others) if others else np.ones(len(chunk["weight"]), dtype=bool))
-                )
-                h.fill(chunk[variable][mask], weight=chunk["weight"][mask] * scale)
+                axes.setdefault(name, view.axis or _axis(view.columns[0], chunk[view.columns[0]]))
+                h = result.setdefault(name, hist.Hist(axes[name], storage=hist.storage.Weight()))
+                mask = _selected(chunk, view.cut)
+                for column in view.columns:
+                    h.fill(chunk[column][mask], weight=chunk["weight"][mask] * scale)
     return result
 
 
-def data_mc(ax, histograms: dict[str, hist.Hist], *, labels: dict[str, str]) -> None:
-    """Stacked MC histograms vs. the data histogram (sample ``data``) of one variable."""
-    stack = [(labels.get(name, name), h) for name, h in histograms.items() if name != "data"]
-    if stack:
-        mplhep.histplot([h for _, h in stack], stack=True, histtype="fill", label=[n for n, _ in stack], ax=ax)
-    any_hist = next(iter(histograms.values()))
-    if "data" in histograms:
-        data = histograms["data"]
-        mplhep.histplot(
-            data.values(),
-            data.axes[0].edges,
-            histtype="errorbar",
-            yerr=np.sqrt(data.values()),
-            color="black",
-            label="Pseudo-data",
-            ax=ax,
-        )
-    axis = any_hist.axes[0]
-    ax.set_xlabel(axis.label)
-    ax.set_ylabel(f"Events / {axis.widths[0]:.3g}")
-    ax.legend(frameon=False, fontsize="small")
+def cut_thresholds(channel: dict, variable: str, cut: str | None) -> list[datamc.Threshold]:
+    """The cut values on ``variable``: of the cut left out (an N-1 plot), or of every cut on it."""
+    cuts = channel["selection"]["cuts"]
+    chosen = [c for c in cuts if c["name"] == cut] if cut else cuts
+    return [
+        datamc.Threshold(value, kept, c.get("label", c["name"]))
+        for c in chosen
+        for value, kept in thresholds(c["expr"], variable)
+    ]
 
 
-def cutflow_table(cutflow: pd.DataFrame) -> pd.DataFrame:
-    """Cut flow as one row per cut and one column per sample (expected events)."""
+def view_title(channel: dict, cut: str | None) -> str:
+    """ "All cuts" or "N-1: all cuts but <the cut's label>"."""
+    if cut is None:
+        return "all cuts"
+    if cut == "mva":
+        return "N-1: all cuts but the MVA"
+    labels = {c["name"]: c.get("label", c["name"]) for c in channel["selection"]["cuts"]}
+    return f"N-1: all cuts but {labels.get(cut, cut)}"
+
+
+def overlay_signals(channel: dict, limits: pd.DataFrame, *, count: int = 2) -> list[tuple[str, float, float | None]]:
+    """(sample, mass, mass2) of ``count`` generated signal points spread over the scan, for the
+    overlays (1D: masses at 1/3 and 2/3 of the list; 2D: points likewise)."""
+    from darkscan import config as cfg
+
+    masses = channel["signal"]["masses"]
+    picks = sorted({int(round(k * (len(masses) - 1) / (count + 1))) for k in range(1, count + 1)})
+    chosen = []
+    for i in picks:
+        mass = masses[i]
+        pair = mass if isinstance(mass, (list, tuple)) else (mass, None)
+        chosen.append((cfg.signal_sample_name(mass), float(pair[0]), None if pair[1] is None else float(pair[1])))
+    return chosen
+
+
+def expected_limit(limits: pd.DataFrame, mass: float, mass2: float | None = None) -> float:
+    """Median expected limit (``xsec_exp``, fb) of the scanned hypothesis nearest (mass, mass2)."""
+    ok = limits[limits["xsec_exp"].notna()]
+    distance = (ok["mass"] - mass) ** 2 + ((ok["mass2"] - mass2) ** 2 if mass2 is not None else 0.0)
+    return float(ok.loc[distance.idxmin(), "xsec_exp"])
+
+
+def signal_scale(path: str | os.PathLike, *, luminosity: float, xsec_fb: float) -> float:
+    """Weight factor (events) of a selected signal file for a cross section of ``xsec_fb``: its
+    weights are fb at the generated coupling (metadata ``xsec_fb``)."""
+    return luminosity * xsec_fb / float(rootio.read_metadata(path)["xsec_fb"])
+
+
+def cutflow_summary(cutflow: pd.DataFrame, *, backgrounds: list[str], signals: list[str]) -> pd.DataFrame:
+    """The cut flow a person reads: per cut the summed MC and the data (events), their ratio, and
+    the cumulative efficiency (%) of each background and of the ``signals`` chosen."""
     order = list(dict.fromkeys(cutflow["cut"]))
     table = cutflow.pivot_table(index="cut", columns="sample", values="yield", sort=False).reindex(order)
-    return table
+    efficiency = cutflow.pivot_table(index="cut", columns="sample", values="efficiency", sort=False).reindex(order)
+    summary = pd.DataFrame(index=pd.Index(order, name="cut"))
+    summary["MC total"] = table[backgrounds].sum(axis=1, min_count=1)
+    if "data" in table:
+        summary["data"] = table["data"]
+        summary["data / MC"] = table["data"] / summary["MC total"]
+    for name in [*backgrounds, *signals]:
+        summary[f"eff. {name} [%]"] = 100.0 * efficiency[name]
+    labels = cutflow.drop_duplicates("cut").set_index("cut")["label"]
+    summary.index = [labels.get(cut, cut) for cut in order]
+    return summary
 
 
 def signal_vs_mass(model: SignalModel) -> plt.Figure:
@@ -159,3 +247,100 @@ def signal_vs_mass(model: SignalModel) -> plt.Figure:
     right.legend(frameon=False)
     fig.tight_layout()
     return fig
+
+
+_MAP_FIELDS = (
+    ("efficiency", "signal efficiency", ""),
+    ("resolution", "resolution of {x}", " [GeV]"),
+    ("resolution2", "resolution of {y}", " [GeV]"),
+)
+
+
+def signal_maps_2d(model, *, labels: tuple[str, str]) -> plt.Figure:
+    """Efficiency and both resolutions of a two-mass signal model: on the mass plane (top: the
+    interpolation on a binned grid, the generated points marked with their values) and along each
+    row of generated points (bottom: one line per first mass, against the second).
+
+    Args:
+        model: :class:`darkscan.stats.methods.ellipse_counting.signal.SignalModel2D`.
+        labels: axis labels with units of the two masses, e.g. ``("$m_{A'}$ [GeV]", "$m_{h'}$ [GeV]")``.
+    """
+    points = model.masses
+    x_edges = np.linspace(points[:, 0].min(), points[:, 0].max(), 61)
+    y_edges = np.linspace(points[:, 1].min(), points[:, 1].max(), 61)
+    xc, yc = np.meshgrid(0.5 * (x_edges[1:] + x_edges[:-1]), 0.5 * (y_edges[1:] + y_edges[:-1]), indexing="ij")
+    grid = model.values(xc, yc)  # (60, 60, fields), NaN outside the hull
+    fig, axes = plt.subplots(2, 3, figsize=(21, 12))
+    names = [label.split(" [")[0] for label in labels]
+    for k, (field, title, unit) in enumerate(_MAP_FIELDS):
+        title = title.format(x=names[0], y=names[1])
+        values = np.array([getattr(p, field) for p in model.points])
+        top, bottom = axes[0, k], axes[1, k]
+        mesh = top.pcolormesh(x_edges, y_edges, grid[..., k].T, cmap="viridis", shading="flat")
+        fig.colorbar(mesh, ax=top, label=title + unit)
+        top.plot(points[:, 0], points[:, 1], "wo", markeredgecolor="k", label="generated")
+        for (x, y), value in zip(points, values, strict=True):
+            top.annotate(f"{value:.3g}", (x, y), textcoords="offset points", xytext=(4, 6), fontsize=11)
+        top.set_xlabel(labels[0])
+        top.set_ylabel(labels[1])
+        for i, first in enumerate(np.unique(points[:, 0])):
+            row = points[:, 0] == first
+            order = np.argsort(points[row, 1])
+            bottom.plot(
+                points[row, 1][order], values[row][order], "o-", color=f"C{i}", label=f"{names[0]} = {first:g} GeV"
+            )
+        bottom.set_xlabel(labels[1])
+        bottom.set_ylabel(title + unit)
+        bottom.legend(frameon=False, fontsize="x-small")
+    axes[0, 0].legend(frameon=False, fontsize="x-small", loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def mass_labels(channel: dict) -> tuple[str, str]:
+    """Axis labels with units of the model's masses (``mass_label``, ``mass2_label``)."""
+    from darkscan.physics.models import get_model
+
+    model, unit = get_model(channel["model"]), channel["fit"].get("unit", "GeV")
+    return f"{model.mass_label} [{unit}]", f"{model.mass2_label} [{unit}]"
+
+
+#: half-width of the zoom around the largest local excess, in resolutions at its mass
+EXCESS_WINDOW_RESOLUTIONS = 10.0
+
+
+def excess_resolution(limits: pd.DataFrame, significance: dict, *, dimension: int = 0) -> float:
+    """The resolution (GeV; ``resolution``, or ``resolution2`` for the second mass) at the
+    hypothesis of the largest local excess; the zoom on it spans
+    :data:`EXCESS_WINDOW_RESOLUTIONS` of them either side."""
+    distance = (limits["mass"] - significance["mass_at_max"]) ** 2
+    if "mass2_at_max" in significance:
+        distance = distance + (limits["mass2"] - significance["mass2_at_max"]) ** 2
+    column = "resolution2" if dimension else "resolution"
+    return float(limits.loc[distance.idxmin(), column])
+
+
+def slice_window(h: hist.Hist, low: float, high: float, *, factor: int = 1) -> hist.Hist:
+    """``h`` restricted to the bins between ``low`` and ``high`` (clipped to its range), merged in
+    groups of ``factor`` bins (a remainder at the upper end is dropped)."""
+    edges = h.axes[0].edges
+    first = int(np.searchsorted(edges, max(low, edges[0]), side="right")) - 1
+    last = int(np.searchsorted(edges, min(high, edges[-1]), side="left"))
+    last = first + max((last - first) // factor, 1) * factor
+    return h[first : last : hist.rebin(factor)]
+
+
+#: bins of the full-range fit-variable plot at most (merged from the fit's bins by an integer factor)
+FULL_RANGE_BINS = 200
+
+
+def merge_factor(bins: int, *, target: int) -> int:
+    """The smallest divisor k of ``bins`` with bins / k <= ``target``: fit bins merged k at a time
+    keep every edge a fit-bin edge (the scan's windows snap to those)."""
+    return next(k for k in range(1, bins + 1) if bins % k == 0 and bins // k <= target)
+
+
+def zoom_factor(h: hist.Hist, resolution: float) -> int:
+    """Fit bins merged per bin of the zoom on an excess: bins of about half a resolution (40 bins
+    over :data:`EXCESS_WINDOW_RESOLUTIONS` either side)."""
+    return max(int(resolution / 2.0 / h.axes[0].widths[0]), 1)
