@@ -220,6 +220,7 @@ register_stage(
             "fit",
             "coupling",
             "plots.gm2_band",
+            "plots.mass_markers",
             "plots.reference_curves",
         ),
         experiment=("name", "label"),

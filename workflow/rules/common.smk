@@ -17,6 +17,7 @@ os.environ.update(PYTHONPATH=PACKAGE_DIR)
 
 from darkscan import config as dsconfig
 from darkscan import preflight
+from darkscan import report as dsreport
 from darkscan.archive import provenance
 from darkscan.stage_inputs import stage_inputs, stage_params
 
@@ -52,6 +53,12 @@ wildcard_constraints:
 
 def channel_cfg(channel):
     return CHANNEL_CONFIGS[channel]
+
+
+def report_facts(wildcards):
+    """What the report captions state of a channel (darkscan.report; read at report time, never a
+    rerun trigger)."""
+    return dsreport.report_facts(channel_cfg(wildcards.channel), results_dir=f"results/{wildcards.channel}")
 
 
 def experiment_cfg(channel):

@@ -38,6 +38,7 @@ rule merge_limits:
         "../../envs/darkscan.yaml"
     params:
         config=stage_config("merge_limits"),
+        facts=report_facts,
     script:
         "../scripts/merge_limits.py"
 
@@ -62,6 +63,7 @@ rule compute_significance:
         "../../envs/darkscan.yaml"
     params:
         config=stage_config("compute_significance"),
+        facts=report_facts,
         seed=CONFIG["seed"],
     script:
         "../scripts/compute_significance.py"
@@ -103,6 +105,7 @@ rule calibrate_scan:
         runtime=30,
     params:
         config=stage_config("calibrate_scan"),
+        facts=report_facts,
         seed=CONFIG["seed"],
     script:
         "../scripts/calibrate_scan.py"

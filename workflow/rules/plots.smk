@@ -32,5 +32,6 @@ rule plot_limits:
         "../../envs/darkscan.yaml"
     params:
         config=stage_config("plot_limits"),
+        facts=report_facts,
     script:
         "../scripts/plot_limits.py"

@@ -85,6 +85,8 @@ rule merge_cutflow:
     localrule: True
     conda:
         "../../envs/darkscan.yaml"
+    params:
+        facts=report_facts,
     script:
         "../scripts/merge_cutflow.py"
 

@@ -17,5 +17,6 @@ rule aggregate_systematics:
         "../../envs/darkscan.yaml"
     params:
         config=stage_config("aggregate_systematics"),
+        facts=report_facts,
     script:
         "../scripts/aggregate_systematics.py"

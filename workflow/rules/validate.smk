@@ -30,6 +30,7 @@ rule render_validation:
         runtime=10,
     params:
         config=stage_config("render_validation"),
+        facts=report_facts,
         results=lambda w: f"results/{w.channel}",
         samples=lambda w: all_samples(w.channel),
     script:

@@ -67,6 +67,30 @@ def draw_reference_curves(ax, channel: dict, files: list, *, quantity: str) -> i
     return drawn
 
 
+def draw_mass_markers(ax, channel: dict) -> int:
+    """Vertical dotted lines at ``plots.mass_markers`` (e.g. where the fit variable changes), each
+    labelled along the line; returns how many fall inside the plotted masses."""
+    low, high = ax.get_xlim()
+    drawn = 0
+    for marker in channel.get("plots", {}).get("mass_markers", []):
+        if not low <= marker["mass"] <= high:
+            continue
+        ax.axvline(marker["mass"], color="dimgrey", lw=1.2, ls=":")
+        ax.text(
+            marker["mass"],
+            0.5,
+            " " + marker["label"],
+            transform=ax.get_xaxis_transform(),
+            rotation=90,
+            ha="right",
+            va="center",
+            fontsize=12,
+            color="dimgrey",
+        )
+        drawn += 1
+    return drawn
+
+
 def plot_xsec(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf, *, reference_files=()) -> None:
     """Upper limit on the signal cross section (fb) vs. mass."""
     use_style()
@@ -85,6 +109,7 @@ def plot_xsec(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf, *,
     ax.set_ylabel(f"{limit_level(channel)} upper limit on {model.xsec_label} [fb]", fontsize=17)
     ax.legend(loc="upper left", fontsize=16, frameon=False, bbox_to_anchor=(0.0, 0.93))
     ax.set_ylim(top=ax.get_ylim()[1] * 10)
+    draw_mass_markers(ax, channel)
     experiment_label(ax, channel, experiment)
     save_figure(fig, png, pdf)
 
@@ -116,6 +141,7 @@ def plot_coupling(
     ax.set_ylabel(f"{model.coupling_label}, {limit_level(channel)} upper limit")
     ax.legend(loc="upper left", fontsize=14, frameon=False, bbox_to_anchor=(0.0, 0.93))
     ax.set_ylim(top=ax.get_ylim()[1] * 30)
+    draw_mass_markers(ax, channel)
     experiment_label(ax, channel, experiment)
     save_figure(fig, png, pdf)
 
@@ -141,6 +167,7 @@ def plot_significance(
     ax.set_ylabel(r"Local significance $Z_{\mathrm{local}}$ [$\sigma$]")
     ax.set_ylim(0, max(4.0, float(np.nanmax(frame["z_local"])) * 1.6))
     ax.legend(loc="best", frameon=False)  # "best" avoids the curve and the marker of the largest excess
+    draw_mass_markers(ax, channel)
     experiment_label(ax, channel, experiment)
     save_figure(fig, png, pdf)
 
