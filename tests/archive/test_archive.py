@@ -43,6 +43,7 @@ def _limits(channel: dict) -> pd.DataFrame:
         for s in channel["coupling"]["scenarios"]:
             row[f"bf_{s}"] = 0.5
         row["p0_local"], row["z_local"] = (float("nan"), float("nan")) if failed else (0.3, 0.52)
+        row["limit_method"] = "cls_toys" if i == 2 else "cls_asymptotic_engine"
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -76,6 +77,9 @@ def results(tmp_path, channel) -> pathlib.Path:
         "name,applies_to,modifier,value,derivation\n"
         "luminosity,signal,normsys,0.007,experiment belle2\n"
         'background_mc_statistics,background,staterror,,"per-bin MC statistics, Barlow-Beeston lite"\n'
+    )
+    (base / "significance.json").write_text(
+        json.dumps({"z_local_max": 0.52, "mass_at_max": 1.0, "p_global": 0.81, "z_global": 0.0, "toys": 200})
     )
     (base / "systematics.tex").write_text("\\begin{tabular}{lr}\\end{tabular}\n")
     (base / "validation.html").write_text("<html><body>validation</body></html>\n")
@@ -132,22 +136,28 @@ def test_hepdata_submission_validates_and_keeps_failed_points(results, global_co
     with tarfile.open(out) as tar:
         names = tar.getnames()
         docs = list(yaml.safe_load_all(tar.extractfile("submission.yaml")))
-        xsec = yaml.safe_load(tar.extractfile("cross-section_limits_(zprime_invisible).yaml"))
+        xsec = yaml.safe_load(tar.extractfile("cross-section_limits_(z'_to_invisible).yaml"))
+        excess = yaml.safe_load(tar.extractfile("global_significance_(z'_to_invisible).yaml"))
+        workspace_tar = tarfile.open(fileobj=io.BytesIO(tar.extractfile("zprime_invisible_workspaces.tar.gz").read()))
     tables = {d["name"]: d for d in docs if "name" in d}
-    assert {
-        "Cross-section limits (zprime_invisible)",
-        "Local significance (zprime_invisible)",
-        "Cut flow (zprime_invisible)",
-        "Systematic uncertainties (zprime_invisible)",
-    } <= set(tables)
-    assert sorted(n for n in tables if n.startswith("Coupling limits")) == [
-        "Coupling limits fully_invisible (zprime_invisible)",
-        "Coupling limits lmu_ltau (zprime_invisible)",
-    ]
-    table = tables["Cross-section limits (zprime_invisible)"]
+    assert set(tables) == {
+        "Cross-section limits (Z' to invisible)",
+        "Coupling limits, BF from widths (Z' to invisible)",
+        "Coupling limits, BF = 1 (Z' to invisible)",
+        "Local significance (Z' to invisible)",
+        "Global significance (Z' to invisible)",
+        "Cut flow (Z' to invisible)",
+        "Systematic uncertainties (Z' to invisible)",
+    }
+    table = tables["Cross-section limits (Z' to invisible)"]
     assert "failed" in table["description"] and "2 GeV" in table["description"]
     assert "90%" in table["description"] and "fb$^{-1}$" in table["description"]
+    assert "background-only pseudo-data" in table["description"]  # the default channel has no recorded data
+    assert "CLs, asymptotic formulae (2 hypotheses); CLs from pseudo-experiments (1 hypothesis)" in table["description"]
+    assert xsec["dependent_variables"][0]["header"]["name"].startswith("Observed (pseudo-data) 90% CL upper limit")
     keywords = {k["name"]: k["values"] for k in table["keywords"]}
+    assert keywords["phrases"].count("Upper limit") == 1  # the channel's phrases and the table's, once each
+    assert [v["values"][0]["value"] for v in excess["dependent_variables"]] == [0.52, 0.81, 0.0, 200]
     assert (
         keywords["reactions"] == ["E+ E- --> MU+ MU- Z'"]
         and keywords["cmenergies"] == [pytest.approx(10.58, abs=0.01)]
@@ -169,12 +179,19 @@ def test_hepdata_submission_validates_and_keeps_failed_points(results, global_co
     }
     assert [v["value"] for v in status["values"]] == ["ok", "failed", "ok"]
     workspaces = [r for r in docs[0]["additional_resources"] if r.get("type") == "HistFactory"]
-    assert [r["description"].split(" for mass ")[1].split(" GeV")[0] for r in workspaces] == [
-        "1.0000",
-        "2.0000",
-        "3.0000",
+    assert [r["location"] for r in workspaces] == ["zprime_invisible_workspaces.tar.gz"]  # one archive per channel
+    assert (
+        "3 files, one per mass hypothesis" in workspaces[0]["description"] and "in fb" in workspaces[0]["description"]
+    )
+    assert "zprime_invisible_workspaces.tar.gz" in names
+    members = workspace_tar.getnames()
+    assert members == [
+        "zprime_invisible/index.json",
+        *(f"zprime_invisible/mass_{m:.4f}.json" for m in MASSES),
     ]
-    assert all(r["location"] in names for r in workspaces)
+    index = json.load(workspace_tar.extractfile("zprime_invisible/index.json"))
+    assert index["poi"] == "mu" and index["poi_unit"] == "fb"
+    assert [w["mass"] for w in index["workspaces"]] == MASSES
 
 
 def test_invalid_submission_reports_validator_messages(tmp_path):

@@ -1,8 +1,12 @@
 """The HEPData submission of every enabled channel, built with hepdata_lib and validated.
 
 Per channel: cross-section limits, coupling limits (one table per coupling scenario), local
-significance, cut flow and systematic uncertainties; each limit table carries its figure and
-every pyhf workspace is attached as a HistFactory additional resource.
+significance, the look-elsewhere result (global significance), cut flow and systematic
+uncertainties; each limit table carries its figure. The channel's pyhf workspaces go in one
+tarball (``<channel>_workspaces.tar.gz``, with an index of the hypotheses and the POI's
+definition) attached as a HistFactory additional resource, as HEPData expects likelihoods. Table
+names use the plain-text ``hepdata.title`` of the channel (and ``title`` of each coupling
+scenario); descriptions say whether the "observed" values are pseudo-data.
 
 hepdata_lib pitfalls handled here:
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import math
 import os
@@ -35,11 +40,21 @@ from hepdata_validator.full_submission_validator import FullSubmissionValidator
 
 from darkscan.archive.tarfiles import TarEntry, write_tar
 from darkscan.beams import Beams
+from darkscan.stats.scan import MEASUREMENT_NAME
 
 log = logging.getLogger(__name__)
 
 SIGMA_SUFFIXES = ("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2")
 MISSING = "-"
+
+#: what each ``limit_method`` of limits.csv is, for the table descriptions
+LIMIT_METHODS = {
+    "cls_asymptotic_engine": "CLs, asymptotic formulae",
+    "cls_asymptotic_pyhf": "CLs, asymptotic formulae (pyhf)",
+    "cls_asymptotic_closed_form": "CLs, asymptotic formulae of a counting experiment",
+    "cls_toys": "CLs from pseudo-experiments",
+    "bayesian": "Bayesian credible limit, flat prior on the cross section",
+}
 THUMBNAIL_SIZE = (240, 179)  # as hepdata_lib's ``convert -thumbnail 240x179``
 
 
@@ -55,13 +70,18 @@ def _ok(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
 
 
-def _table_name(channel: str, what: str) -> str:
-    name = f"{what} ({channel})"
+def _table_name(title: str, what: str) -> str:
+    name = f"{what} ({title})"
     if len(name) > 64:  # hepdata_lib's limit; the data file is named after the table
         raise ValueError(
-            f"HEPData table name {name!r} is longer than 64 characters: shorten the channel name or the table title"
+            f"HEPData table name {name!r} is longer than 64 characters: shorten hepdata.title or the scenario's title"
         )
     return name
+
+
+def _unique(items) -> list:
+    """``items`` without repeats, in their first order (HEPData phrases)."""
+    return list(dict.fromkeys(items))
 
 
 class _ChannelTables:
@@ -81,6 +101,9 @@ class _ChannelTables:
         self.xsec_label = meta.get("xsec_label", "Cross section")
         self.phrases = list(meta.get("phrases", []))
         self.intro = meta.get("description", f"Search channel {name}.")
+        self.title = meta.get("title", name)
+        self.pseudo = channel["data"]["source"] == "pseudo"
+        self.observed = "Observed (pseudo-data)" if self.pseudo else "Observed"
         self.sqrt_s = round(Beams(**experiment["beams"]).sqrt_s, 3)
         self.lumi = float(channel["luminosity_fb"])
         self.cl = float(channel["cl"])
@@ -90,10 +113,27 @@ class _ChannelTables:
 
     # -- common pieces -------------------------------------------------------------------------
     def _context(self) -> str:
+        data = (
+            " The 'observed' values are computed on background-only pseudo-data drawn from the simulation "
+            "(darkscan), not on recorded data."
+            if self.pseudo
+            else ""
+        )
         return (
             f"{self.intro} {self.experiment_label}, $\\sqrt{{s}}$ = {self.sqrt_s} GeV, "
-            f"integrated luminosity {self.lumi:g} fb$^{{-1}}$."
+            f"integrated luminosity {self.lumi:g} fb$^{{-1}}$.{data}"
         )
+
+    def _method_note(self) -> str:
+        """The statistic of the limits, with how many hypotheses use each (limits.csv ``limit_method``)."""
+        if "limit_method" not in self.limits:
+            return "Statistic: CLs, asymptotic formulae."
+        counts = self.limits["limit_method"].astype(str).value_counts(sort=False)
+        parts = [
+            f"{LIMIT_METHODS.get(method, method)} ({n} {'hypothesis' if n == 1 else 'hypotheses'})"
+            for method, n in counts.items()
+        ]
+        return "Statistic: " + "; ".join(parts) + "."
 
     def _status_note(self) -> str:
         status = self.limits["status"].astype(str)
@@ -112,7 +152,7 @@ class _ChannelTables:
         table.keywords["observables"] = observables
         table.keywords["reactions"] = [self.reaction]
         table.keywords["cmenergies"] = [self.sqrt_s]
-        table.keywords["phrases"] = [*self.phrases, *phrases]
+        table.keywords["phrases"] = _unique([*self.phrases, *phrases])
 
     def _qualify(self, variable: Variable) -> None:
         variable.add_qualifier("SQRT(S)", self.sqrt_s, "GeV")
@@ -167,7 +207,7 @@ class _ChannelTables:
     def _limit_variables(self, table: Table, prefix: str, label: str, units: str) -> None:
         frame = self.limits
         observed = Variable(
-            f"Observed {self.cl_text} CL upper limit on {label}",
+            f"{self.observed} {self.cl_text} CL upper limit on {label}",
             is_independent=False,
             is_binned=False,
             units=units,
@@ -203,11 +243,11 @@ class _ChannelTables:
 
     # -- tables ----------------------------------------------------------------------------------
     def xsec(self) -> Table:
-        table = Table(_table_name(self.name, "Cross-section limits"))
+        table = Table(_table_name(self.title, "Cross-section limits"))
         table.description = (
-            f"{self._context()} Observed and expected {self.cl_text} CL upper limits (CLs, asymptotic) "
+            f"{self._context()} Observed and expected {self.cl_text} CL upper limits "
             f"on {self.xsec_label} versus the mass hypothesis, with the $\\pm 1\\sigma$ and $\\pm 2\\sigma$ bands "
-            f"of the expected limit as asymmetric errors. {self._status_note()}"
+            f"of the expected limit as asymmetric errors. {self._method_note()} {self._status_note()}"
         )
         table.location = f"Figure limits_xsec of channel {self.name}"
         self._keywords(table, ["SIG", "CLS"], ["Cross section", "Upper limit"])
@@ -222,13 +262,14 @@ class _ChannelTables:
         symbol = coupling.get("name", "coupling")
         for i, (scenario, entry) in enumerate(coupling["scenarios"].items()):
             label = entry.get("label", scenario)
-            table = Table(_table_name(self.name, f"Coupling limits {scenario}"))
+            title = entry.get("title", scenario.replace("_", " "))
+            table = Table(_table_name(self.title, f"Coupling limits, {title}"))
             table.description = (
                 f"{self._context()} Observed and expected {self.cl_text} CL upper limits on the coupling {symbol} "
                 f"versus the mass hypothesis, scenario {scenario}: {label}; the $\\pm 1\\sigma$ and $\\pm 2\\sigma$ "
                 "bands of the expected limit are asymmetric errors. "
                 "The column 'BF' gives the branching fraction of the searched decay assumed at each mass. "
-                f"{self._status_note()}"
+                f"{self._method_note()} {self._status_note()}"
             )
             table.location = f"Figure limits_coupling of channel {self.name}"
             self._keywords(table, ["CLS"], ["Coupling", "Upper limit"])
@@ -247,7 +288,7 @@ class _ChannelTables:
         return tables
 
     def significance(self) -> Table:
-        table = Table(_table_name(self.name, "Local significance"))
+        table = Table(_table_name(self.title, "Local significance"))
         table.description = (
             f"{self._context()} Local p-value $p_0$ of the background-only hypothesis and local significance $Z$ "
             f"versus the mass hypothesis (no look-elsewhere correction). {self._status_note()}"
@@ -267,12 +308,45 @@ class _ChannelTables:
         self._figure(table, "local_significance")
         return table
 
+    def global_significance(self) -> Table:
+        """The largest local excess and its global significance (``significance.json``)."""
+        summary = json.loads((self.results / "significance.json").read_text())
+        table = Table(_table_name(self.title, "Global significance"))
+        table.description = (
+            f"{self._context()} The largest local excess of the scan and its global significance: the "
+            f"fraction of {summary['toys']} background-only pseudo-experiments, each put through the full scan, "
+            "whose largest local significance reaches the observed one (never below the local p-value)."
+        )
+        table.location = f"significance.json of channel {self.name}"
+        self._keywords(table, ["SIGNIFICANCE"], ["Global significance", "Look-elsewhere effect"])
+        table.add_variable(
+            Variable(
+                self.mass_label, is_independent=True, is_binned=False, units="GeV", values=[summary["mass_at_max"]]
+            )
+        )
+        if summary.get("mass2_at_max") is not None:
+            label = (self.channel.get("hepdata") or {}).get("mass2_label", "Mass 2")
+            table.add_variable(
+                Variable(label, is_independent=True, is_binned=False, units="GeV", values=[summary["mass2_at_max"]])
+            )
+        for key, name in (
+            ("z_local_max", "Largest local significance $Z_{\\mathrm{local}}$"),
+            ("p_global", "Global p-value"),
+            ("z_global", "Global significance $Z_{\\mathrm{global}}$"),
+            ("toys", "Background-only pseudo-experiments"),
+        ):
+            variable = Variable(name, is_independent=False, is_binned=False, values=[_value(summary[key])])
+            self._qualify(variable)
+            table.add_variable(variable)
+        return table
+
     def cutflow(self) -> Table:
         flow = pd.read_csv(self.results / "cutflow.csv", keep_default_na=False)
-        table = Table(_table_name(self.name, "Cut flow"))
+        table = Table(_table_name(self.title, "Cut flow"))
+        data = "the pseudo-data counts" if self.pseudo else "the data counts"
         table.description = (
             f"{self._context()} Number of events after each selection step, cumulatively, for each sample: "
-            f"MC samples weighted to the luminosity (errors: MC statistics), 'data' the pseudo-data counts."
+            f"MC samples weighted to the luminosity (errors: MC statistics), 'data' {data}."
         )
         table.location = f"Cut flow of channel {self.name} (validation notebook)"
         self._keywords(table, ["N"], ["Cut flow", "Event selection"])
@@ -300,7 +374,7 @@ class _ChannelTables:
 
     def systematics(self) -> Table:
         syst = pd.read_csv(self.results / "systematics.csv", keep_default_na=False)
-        table = Table(_table_name(self.name, "Systematic uncertainties"))
+        table = Table(_table_name(self.title, "Systematic uncertainties"))
         table.description = (
             f"{self._context()} Systematic uncertainties entering the fit: relative size, the process they apply to, "
             f"the pyhf modifier type and how each was obtained ('{MISSING}': per-bin, no single value)."
@@ -323,11 +397,13 @@ class _ChannelTables:
             )
         return table
 
-    def workspaces(self) -> list[tuple[str, pathlib.Path]]:
-        """(description, staged file) of every pyhf workspace, sorted by mass (and mass2).
+    def workspace_archive(self) -> tuple[str, pathlib.Path]:
+        """(description, staged file) of the tarball of the channel's pyhf workspaces.
 
         1D scans keep one workspace per hypothesis; 2D scans a representative subset
-        (``fit.pyhf_every``), so only there may there be fewer workspaces than rows.
+        (``fit.pyhf_every``), so only there may there be fewer workspaces than rows. The tarball
+        (deterministic) holds ``<channel>/mass_*.json`` and ``<channel>/index.json``: the POI,
+        its unit and the masses of each file.
         """
         found = []
         for path in (self.results / "workspaces").glob("part*/mass_*.json"):
@@ -339,14 +415,31 @@ class _ChannelTables:
                 f"channel {self.name}: {len(found)} workspaces in {self.results / 'workspaces'} "
                 f"for {len(self.limits)} mass points in limits.csv"
             )
-        out = []
-        for _, path in sorted(found):
-            staged = self.staging / f"{self.name}_{path.name}"
-            shutil.copyfile(path, staged)
-            labels = path.stem.removeprefix("mass_").split("_mass2_")
-            where = f"mass {labels[0]} GeV" + (f", mass2 {labels[1]} GeV" if len(labels) > 1 else "")
-            out.append((f"HistFactory workspace (pyhf JSON) for {where}, channel {self.name}", staged))
-        return out
+        found.sort()
+        index = {
+            "channel": self.name,
+            "poi": "mu",
+            "poi_definition": MEASUREMENT_NAME,
+            "poi_unit": "fb",
+            "measurement": MEASUREMENT_NAME,
+            "workspaces": [
+                {"file": path.name, "mass": masses[0], **({"mass2": masses[1]} if len(masses) > 1 else {})}
+                for masses, path in found
+            ],
+        }
+        entries = [TarEntry(f"{self.name}/{path.name}", path.read_bytes()) for _, path in found]
+        entries.append(TarEntry(f"{self.name}/index.json", (json.dumps(index, indent=1) + "\n").encode()))
+        staged = self.staging / f"{self.name}_workspaces.tar.gz"
+        with staged.open("wb") as stream:
+            write_tar(stream, entries, compress=True)
+        kind = (
+            "one per mass hypothesis" if len(found) == len(self.limits) else "a representative subset of the hypotheses"
+        )
+        description = (
+            f"pyhf (HistFactory JSON) workspaces of channel {self.name}: {len(found)} files, {kind} "
+            f"(index.json lists their masses); POI mu = signal cross section times branching fraction in fb."
+        )
+        return description, staged
 
 
 def _thumbnail(source: pathlib.Path, target: pathlib.Path) -> None:
@@ -415,8 +508,8 @@ def build_submission(
             "darkscan results for "
             + ", ".join(channels)
             + ": upper limits on the signal cross section and the model coupling, "
-            "local significances, cut flows and systematic uncertainties; "
-            "one pyhf (HistFactory JSON) workspace per mass hypothesis."
+            "local and global significances, cut flows and systematic uncertainties; "
+            "one archive of pyhf (HistFactory JSON) workspaces per channel (POI: the signal cross section in fb)."
         )
         for name, (channel, experiment) in channels.items():
             tables = _ChannelTables(name, channel, experiment, results_dir / name, staging)
@@ -424,12 +517,13 @@ def build_submission(
                 tables.xsec(),
                 *tables.couplings(),
                 tables.significance(),
+                tables.global_significance(),
                 tables.cutflow(),
                 tables.systematics(),
             ):
                 submission.add_table(table)
-            for description, path in tables.workspaces():
-                submission.add_additional_resource(description, str(path), copy_file=True, file_type="HistFactory")
+            description, path = tables.workspace_archive()
+            submission.add_additional_resource(description, str(path), copy_file=True, file_type="HistFactory")
         with _chdir(tmp):  # create_files writes submission.tar.gz into the cwd
             with contextlib.redirect_stdout(io.StringIO()) as chatter:
                 submission.create_files(str(outdir), validate=False, remove_old=True)

@@ -18,6 +18,10 @@ import pandas as pd
 from darkscan import rootio
 from darkscan.physics.models import get_model
 
+#: name of the measurement of every pyhf workspace of the scan: the one place inside the
+#: schema-valid JSON that states what the POI is
+MEASUREMENT_NAME = "POI mu = signal cross section times branching fraction in fb"
+
 log = logging.getLogger(__name__)
 SIGMA_SUFFIXES = ("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2")
 

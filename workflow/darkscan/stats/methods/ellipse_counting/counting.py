@@ -24,7 +24,7 @@ import numpy as np
 
 from darkscan.stats import bayesian
 from darkscan.stats.cls import FastAsymptoticCLs, expected_limits, log_cls_observed
-from darkscan.stats.scan import small_count_rows
+from darkscan.stats.scan import MEASUREMENT_NAME, small_count_rows
 
 
 def _nll(mu, n, s, b, b0, sigma):
@@ -185,7 +185,7 @@ def pyhf_spec(*, n: float, s: float, b0: float, sigma_b: float, signal_norm: flo
         "observations": [{"name": "ellipse", "data": [float(n)]}],
         "measurements": [
             {
-                "name": "scan",
+                "name": MEASUREMENT_NAME,
                 "config": {
                     "poi": "mu",
                     "parameters": [{"name": "mu", "bounds": [[0.0, 50.0 * scale]], "inits": [scale]}],

@@ -31,6 +31,7 @@ import hist
 import numpy as np
 
 from darkscan.stats.engine.batch import CONSTRAINED_BOUNDS
+from darkscan.stats.scan import MEASUREMENT_NAME
 from darkscan.stats.signal_model import Interpolated
 from darkscan.systematics.table import Systematic
 
@@ -258,7 +259,7 @@ def build_spec(
         "observations": [{"name": "window", "data": inputs.data.tolist()}],
         "measurements": [
             {
-                "name": "scan",
+                "name": MEASUREMENT_NAME,
                 "config": {
                     "poi": POI,
                     "parameters": [
