@@ -8,6 +8,8 @@ import logging
 import pathlib
 import sys
 
+from darkscan import progress
+
 
 def setup_logging(log_path: str | None, *, level: int = logging.INFO) -> None:
     """Send ``logging`` output to the rule's log file (and stderr); log uncaught exceptions."""
@@ -21,6 +23,8 @@ def setup_logging(log_path: str | None, *, level: int = logging.INFO) -> None:
     # matplotlib's font substitutions ("Substituting symbol \prime from STIXGeneral", 75 lines per
     # plot job) are not news for the analyst
     logging.getLogger("matplotlib").setLevel(max(level, logging.WARNING))
+    # parallel jobs share the terminal and the log is a file: progress as whole lines, no bars
+    progress.use_log_lines()
 
     def excepthook(kind, value, tb):
         logging.getLogger("darkscan").error("%s: %s", kind.__name__, value, exc_info=(kind, value, tb))

@@ -18,13 +18,13 @@ import math
 import os
 
 import numpy as np
-from tqdm import tqdm
 
 from darkscan import config as cfg
 from darkscan import rootio
 from darkscan.events import TruthEvents
 from darkscan.experiments.detector import beams_of, simulate
 from darkscan.generate.registry import get_process
+from darkscan.progress import progress as progress_of
 from darkscan.seeds import rng_for, seed_for
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,8 @@ def produce_sample(
     sizes = chunk_sizes(events, chunk_events)
     sum_w = sum_w2 = 0.0
     with rootio.recreate(out_path, compression=compression) as out:
-        for i, n in enumerate(tqdm(sizes, desc=f"{channel['name']}/{sample}", unit="chunk", disable=not progress)):
+        chunks = progress_of(sizes, desc=f"{channel['name']}/{sample}", unit="chunk") if progress else sizes
+        for i, n in enumerate(chunks):
             names = (channel["name"], sample, i)
             chunk = _generate_chunk(entry["process"], n, seed, names, sqrt_s=sqrt_s, options=entry.get("options", {}))
             # Each chunk's weights sum to its own estimate of sigma; average the chunks.
@@ -482,7 +483,7 @@ class ComponentDraw:
     def batches(self, chunk_events: int):
         """Generate in sub-chunks of at most ``chunk_events`` (memory stays flat); yield the kept events."""
         sizes = chunk_sizes(self.n_generate, chunk_events) if self.n_generate else []
-        for sub, n in enumerate(tqdm(sizes, desc="/".join(map(str, self.names)), unit="chunk", disable=len(sizes) < 2)):
+        for sub, n in enumerate(progress_of(sizes, desc="/".join(map(str, self.names)), unit="chunk")):
             sub_names = (*self.names, sub)
             events = _generate_chunk(
                 self.process_name, n, self.seed, sub_names, sqrt_s=self.sqrt_s, options=self.options

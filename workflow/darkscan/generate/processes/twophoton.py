@@ -306,7 +306,7 @@ def generate_pairs(
     if n_events == 0:
         return TruthEvents(np.zeros((0, 4), np.int32), np.zeros((0, 4, 4)), np.zeros((0, 4)), np.zeros(0))
     weight = np.concatenate(chunks_w) / trials
-    log.info(
+    log.debug(  # per chunk: the sample's summary line gives sigma
         "two-photon (%s): %d events from %d trials (efficiency %.3f), sigma = %.4g fb",
         prefix,
         n_events,

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from darkscan.progress import progress
 from darkscan.seeds import rng_for
 from darkscan.stats.calibration import BackgroundEnsemble, Injection, write_calibration
 from darkscan.stats.lookelsewhere import counting_significance
@@ -70,7 +71,7 @@ def background_ensemble(
     ``significance.json``), or is a number of such toys to draw here.
     """
     z_max, observed, expected = [], [], []
-    for start in range(0, toys, batch):
+    for start in progress(range(0, toys, batch), desc="calibration toys", unit=f"x{batch} toys"):
         n = _toy_counts(member, bkg.w, min(batch, toys - start), rng)
         z_max.append(counting_significance(n, b0[:, None], (sigma_b**2)[:, None]).max(axis=0))
         sub = n[checked]  # (k, toys)

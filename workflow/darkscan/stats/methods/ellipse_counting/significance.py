@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import sparse
 
 from darkscan import rootio
+from darkscan.progress import progress
 from darkscan.seeds import rng_for
 from darkscan.stats.lookelsewhere import counting_significance, global_p_value
 from darkscan.stats.methods.ellipse_counting.events import Events, background_events, membership
@@ -50,7 +51,7 @@ def global_significance_2d(
     ``limits.csv`` (:func:`darkscan.stats.lookelsewhere.counting_significance` against b0 +- sigma_b).
     """
     maxima = []
-    for start in range(0, n_toys, batch):
+    for start in progress(range(0, n_toys, batch), desc="look-elsewhere toys", unit=f"x{batch} toys"):
         size = min(batch, n_toys - start)
         truth = bkg.w[:, None] * rng.poisson(1.0, (len(bkg.w), size))
         counts = rng.poisson(truth).astype(float)

@@ -20,6 +20,7 @@ import pathlib
 import numpy as np
 import pandas as pd
 
+from darkscan.progress import progress
 from darkscan.seeds import rng_for
 from darkscan.stats import engine
 from darkscan.stats.calibration import BackgroundEnsemble, Injection, write_calibration
@@ -40,7 +41,7 @@ def background_ensemble(
     """Largest local Z of every toy over the scan; limits and bands of the toys at ``checked``."""
     checked_batch = subset(specs, checked)
     z_max, observed, expected = [], [], []
-    for start in range(0, toys, batch_size):
+    for start in progress(range(0, toys, batch_size), desc="calibration toys", unit=f"x{batch_size} toys"):
         counts = background_toys(model, variance, min(batch_size, toys - start), rng)
         z_max.append(toy_significances(batch, counts, index).max(axis=1))
         limits = engine.upper_limits(checked_batch.with_data(rebin(counts, index[checked])), level=level)

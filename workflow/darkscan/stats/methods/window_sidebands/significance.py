@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from darkscan import rootio
+from darkscan.progress import progress
 from darkscan.seeds import rng_for
 from darkscan.select.histograms import SIGNAL_REGION, histogram_key, read_histogram
 from darkscan.stats import engine
@@ -87,7 +88,7 @@ def write_significance(
     rng = rng_for(seed, *seed_names)
     reference_level = float(settings["reference_level"])
     maxima, crossings = [], []
-    for start in range(0, n_toys, 100):
+    for start in progress(range(0, n_toys, 100), desc=f"{channel['name']}: look-elsewhere toys", unit="x100 toys"):
         z = toy_significances(batch, background_toys(model, variance, min(100, n_toys - start), rng), index)
         maxima.append(z.max(axis=1))
         crossings.append(upcrossings(z, reference_level))
