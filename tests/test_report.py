@@ -11,6 +11,7 @@ def test_captions_state_the_process_data_and_largest_excess(channel, tmp_path):
     facts = report_facts(channel, results_dir=tmp_path)
     assert facts.process() == channel["hepdata"]["description"]
     assert facts.data() == "background-only pseudo-data"
+    assert facts.level() == "90% CL" and facts.luminosity() == "79.7 fb^-1 of background-only pseudo-data"
     assert "not built yet" in facts.excess()  # a report of a partial build still renders
     (tmp_path / "significance.json").write_text(
         json.dumps({"z_local_max": 3.214, "mass_at_max": 1.2345, "z_global": 0.4, "p_global": 0.3446, "toys": 500})

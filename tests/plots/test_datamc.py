@@ -32,12 +32,15 @@ def test_events_label_names_the_bin_width_and_unit():
     assert datamc.events_label(hist.axis.Variable([0.0, 1.0, 3.0], label="E [GeV]")) == "Events / bin"
 
 
-def test_log_scale_when_the_peak_dwarfs_the_median_bin():
+def test_log_scale_when_the_peak_dwarfs_the_low_bins():
     flat = np.full(20, 10.0)
     assert not datamc.use_log_scale(flat)
     spike = flat.copy()
     spike[0] = 10.0 * datamc.LOG_DYNAMIC_RANGE * 1.01
     assert datamc.use_log_scale(spike)
+    tail = np.concatenate([np.full(10, 100.0), np.full(10, 2.0)])  # median 51, low bins 2: a long low tail
+    assert datamc.use_log_scale(tail)
+    assert not datamc.use_log_scale(np.linspace(10.0, 200.0, 20))  # a factor 20 from the lowest to the peak
     assert not datamc.use_log_scale(np.zeros(5))
 
 
@@ -55,7 +58,7 @@ def test_figure_stacks_the_mc_and_divides_the_data_by_it():
     )
     main, ratio = fig.axes[:2]
     assert main.get_ylabel() == "Events / 1 GeV" and ratio.get_ylabel() == "Data / MC"
-    assert main.get_yscale() == "linear"  # peak / median 400 / 115: no log
+    assert main.get_yscale() == "linear"  # peak 400, lowest bins 40: no log
     # the ratio panel: data over the summed MC, bin by bin
     expected = np.array(data) / (np.array(mc_a) + np.array(mc_b))
     points = [line.get_ydata() for line in ratio.lines if len(line.get_ydata()) == 4]
@@ -70,3 +73,18 @@ def test_figure_stacks_the_mc_and_divides_the_data_by_it():
 def test_figure_needs_data_and_mc():
     with pytest.raises(ValueError, match="needs data and at least one MC sample"):
         datamc.data_mc_figure({"data": _hist([1.0])}, labels={})
+
+
+def test_a_log_axis_leaves_room_for_the_legend_and_drops_empty_data_bins():
+    mc = [1000.0, 1.0, 0.5, 0.2]
+    data = hist.Hist(hist.axis.Regular(4, 0.0, 4.0, label="E [GeV]"), storage=hist.storage.Weight())
+    data.fill([0.5] * 990 + [1.5, 3.5])  # no event in the third bin
+    fig = datamc.data_mc_figure({"a": _hist(mc), "data": data}, labels={"a": "A"})
+    main = fig.axes[0]
+    assert main.get_yscale() == "log"
+    bottom, top = main.get_ylim()
+    assert bottom == pytest.approx(0.2 * 0.3)
+    # the highest bin (1000) sits at 1 - LOG_HEADROOM of the axis height
+    assert np.log10(1000.0 / bottom) / np.log10(top / bottom) == pytest.approx(1.0 - datamc.LOG_HEADROOM)
+    (points,) = [c for c in main.containers if c.get_label() == "Pseudo-data"]
+    assert np.isnan(points[0].get_ydata()[2]) and len(points[2][0].get_segments()) == 3

@@ -56,6 +56,7 @@ def _selected_file(path, *, step_size_events=None):
             "y": y,
             "c1": x,
             "c2": x + 0.5,
+            "n": np.array([0, 1, 2, 0, 1, 3]),
             "weight": np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]),
             "cut_a": cut_a,
             "cut_b": cut_b,
@@ -90,6 +91,9 @@ def test_a_variable_without_a_known_axis_spans_its_values(tmp_path):
     h = val.nminus1_histograms(path, {"x": View(("x",), "a")}, scale=1.0, axes=axes)["x"]
     assert axes["x"].label == "x" and axes["x"].edges[0] == 0.2 and axes["x"].edges[-1] == pytest.approx(3.5)
     assert h.sum().value == pytest.approx(1 + 2 + 4 + 6)
+    counts = val.nminus1_histograms(path, {"n": View(("n",), "a")}, scale=1.0, axes=axes)["n"]
+    np.testing.assert_allclose(axes["n"].edges, [-0.5, 0.5, 1.5, 2.5, 3.5, 4.5])  # an integer: one bin per value
+    np.testing.assert_allclose(counts.values(), [1 + 4, 2, 0, 6, 0])  # events 0, 3 | 1 | - | 5
 
 
 def test_fit_views_use_the_fit_binning(channel):
@@ -140,6 +144,11 @@ def test_merged_and_sliced_fit_histograms_keep_fit_bin_edges_and_contents():
     assert window.values()[0] == pytest.approx(200 + 201 + 202 + 203)
     assert val.zoom_factor(h, 0.1) == 5  # half of a 0.1 GeV resolution in 0.01 GeV fit bins
     assert val.zoom_factor(h, 0.001) == 1
+    # 2-3 GeV holds 20,000 - 30,000 entries (weights 200-299): plenty for half-resolution bins
+    assert val.zoom_factor(h, 0.1, window=(2.0, 3.0)) == 5
+    sparse = hist.Hist(hist.axis.Regular(1000, 0.0, 10.0), storage=hist.storage.Weight())
+    sparse.fill(np.linspace(2.005, 2.995, 20))  # 20 events: 5 per bin asks for 4 bins, at least 10 are drawn
+    assert val.zoom_factor(sparse, 0.02, window=(2.0, 3.0)) == 10
 
 
 def test_excess_resolution_and_expected_limit_at_the_nearest_hypothesis():

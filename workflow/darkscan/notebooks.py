@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import pathlib
@@ -11,8 +12,23 @@ import papermill
 from nbconvert import HTMLExporter
 
 from darkscan import rootio
+from darkscan.images import compact_png
 
 log = logging.getLogger(__name__)
+
+
+def compact_figures(notebook: nbformat.NotebookNode) -> int:
+    """Rewrite every PNG output of ``notebook`` with :func:`darkscan.images.compact_png` (in
+    place); returns how many bytes of base64 that saved."""
+    saved = 0
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" in data:
+                before = data["image/png"]
+                data["image/png"] = base64.b64encode(compact_png(base64.b64decode(before))).decode()
+                saved += len(before) - len(data["image/png"])
+    return saved
 
 
 def execute_notebook(
@@ -32,6 +48,8 @@ def execute_notebook(
             str(template), str(tmp_nb), parameters=parameters, kernel_name="python3", progress_bar=False, cwd=str(cwd)
         )
         notebook = nbformat.read(tmp_nb, as_version=4)
+        compact_figures(notebook)
+        nbformat.write(notebook, tmp_nb)
         exporter = HTMLExporter()
         exporter.exclude_input = True
         body, _ = exporter.from_notebook_node(notebook)

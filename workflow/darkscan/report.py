@@ -24,6 +24,9 @@ class ReportFacts:
         description: one sentence on the search (``hepdata.description``, or empty).
         data_source: ``pseudo`` or ``files`` (``data.source``).
         significance: path of the channel's ``significance.json``.
+        luminosity_fb: the channel luminosity.
+        cl: confidence (credibility) level of the limits.
+        bayesian: whether the limits are Bayesian (``fit.limit``).
         unit: unit of the scanned masses.
     """
 
@@ -31,7 +34,18 @@ class ReportFacts:
     description: str
     data_source: str
     significance: str
+    luminosity_fb: float
+    cl: float
+    bayesian: bool = False
     unit: str = "GeV"
+
+    def level(self) -> str:
+        """``90% CL``, or ``90% credibility`` for Bayesian limits."""
+        return f"{100 * self.cl:.0f}% {'credibility' if self.bayesian else 'CL'}"
+
+    def luminosity(self) -> str:
+        """``79.7 fb^-1 of background-only pseudo-data`` (or of data)."""
+        return f"{self.luminosity_fb:g} fb^-1 of {self.data()}"
 
     def process(self) -> str:
         """The search in one sentence (the channel's name where it has no description)."""
@@ -66,5 +80,8 @@ def report_facts(channel: dict, *, results_dir: str | pathlib.Path) -> ReportFac
         description=(channel.get("hepdata") or {}).get("description", ""),
         data_source=channel["data"]["source"],
         significance=str(pathlib.Path(results_dir) / "significance.json"),
+        luminosity_fb=float(channel["luminosity_fb"]),
+        cl=float(channel["cl"]),
+        bayesian=channel["fit"].get("limit") == "bayesian",
         unit=channel["fit"].get("unit", "GeV"),
     )

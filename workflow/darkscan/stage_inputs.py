@@ -241,6 +241,7 @@ register_stage(
             "mva",
             "fit",
             "plots.validation_variables",
+            "plots.mass_markers",
         )
     ),
 )

@@ -8,6 +8,7 @@ per injection point (0 and 1 expected), and the coverage of the upper limits (at
 
 from __future__ import annotations
 
+import io
 import json
 import os
 
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from darkscan import rootio
+from darkscan.images import compact_png
 from darkscan.plots.style import use_style
 
 
@@ -120,8 +122,15 @@ def plot_calibration(
     fig.suptitle(title, fontsize="medium")
     fig.tight_layout()
     for path in out_paths:
-        with rootio.atomic_path(path) as tmp:
-            fig.savefig(tmp, format=str(path).rsplit(".", 1)[-1])
+        kind = str(path).rsplit(".", 1)[-1]
+        if kind == "png":
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png")
+            with rootio.atomic_path(path) as tmp:
+                tmp.write_bytes(compact_png(buffer.getvalue()))
+        else:
+            with rootio.atomic_path(path) as tmp:
+                fig.savefig(tmp, format=kind)
     plt.close(fig)
 
 

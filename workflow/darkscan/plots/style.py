@@ -3,12 +3,15 @@ luminosity, the expected-band colours, and atomic PNG + PDF writing."""
 
 from __future__ import annotations
 
+import io
 import os
+import pathlib
 
 import matplotlib.pyplot as plt
 import mplhep
 
 from darkscan import rootio
+from darkscan.images import compact_png
 
 #: expected +-1 / +-2 sigma bands, yellow and green as in the HEP convention
 BAND_COLOURS = {"2": "#F5BB54", "1": "#607641"}
@@ -36,8 +39,12 @@ def limit_level(channel: dict) -> str:
 
 
 def save_figure(fig, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
-    """Write ``fig`` as PNG (150 dpi) and PDF, each atomically, and close it."""
-    for path in (png, pdf):
-        with rootio.atomic_path(path) as tmp:
-            fig.savefig(tmp, format=str(path).rsplit(".", 1)[-1], dpi=150, bbox_inches="tight")
+    """Write ``fig`` as PNG (150 dpi, a 256-colour palette: :func:`darkscan.images.compact_png`)
+    and PDF, each atomically, and close it."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
+    with rootio.atomic_path(png) as tmp:
+        pathlib.Path(tmp).write_bytes(compact_png(buffer.getvalue()))
+    with rootio.atomic_path(pdf) as tmp:
+        fig.savefig(tmp, format="pdf", bbox_inches="tight")
     plt.close(fig)

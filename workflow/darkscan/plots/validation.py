@@ -36,7 +36,15 @@ VARIABLE_AXES = {
     "e3_lab": (50, 0.0, 5.0, r"third photon energy (lab) [GeV]"),
     "mumu_mass": (55, 0.0, 11.0, r"$M(\mu\mu)$ [GeV]"),
     "mgg_0": (53, 0.0, 10.6, r"$M_{\gamma\gamma}$ (pair without the leading photon) [GeV]"),
+    "n_photons_near_recoil": (6, -0.5, 5.5, r"ECL photons within the recoil cone"),
+    "n_klm_near_recoil": (6, -0.5, 5.5, r"KLM clusters within the recoil cone"),
+    "n_photons": (8, -0.5, 7.5, r"photons"),
+    "n_photons_hard": (8, -0.5, 7.5, r"photons with $E_{\mathrm{lab}} > 0.65$ GeV"),
+    "n_tracks": (8, -0.5, 7.5, r"tracks"),
 }
+
+#: most bins of the axis of an integer-valued variable that is not in VARIABLE_AXES (one per value)
+INTEGER_BINS_MAX = 30
 
 
 def validation_variables(channel: dict) -> dict[str, str | None]:
@@ -77,6 +85,9 @@ def _axis(variable: str, values: np.ndarray) -> hist.axis.Regular:
         finite = values[np.isfinite(values)]
         low, high = (float(finite.min()), float(finite.max()) + 1e-9) if len(finite) else (0.0, 1.0)
         bins, label = 50, variable
+        if len(finite) and np.all(finite == np.round(finite)) and high - low < INTEGER_BINS_MAX:
+            low, high = float(finite.min()) - 0.5, float(finite.max()) + 1.5  # one bin per value, one beyond
+            bins = int(round(high - low))
     return hist.axis.Regular(bins, low, high, name=variable, label=label)
 
 
@@ -84,11 +95,13 @@ def _axis(variable: str, values: np.ndarray) -> hist.axis.Regular:
 class View:
     """One histogram of the notebook: ``columns`` (several entries per event, each with the event
     weight, are summed), after every cut but ``cut`` (None: all cuts), on ``axis`` (None: the
-    variable's entry in :data:`VARIABLE_AXES`, else spanning the first values read)."""
+    variable's entry in :data:`VARIABLE_AXES`, else spanning the first values read); with
+    ``band`` (column, low, high) only events with low <= column < high."""
 
     columns: tuple[str, ...]
     cut: str | None = None
     axis: hist.axis.Regular | None = None
+    band: tuple[str, float, float] | None = None
 
 
 def nminus1_views(variables: dict[str, str | None]) -> dict[str, View]:
@@ -146,16 +159,19 @@ def nminus1_histograms(
     """
     with rootio.open_checked(path) as file:
         tree = rootio.tree_of(file, path)
-        needed = {c for view in views.values() for c in view.columns}
+        needed = {c for view in views.values() for c in (*view.columns, *(view.band or ())[:1])}
         wanted = [c for c in tree.keys() if c in needed or c.startswith("cut_") or c in ("weight", "passed")]
         result: dict[str, hist.Hist] = {}
         for chunk in tree.iterate(wanted, step_size=step_size, library="np"):
             for name, view in views.items():
-                if not all(c in chunk for c in view.columns):
+                if not all(c in chunk for c in (*view.columns, *(view.band or ())[:1])):
                     continue
                 axes.setdefault(name, view.axis or _axis(view.columns[0], chunk[view.columns[0]]))
                 h = result.setdefault(name, hist.Hist(axes[name], storage=hist.storage.Weight()))
                 mask = _selected(chunk, view.cut)
+                if view.band is not None:
+                    column, low, high = view.band
+                    mask = mask & (chunk[column] >= low) & (chunk[column] < high)
                 for column in view.columns:
                     h.fill(chunk[column][mask], weight=chunk["weight"][mask] * scale)
     return result
@@ -228,8 +244,9 @@ def cutflow_summary(cutflow: pd.DataFrame, *, backgrounds: list[str], signals: l
     return summary
 
 
-def signal_vs_mass(model: SignalModel) -> plt.Figure:
-    """Signal efficiency and fit-variable resolution vs. generated mass, with the interpolation."""
+def signal_vs_mass(model: SignalModel, *, mass_label: str = "Mass [GeV]") -> plt.Figure:
+    """Signal efficiency and fit-variable resolution vs. generated mass (axis ``mass_label``), with
+    the interpolation."""
     masses = model.masses
     grid = np.linspace(masses[0], masses[-1], 200)
     fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5.5))
@@ -237,13 +254,14 @@ def signal_vs_mass(model: SignalModel) -> plt.Figure:
     err = np.array([p.efficiency_err for p in model.points])
     left.errorbar(masses, eff, yerr=err, fmt="ko", label="generated masses")
     left.plot(grid, [model.efficiency(m) for m in grid], "b-", label="interpolation")
-    left.set_xlabel("Mass [GeV]")
+    left.set_xlabel(mass_label)
     left.set_ylabel("Signal efficiency")
     left.legend(frameon=False)
     right.plot(masses, [p.resolution for p in model.points], "ko", label="generated masses")
     right.plot(grid, [model.resolution(m) for m in grid], "b-", label="interpolation")
-    right.set_xlabel("Mass [GeV]")
-    right.set_ylabel("Resolution (half 16-84% range) [GeV]")
+    right.set_xlabel(mass_label)
+    right.set_ylabel("Resolution [GeV]")
+    right.set_title("half the 16-84% range of the fit variable", fontsize="small", loc="left")
     right.legend(frameon=False)
     fig.tight_layout()
     return fig
@@ -283,6 +301,9 @@ def signal_maps_2d(model, *, labels: tuple[str, str]) -> plt.Figure:
             top.annotate(f"{value:.3g}", (x, y), textcoords="offset points", xytext=(4, 6), fontsize=11)
         top.set_xlabel(labels[0])
         top.set_ylabel(labels[1])
+        for span, setter in ((x_edges, top.set_xlim), (y_edges, top.set_ylim)):  # room for the edge points' labels
+            margin = 0.08 * (span[-1] - span[0])
+            setter(span[0] - margin, span[-1] + margin)
         for i, first in enumerate(np.unique(points[:, 0])):
             row = points[:, 0] == first
             order = np.argsort(points[row, 1])
@@ -291,7 +312,7 @@ def signal_maps_2d(model, *, labels: tuple[str, str]) -> plt.Figure:
             )
         bottom.set_xlabel(labels[1])
         bottom.set_ylabel(title + unit)
-        bottom.legend(frameon=False, fontsize="x-small")
+        bottom.legend(frameon=False, fontsize="x-small", loc="best")
     axes[0, 0].legend(frameon=False, fontsize="x-small", loc="upper right")
     fig.tight_layout()
     return fig
@@ -320,6 +341,33 @@ def excess_resolution(limits: pd.DataFrame, significance: dict, *, dimension: in
     return float(limits.loc[distance.idxmin(), column])
 
 
+def excess_band_views(channel: dict, limits: pd.DataFrame, significance: dict, views: dict[str, View]) -> dict:
+    """Two-mass channels: each fit variable for the events near the largest excess in the other one
+    (within ``fit.signal_sigmas`` resolutions of it, the ellipse's half-axis): ``fit_at_excess``
+    and ``fit2_at_excess``. One-mass channels: none (their zoom slices the ``fit`` view)."""
+    if "fit2" not in views or significance.get("mass2_at_max") is None:
+        return {}
+    sigmas = float(channel["fit"].get("signal_sigmas", 2.5))
+    centre = (significance["mass_at_max"], significance["mass2_at_max"])
+    half = [sigmas * excess_resolution(limits, significance, dimension=k) for k in (0, 1)]
+    first, second = views["fit"], views["fit2"]
+    return {
+        "fit_at_excess": dataclasses.replace(first, band=(second.columns[0], centre[1] - half[1], centre[1] + half[1])),
+        "fit2_at_excess": dataclasses.replace(
+            second, band=(first.columns[0], centre[0] - half[0], centre[0] + half[0])
+        ),
+    }
+
+
+def band_title(view: View) -> str:
+    """``"<column> in [low, high] GeV"`` of a view with a band, else empty."""
+    if view.band is None:
+        return ""
+    column, low, high = view.band
+    label = VARIABLE_AXES.get(column, (None, None, None, column))[3].split(" [")[0]
+    return f"{label} in [{low:.3g}, {high:.3g}] GeV"
+
+
 def slice_window(h: hist.Hist, low: float, high: float, *, factor: int = 1) -> hist.Hist:
     """``h`` restricted to the bins between ``low`` and ``high`` (clipped to its range), merged in
     groups of ``factor`` bins (a remainder at the upper end is dropped)."""
@@ -340,7 +388,21 @@ def merge_factor(bins: int, *, target: int) -> int:
     return next(k for k in range(1, bins + 1) if bins % k == 0 and bins // k <= target)
 
 
-def zoom_factor(h: hist.Hist, resolution: float) -> int:
+def zoom_factor(h: hist.Hist, resolution: float, *, window: tuple[float, float] | None = None) -> int:
     """Fit bins merged per bin of the zoom on an excess: bins of about half a resolution (40 bins
-    over :data:`EXCESS_WINDOW_RESOLUTIONS` either side)."""
-    return max(int(resolution / 2.0 / h.axes[0].widths[0]), 1)
+    over :data:`EXCESS_WINDOW_RESOLUTIONS` either side), coarser where the histogram ``h`` (the
+    data) holds fewer than :data:`ZOOM_EVENTS_PER_BIN` events per bin in ``window``, down to
+    :data:`ZOOM_MIN_BINS` bins."""
+    width = h.axes[0].widths[0]
+    factor = max(int(resolution / 2.0 / width), 1)
+    if window is None:
+        return factor
+    events = float(slice_window(h, *window).values().sum())
+    bins_in_window = max(int((window[1] - window[0]) / width), 1)
+    wanted = int(np.clip(events / ZOOM_EVENTS_PER_BIN, ZOOM_MIN_BINS, bins_in_window / factor))
+    return max(factor, bins_in_window // max(wanted, 1))
+
+
+#: fewest data events per bin the zoom on an excess aims at, and its fewest bins
+ZOOM_EVENTS_PER_BIN = 5.0
+ZOOM_MIN_BINS = 10
