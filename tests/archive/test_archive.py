@@ -215,8 +215,8 @@ def _archive(results, source, global_config, tmp_path, name="darkscan-zprime_inv
     hepdata = build_submission(
         tmp_path / "hd" / "submission.tar.gz", channels=_channels(global_config), results_dir=results
     )
-    report = tmp_path / "report.html"
-    report.write_text("<html>report</html>")
+    report = tmp_path / "report.zip"
+    report.write_bytes(b"PK placeholder of the zipped report")
     return archive_bytes(
         name=name,
         channels=[CHANNEL],
@@ -250,7 +250,7 @@ def test_archive_is_deterministic_complete_and_verifies(results, source, global_
         "config/channels/zprime_invisible.yaml",
         "config/experiments/belle2.yaml",
         "hepdata/submission.tar.gz",
-        "report.html",
+        "report.zip",
         "results/zprime_invisible/limits.csv",
         "results/zprime_invisible/plots/limits_xsec.pdf",
         "results/zprime_invisible/workspaces/part1/mass_2.0000.json",

@@ -16,6 +16,11 @@ from darkscan.images import compact_png
 
 log = logging.getLogger(__name__)
 
+#: nbconvert template of the HTML: JupyterLab's without the scripts it loads from CDNs, so the
+#: page opens offline (templates/nbconvert_offline)
+TEMPLATES = pathlib.Path(__file__).resolve().parent / "templates"
+OFFLINE_TEMPLATE = "nbconvert_offline"
+
 
 def compact_figures(notebook: nbformat.NotebookNode) -> int:
     """Rewrite every PNG output of ``notebook`` with :func:`darkscan.images.compact_png` (in
@@ -50,7 +55,7 @@ def execute_notebook(
         notebook = nbformat.read(tmp_nb, as_version=4)
         compact_figures(notebook)
         nbformat.write(notebook, tmp_nb)
-        exporter = HTMLExporter()
+        exporter = HTMLExporter(extra_template_basedirs=[str(TEMPLATES)], template_name=OFFLINE_TEMPLATE)
         exporter.exclude_input = True
         body, _ = exporter.from_notebook_node(notebook)
         with rootio.atomic_path(out_html) as tmp_html:

@@ -31,7 +31,7 @@ rule render_report:
     input:
         archive_inputs,
     output:
-        report=f"{ARCHIVE_DIR}/report.html",
+        report=f"{ARCHIVE_DIR}/report.zip",
     log:
         "logs/archive/report.log",
     localrule: True

@@ -1,4 +1,8 @@
-"""The `snakemake --report` HTML of the run, produced from inside a job of the same workflow.
+"""The `snakemake --report` of the run, produced from inside a job of the same workflow.
+
+A zip (``report/report.html`` and the files it shows beside it): a self-contained HTML inlines
+every file base64-encoded (9.3 MB for the default build of 2026-12-03, 3.3 MB of it the page
+itself), the zip holds the same in 3.3 MB.
 
 ``snakemake --report`` only reads the DAG and Snakemake's metadata: it takes no lock (unlike a run),
 so it is safe to call from a job while the outer Snakemake holds its lock. The nested call gets

@@ -12,7 +12,7 @@ Layout (every path under one top directory named like the archive without ``.tar
     source.tar                     the source tree that ran (git-tracked + untracked-not-ignored files)
     source.diff                    ``git diff HEAD`` when the tree was dirty
     hepdata/submission.tar.gz      the validated HEPData submission
-    report.html                    ``snakemake --report`` of the run
+    report.zip                     ``snakemake --report`` of the run (zipped: report/report.html + its files)
     results/<ch>/...               limits.csv, cutflow.csv, systematics.csv/.tex, validation.html,
                                    plots/*.png|pdf, workspaces/part*/mass_*.json, and for a
                                    channel with an MVA mva/models/range*.txt (LightGBM text
@@ -143,7 +143,7 @@ def archive_bytes(
             add("source.diff", diff.encode())
     add("hepdata/submission.tar.gz", path=hepdata)
     if report is not None:
-        add("report.html", path=report)
+        add("report.zip", path=report)
     add(
         "PROVENANCE.yaml",
         _yaml(
@@ -231,7 +231,7 @@ def build_archive(
         config: the merged global config (config.yaml + overlays).
         root: the workflow's source directory (Snakefile directory).
         hepdata: the validated submission.tar.gz.
-        report: the ``snakemake --report`` HTML (None to leave it out).
+        report: the ``snakemake --report`` zip (None to leave it out).
         results_dir: the results directory.
         overwrite: allow replacing a *different* archive of the same name.
         resolved: the resolved channel and experiment configs (see :func:`archive_bytes`).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 
 import hist
 import matplotlib.pyplot as plt
@@ -240,8 +241,34 @@ def cutflow_summary(cutflow: pd.DataFrame, *, backgrounds: list[str], signals: l
     for name in [*backgrounds, *signals]:
         summary[f"eff. {name} [%]"] = 100.0 * efficiency[name]
     labels = cutflow.drop_duplicates("cut").set_index("cut")["label"]
-    summary.index = [labels.get(cut, cut) for cut in order]
+    summary.index = [plain_text(str(labels.get(cut, cut))) for cut in order]
     return summary
+
+
+_TEX_SYMBOLS = {
+    "gamma": "γ",
+    "mu": "μ",
+    "tau": "τ",
+    "sigma": "σ",
+    "theta": "θ",
+    "alpha": "α",
+    "varepsilon": "ε",
+    "pi": "π",
+    "eta": "η",
+    "ell": "ℓ",
+    "to": "→",
+    "pm": "±",
+    "sqrt": "√",
+}
+
+
+def plain_text(label: str) -> str:
+    """A matplotlib mathtext label as plain text for HTML tables (the offline notebook page has
+    no MathJax): ``"muon $p_T > 0.4$ GeV"`` -> ``"muon p_T > 0.4 GeV"``, Greek letters as such."""
+    text = re.sub(r"\\mathrm\{([^{}]*)\}", r"\1", label)
+    text = re.sub(r"\\([A-Za-z]+)", lambda m: _TEX_SYMBOLS.get(m.group(1), m.group(1)), text)
+    text = re.sub(r"([_^])\{([^{}]*)\}", r"\1\2", text).replace(r"\,", " ")
+    return re.sub(r"\s+", " ", text.replace("$", "").replace("{", "").replace("}", "")).strip()
 
 
 def signal_vs_mass(model: SignalModel, *, mass_label: str = "Mass [GeV]") -> plt.Figure:
