@@ -341,3 +341,25 @@ def test_archive_name_and_source_state_without_git(source):
     assert provenance.source_state(source).short == "nogit"
     with pytest.raises(ValueError):
         provenance.archive_name([], "abc")
+
+
+def test_a_zipped_report_is_rewritten_byte_for_byte_reproducibly(tmp_path):
+    import time
+    import zipfile
+
+    from darkscan.archive.report import ZIP_TIME, normalise_zip
+
+    def write(path):
+        with zipfile.ZipFile(path, "w") as zipped:
+            zipped.writestr("report/report.html", "<html>page</html>")
+            zipped.writestr("report/data/raw/ab/limits.csv", "mass,xsec_obs\n1,2\n")
+        normalise_zip(path)
+        return path.read_bytes()
+
+    first = write(tmp_path / "a.zip")
+    time.sleep(2.1)  # a zip's time stamps have a resolution of 2 s
+    assert write(tmp_path / "b.zip") == first
+    with zipfile.ZipFile(tmp_path / "a.zip") as zipped:
+        assert [i.filename for i in zipped.infolist()] == ["report/data/raw/ab/limits.csv", "report/report.html"]
+        assert {i.date_time for i in zipped.infolist()} == {ZIP_TIME}
+        assert zipped.read("report/report.html") == b"<html>page</html>"

@@ -19,11 +19,13 @@ import pathlib
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Mapping
 
 import yaml
 
 from darkscan import config as cfg
+from darkscan import rootio
 
 log = logging.getLogger(__name__)
 
@@ -67,4 +69,24 @@ def snakemake_report(
             stream.write(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}")
     if result.returncode != 0 or not output.is_file():
         raise RuntimeError(f"snakemake --report failed (exit {result.returncode}):\n{result.stderr[-4000:]}")
+    if output.suffix == ".zip":
+        normalise_zip(output)
     return output
+
+
+#: time stamp of every member of the normalised zip (the earliest a zip can hold)
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def normalise_zip(path: str | os.PathLike) -> None:
+    """Rewrite the zip at ``path`` with sorted members, fixed time stamps and permissions, so the
+    same report gives the same bytes (Snakemake stamps each member with the time of writing)."""
+    path = pathlib.Path(path)
+    with zipfile.ZipFile(path) as source:
+        members = sorted((info.filename, source.read(info)) for info in source.infolist() if not info.is_dir())
+    with rootio.atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as target:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, data, compresslevel=6)
