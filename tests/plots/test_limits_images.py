@@ -1,6 +1,7 @@
 """Reference images of the limit plots (matplotlib's compare_images), from a stored tiny scan.
 
-The inputs are the tiny overlay's limits.csv and significance.json (tests/plots/data). After a
+The inputs are the tiny overlays' limits.csv and significance.json (tests/plots/data; Z' and the
+dark-Higgsstrahlung maps). After a
 deliberate change of the plots, regenerate the references and look at them::
 
     python tests/plots/test_limits_images.py
@@ -49,10 +50,33 @@ def render(directory: pathlib.Path) -> dict[str, pathlib.Path]:
     return {stem: directory / f"{stem}.png" for stem in STEMS.values()}
 
 
+def render_2d(directory: pathlib.Path) -> dict[str, pathlib.Path]:
+    """The maps of the stored tiny dark-Higgsstrahlung scan; returns the coupling map (one panel
+    per coupling scenario) as ``limits_coupling_2d``."""
+    global_config = cfg.load_global(HERE.parents[1] / "config" / "config.yaml")
+    channel = cfg.channel_config(global_config, "dark_higgsstrahlung")
+    channel["luminosity_fb"] = 0.3  # the tiny overlay's
+    experiment = cfg.experiment_config(global_config, "belle2")
+    outputs = {f"{key}_{ext}": directory / f"2d_{stem}.{ext}" for key, stem in STEMS.items() for ext in ("png", "pdf")}
+    plot_channel(
+        DATA / "tiny_dark_higgs_limits.csv",
+        channel=channel,
+        experiment=experiment,
+        outputs=outputs,
+        significance_json=DATA / "tiny_dark_higgs_significance.json",
+    )
+    return {"limits_coupling_2d": outputs["coupling_png"]}
+
+
 @pytest.mark.parametrize("stem", list(STEMS.values()))
 def test_limit_plot_matches_its_reference_image(repo_root, tmp_path, stem):
     drawn = render(tmp_path)[stem]
     assert compare_images(str(REFERENCE / f"{stem}.png"), str(drawn), tol=TOLERANCE) is None
+
+
+def test_2d_coupling_map_matches_its_reference_image(repo_root, tmp_path):
+    drawn = render_2d(tmp_path)["limits_coupling_2d"]
+    assert compare_images(str(REFERENCE / "limits_coupling_2d.png"), str(drawn), tol=TOLERANCE) is None
 
 
 if __name__ == "__main__":
@@ -61,6 +85,6 @@ if __name__ == "__main__":
 
     os.chdir(HERE.parents[1])
     with tempfile.TemporaryDirectory() as tmp:
-        for stem, path in render(pathlib.Path(tmp)).items():
+        for stem, path in {**render(pathlib.Path(tmp)), **render_2d(pathlib.Path(tmp))}.items():
             shutil.copy(path, REFERENCE / f"{stem}.png")
             print(f"wrote {REFERENCE / stem}.png", file=sys.stderr)

@@ -22,3 +22,16 @@ def test_bins_beyond_reach_stay_empty():
     edges = np.linspace(-3, 3, 7)  # centres -2.5 .. 2.5
     grid = nearest_hypothesis_map(x, y, z, edges, edges, scales=(np.ones(1), np.ones(1)), reach=1.0)
     assert np.isfinite(grid).sum() == 4 and set(grid[np.isfinite(grid)]) == {5.0}  # the 4 centres at (+-0.5, +-0.5)
+
+
+def test_smoothing_averages_the_filled_neighbours_and_keeps_holes():
+    from darkscan.plots.maps import smooth_nan
+
+    grid = np.full((5, 5), 2.0)
+    grid[2, 2] = 12.0  # one noisy bin
+    grid[0, 0] = np.nan  # outside the scan
+    smoothed = smooth_nan(grid, sigma=1.0)
+    assert np.isnan(smoothed[0, 0]) and np.isfinite(smoothed[1:, 1:]).all()
+    assert 2.0 < smoothed[2, 2] < 5.0  # the spike shrinks towards its neighbours
+    flat = smooth_nan(np.where(np.isnan(grid), np.nan, 3.0), sigma=1.0)
+    np.testing.assert_allclose(flat[np.isfinite(flat)], 3.0)  # a flat field stays flat, also next to the hole
