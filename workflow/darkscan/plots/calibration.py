@@ -25,7 +25,8 @@ def _injection_labels(rows: list[dict]) -> list[str]:
     labels = []
     for row in rows:
         mass = f"{row['mass']:.3g}" + (f", {row['mass2']:.3g}" if "mass2" in row else "")
-        labels.append(f"{mass} GeV\n{row['injected']:.3g} fb")
+        method = "\ntoy CLs" if row.get("limit_method") == "cls_toys" else ""
+        labels.append(f"{mass} GeV\n{row['injected']:.3g} fb{method}")
     return labels
 
 
@@ -167,7 +168,19 @@ def injection_table(calibration: dict) -> pd.DataFrame:
     frame = pd.DataFrame(calibration["injection"])
     columns = [
         c
-        for c in ("mass", "mass2", "injected", "fitted_mean", "bias", "pull_mean", "pull_width", "coverage", "toys")
+        for c in (
+            "mass",
+            "mass2",
+            "injected",
+            "fitted_mean",
+            "bias",
+            "pull_mean",
+            "pull_width",
+            "coverage",
+            "toys",
+            "limit_method",
+            "scan_limit",
+        )
         if c in frame
     ]
     return frame[columns]

@@ -75,6 +75,8 @@ class Injection:
         scan_limit: the scan's limit method at this hypothesis, when the toys' upper limits come
             from another one (asymptotic CLs where the scan used toy CLs: too slow for every toy);
             then the coverage is reported, not a target. None: the same method.
+        limit_method: the toys' limit method where it is not the ensembles' default
+            (``cls_toys``: toy CLs as in the scan's small-background windows), else None.
     """
 
     mass: float
@@ -85,6 +87,7 @@ class Injection:
     upper_limit: np.ndarray
     asymptotic: bool = True
     scan_limit: str | None = None
+    limit_method: str | None = None
 
 
 def randomised_p_values(values: np.ndarray, reference: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -157,6 +160,8 @@ def summarise_injection(injection: Injection, *, cl: float) -> dict:
     if injection.scan_limit is not None:
         row["coverage_of"] = "cls_asymptotic"
         row["scan_limit"] = injection.scan_limit
+    if injection.limit_method is not None:
+        row["limit_method"] = injection.limit_method
     if injection.mass2 is not None:
         row["mass2"] = float(injection.mass2)
     return row

@@ -83,3 +83,29 @@ def test_a_deficit_whose_cl_b_rests_on_too_few_toys_is_not_accepted():
     limits = toy_cls.toy_cls_limits(EngineToys(batch), grid, level=0.1, n_toys=400, rng=np.random.default_rng(9))
     assert limits.converged.tolist() == [False, True]
     assert limits.observed[1] == pytest.approx(2.303, rel=0.15)  # 400 toys
+
+
+def test_toy_limits_of_pseudo_experiments_are_the_exact_cls_of_their_counts():
+    """The calibration's toy-CLs injections: one workspace, other data per pseudo-experiment."""
+    from darkscan.stats.methods.window_sidebands.toy_limits import toy_limits
+
+    b, counts = 1.5, np.array([[0.0], [2.0], [4.0]])
+    spec = one_bin_spec(9, b)  # its own observation (9) must not enter
+    batch = engine.batch_from_specs([spec] * 3).with_data(counts)
+    asym = engine.upper_limits(batch, level=0.1)
+    bands = np.column_stack([asym.observed, asym.expected.T])
+    fit = {"limit_toys": 4000, "limit_grid_points": 30}
+    limits = toy_limits([spec] * 3, bands, fit=fit, level=0.1, rng=np.random.default_rng(8), data=counts)
+    assert limits.converged.all()
+    np.testing.assert_allclose(limits.observed, [exact_cls_limit(n, b) for n in (0, 2, 4)], rtol=0.06)
+
+
+def test_toy_injection_points_are_spread_over_the_toy_cls_rows():
+    from darkscan.stats.methods.window_sidebands.calibration import toy_injection_rows
+
+    methods = ["cls_asymptotic_engine"] * 3 + ["cls_toys"] * 7
+    frame = pd.DataFrame({"status": "ok", "xsec_exp": 1.0, "limit_method": methods})
+    assert toy_injection_rows(frame, count=1) == [6]  # the middle one of rows 3-9, not an end
+    assert toy_injection_rows(frame, count=2) == [5, 7]
+    assert toy_injection_rows(frame, count=0) == []
+    assert toy_injection_rows(frame.assign(limit_method="cls_asymptotic_engine"), count=1) == []

@@ -24,6 +24,7 @@ from darkscan.progress import progress
 from darkscan.seeds import rng_for
 from darkscan.stats import engine
 from darkscan.stats.calibration import BackgroundEnsemble, Injection, write_calibration
+from darkscan.stats.methods.window_sidebands import toy_limits
 from darkscan.stats.methods.window_sidebands.significance import scan_toy_model
 from darkscan.stats.methods.window_sidebands.toys import background_toys, rebin, toy_significances
 
@@ -79,9 +80,12 @@ def injection_ensemble(
     mass: float,
     asymptotic: bool = True,
     scan_limit: str | None = None,
+    toy_limits_of: dict | None = None,
 ) -> Injection:
-    """Toys with ``injected`` fb of signal in the bins of one hypothesis (upper limits asymptotic;
-    ``scan_limit`` names the scan's method where that is another one)."""
+    """Toys with ``injected`` fb of signal in the bins of one hypothesis. Their upper limits are
+    asymptotic (``scan_limit`` names the scan's method where that is another one), or toy CLs as
+    in the scan with ``toy_limits_of`` = {"fit": the channel's fit section, "toys": toys per
+    tested value}."""
     one = engine.batch_from_specs([spec])
     sample = next(s for s in spec["channels"][0]["samples"] if s["name"] == "signal")
     signal = np.zeros(one.data.shape[-1])
@@ -98,8 +102,38 @@ def injection_ensemble(
     ok = free.converged[:, 0] & fixed.converged[:, 0]
     limits = engine.upper_limits(toy_batch, level=level)
     upper = np.where(limits.converged[:, 0], limits.observed[:, 0], np.nan)
+    if toy_limits_of is not None:
+        upper = _toy_upper_limits(spec, counts[:, 0, :], limits, level=level, rng=rng, **toy_limits_of)
     fitted, pulls = np.where(ok, fitted, np.nan), np.where(ok, pulls, np.nan)
-    return Injection(mass, None, injected, fitted, pulls, upper, asymptotic=asymptotic, scan_limit=scan_limit)
+    method = "cls_toys" if toy_limits_of is not None else None
+    return Injection(
+        mass, None, injected, fitted, pulls, upper, asymptotic=asymptotic, scan_limit=scan_limit, limit_method=method
+    )
+
+
+def _toy_upper_limits(spec: dict, counts: np.ndarray, asymptotic, *, level: float, rng, fit: dict, toys: int):
+    """Toy CLs upper limits (as the scan's, :func:`toy_limits.toy_limits`) of pseudo-experiments
+    ``counts`` (N, B) of one workspace, around their asymptotic limits; NaN where not bracketed."""
+    usable = asymptotic.converged[:, 0]
+    bands = np.column_stack([asymptotic.observed[:, 0], asymptotic.expected[:, :, 0].T])  # (N, 6)
+    rows = np.flatnonzero(usable & np.all(np.isfinite(bands) & (bands > 0), axis=1))
+    upper = np.full(len(counts), np.nan)
+    if len(rows):
+        found = toy_limits.toy_limits(
+            [spec] * len(rows), bands[rows], fit=fit, level=level, rng=rng, data=counts[rows], n_toys=toys
+        )
+        upper[rows] = np.where(found.converged, found.observed, np.nan)
+    return upper
+
+
+def toy_injection_rows(limits: pd.DataFrame, *, count: int) -> list[int]:
+    """``count`` hypotheses whose scan limits are toy CLs, spread over them (none at the ends)."""
+    ok = limits["status"].eq("ok") & limits["xsec_exp"].notna()
+    pool = list(limits.index[ok & limits["limit_method"].astype(str).eq("cls_toys")])
+    if not pool or count < 1:
+        return []
+    picks = np.unique(np.round(np.linspace(0, len(pool) - 1, count + 2)[1:-1]).astype(int))
+    return [pool[i] for i in picks]
 
 
 def _other_limit_method(limits: pd.DataFrame, row: int) -> str | None:
@@ -180,6 +214,25 @@ def calibrate(
                     scan_limit=_other_limit_method(limits, row),
                 )
             )
+    toy_settings = {"fit": channel["fit"], "toys": int(settings["toy_limit_toys"])}
+    for row in toy_injection_rows(limits, count=int(settings["toy_injection_points"])):
+        for strength in settings["strengths"]:
+            injected = float(strength) * float(limits.at[row, "xsec_exp"])
+            injections.append(
+                injection_ensemble(
+                    specs[row],
+                    index[row],
+                    model,
+                    variance,
+                    injected=injected,
+                    level=level,
+                    toys=int(settings["toy_injection_toys"]),
+                    rng=rng,
+                    mass=float(limits.at[row, "mass"]),
+                    asymptotic=bool(asymptotic.at[row]),
+                    toy_limits_of=toy_settings,
+                )
+            )
     return write_calibration(
         out_json,
         channel=channel,
@@ -189,9 +242,10 @@ def calibrate(
         seed=seed,
         rng=rng,
         enforce=bool(settings["enforce"]),
-        # the ensembles use the engine's asymptotic limits: toy CLs for 200 pseudo-experiments per
-        # hypothesis would cost hours; the scan's limit_method column says which rows used toys
+        # the background ensemble and the asymptotic-regime injections use the engine's asymptotic
+        # limits (toy CLs for every pseudo-experiment at every hypothesis would cost hours); the
+        # toy_injection_points use toy CLs as the scan does there (limit_method of each row)
         limit_method="cls_asymptotic"
         if channel["fit"].get("limit", "cls_asymptotic") == "cls_asymptotic"
-        else "cls_asymptotic (rows of the scan with toy CLs, if any, are not calibrated)",
+        else "cls_asymptotic; injections marked limit_method cls_toys: toy CLs as in the scan",
     )

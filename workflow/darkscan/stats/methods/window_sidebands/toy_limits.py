@@ -100,14 +100,7 @@ def apply_toy_limits(
         return frame
     columns = ["xsec_obs", *[f"xsec_{b}" for b in SIGMA_SUFFIXES]]
     asymptotic = frame.loc[chosen, columns].to_numpy(float)
-    limits = _limits_on_grid([specs[i] for i in chosen], asymptotic, GRID_SPAN, fit=fit, level=level, rng=rng)
-    retry = np.flatnonzero(~limits.converged)
-    if len(retry):
-        wide = _limits_on_grid(
-            [specs[chosen[i]] for i in retry], asymptotic[retry], WIDE_GRID_SPAN, fit=fit, level=level, rng=rng
-        )
-        limits = _replace(limits, retry, wide)
-        log.info("toy CLs: %d of %d hypotheses tested again on the wide grid", len(retry), len(chosen))
+    limits = toy_limits([specs[i] for i in chosen], asymptotic, fit=fit, level=level, rng=rng)
     ok = limits.converged
     if not ok.all():
         log.warning(
@@ -132,14 +125,65 @@ def apply_toy_limits(
     return frame
 
 
+def toy_limits(
+    specs: list[dict],
+    asymptotic: np.ndarray,
+    *,
+    fit: dict,
+    level: float,
+    rng,
+    data: np.ndarray | None = None,
+    n_toys: int | None = None,
+) -> toy_cls.ToyLimits:
+    """Toy CLs limits of H workspaces: on :data:`GRID_SPAN` around their asymptotic limits
+    (H, 6: observed and the five expected), again on :data:`WIDE_GRID_SPAN` where that grid does
+    not bracket them.
+
+    Args:
+        specs: the pyhf workspaces.
+        asymptotic: their asymptotic limits (H, 6).
+        fit: the channel's ``fit`` section (``limit_toys``, ``limit_grid_points``).
+        level: 1 - CL.
+        rng: the seeded generator.
+        data: (H, B) counts to use instead of the workspaces' observations (pseudo-experiments).
+        n_toys: toys per tested value instead of ``fit.limit_toys``.
+    """
+    n_toys = int(n_toys or fit["limit_toys"])
+    limits = _limits_on_grid(specs, asymptotic, GRID_SPAN, fit=fit, level=level, rng=rng, data=data, n_toys=n_toys)
+    retry = np.flatnonzero(~limits.converged)
+    if len(retry):
+        wide = _limits_on_grid(
+            [specs[i] for i in retry],
+            asymptotic[retry],
+            WIDE_GRID_SPAN,
+            fit=fit,
+            level=level,
+            rng=rng,
+            data=None if data is None else data[retry],
+            n_toys=n_toys,
+        )
+        limits = _replace(limits, retry, wide)
+        log.info("toy CLs: %d of %d hypotheses tested again on the wide grid", len(retry), len(specs))
+    return limits
+
+
 def _limits_on_grid(
-    specs: list[dict], asymptotic: np.ndarray, span: tuple[float, float], *, fit: dict, level: float, rng
+    specs: list[dict],
+    asymptotic: np.ndarray,
+    span: tuple[float, float],
+    *,
+    fit: dict,
+    level: float,
+    rng,
+    data: np.ndarray | None,
+    n_toys: int,
 ) -> toy_cls.ToyLimits:
     """Toy CLs limits of ``specs`` on the grid ``span`` around their asymptotic limits (H, 6)."""
     low, high = span[0] * asymptotic.min(axis=1), span[1] * asymptotic.max(axis=1)
     grid = toy_cls.mu_grid(low, high, points=int(fit["limit_grid_points"]))
-    model = EngineToys(engine.batch_from_specs(specs))
-    return toy_cls.toy_cls_limits(model, grid, level=level, n_toys=int(fit["limit_toys"]), rng=rng)
+    batch = engine.batch_from_specs(specs)
+    model = EngineToys(batch if data is None else batch.with_data(data))
+    return toy_cls.toy_cls_limits(model, grid, level=level, n_toys=n_toys, rng=rng)
 
 
 def _replace(limits: toy_cls.ToyLimits, rows: np.ndarray, other: toy_cls.ToyLimits) -> toy_cls.ToyLimits:
