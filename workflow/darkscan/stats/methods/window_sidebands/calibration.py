@@ -24,8 +24,8 @@ from darkscan.progress import progress
 from darkscan.seeds import rng_for
 from darkscan.stats import engine
 from darkscan.stats.calibration import BackgroundEnsemble, Injection, write_calibration
-from darkscan.stats.methods.window_sidebands import toy_limits
 from darkscan.stats.methods.window_sidebands.significance import scan_toy_model
+from darkscan.stats.methods.window_sidebands.toy_limits import toy_limits
 from darkscan.stats.methods.window_sidebands.toys import background_toys, rebin, toy_significances
 
 log = logging.getLogger(__name__)
@@ -112,14 +112,14 @@ def injection_ensemble(
 
 
 def _toy_upper_limits(spec: dict, counts: np.ndarray, asymptotic, *, level: float, rng, fit: dict, toys: int):
-    """Toy CLs upper limits (as the scan's, :func:`toy_limits.toy_limits`) of pseudo-experiments
+    """Toy CLs upper limits (as the scan's, :func:`toy_limits`) of pseudo-experiments
     ``counts`` (N, B) of one workspace, around their asymptotic limits; NaN where not bracketed."""
     usable = asymptotic.converged[:, 0]
     bands = np.column_stack([asymptotic.observed[:, 0], asymptotic.expected[:, :, 0].T])  # (N, 6)
     rows = np.flatnonzero(usable & np.all(np.isfinite(bands) & (bands > 0), axis=1))
     upper = np.full(len(counts), np.nan)
     if len(rows):
-        found = toy_limits.toy_limits(
+        found = toy_limits(
             [spec] * len(rows), bands[rows], fit=fit, level=level, rng=rng, data=counts[rows], n_toys=toys
         )
         upper[rows] = np.where(found.converged, found.observed, np.nan)
