@@ -96,9 +96,13 @@ def test_scan_engine_agrees_with_pyhf_and_calibration_meets_its_targets(built):
     )
     calibration = json.loads((results / "calibration.json").read_text())
     assert calibration["failed_targets"] == [] and calibration["background"]["toys"] == 200
-    assert len(calibration["injection"]) == 6 and {
+    assert len(calibration["injection"]) == 8 and {
         round(r["injected"] / r["fitted_mean"]) for r in calibration["injection"]
     } == {1}
+    # 3 points x 2 strengths with asymptotic limits, and 1 point x 2 strengths among the toy-CLs
+    # hypotheses with toy-CLs limits: their coverage is the scan's statistic's
+    toy_rows = [r for r in calibration["injection"] if r.get("limit_method") == "cls_toys"]
+    assert len(toy_rows) == 2 and all("scan_limit" not in r and r["coverage"] >= 0.9 - 3 * 0.042 for r in toy_rows)
     # with the MVA the tiny windows hold ~0.3 background events: a background-only toy has n = 0 in
     # most windows and its limit is the median expected one, so the bands are rarely left
     assert calibration["background"]["outside_1sigma"] < 0.5 and calibration["background"]["outside_2sigma"] < 0.15
