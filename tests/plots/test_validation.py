@@ -183,3 +183,17 @@ def test_2d_signal_maps_interpolate_between_the_generated_points():
     rows = [line for line in fig.axes[3].lines if len(line.get_xdata()) == 3]  # bottom row: one line per m1
     assert len(rows) == 3
     np.testing.assert_allclose(rows[0].get_ydata(), efficiency(1.0, np.array([0.5, 2.5, 4.5])))
+
+
+@pytest.mark.parametrize(
+    ("label", "text"),
+    [
+        ("muon $p_T > 0.4$ GeV", "muon p_T > 0.4 GeV"),
+        (r"$0.88 < M_{3\gamma}$ / √$s$ $< 1.03$", "0.88 < M_3γ / √s < 1.03"),
+        (r"$E_{\mathrm{extra}} < 0.4$ GeV", "E_extra < 0.4 GeV"),
+        (r"BF(Z'$\to$ inv.)", "BF(Z'→ inv.)"),
+        ("two-track trigger", "two-track trigger"),
+    ],
+)
+def test_cut_labels_become_plain_text_for_the_tables(label, text):
+    assert val.plain_text(label) == text
