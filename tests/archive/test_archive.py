@@ -363,3 +363,14 @@ def test_a_zipped_report_is_rewritten_byte_for_byte_reproducibly(tmp_path):
         assert [i.filename for i in zipped.infolist()] == ["report/data/raw/ab/limits.csv", "report/report.html"]
         assert {i.date_time for i in zipped.infolist()} == {ZIP_TIME}
         assert zipped.read("report/report.html") == b"<html>page</html>"
+
+
+def test_bayesian_limits_are_called_credibility_in_the_tables(results, global_config, tmp_path):
+    channels = _channels(global_config)
+    channel, experiment = channels[CHANNEL]
+    channel = {**channel, "fit": {**channel["fit"], "limit": "bayesian"}}
+    out = build_submission(tmp_path / "s.tar.gz", channels={CHANNEL: (channel, experiment)}, results_dir=results)
+    with tarfile.open(out) as tar:
+        xsec = yaml.safe_load(tar.extractfile("cross-section_limits_(z'_to_invisible).yaml"))
+    names = [v["header"]["name"] for v in xsec["dependent_variables"][:2]]
+    assert all("90% credibility upper limit" in name for name in names), names

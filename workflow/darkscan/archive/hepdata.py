@@ -108,6 +108,8 @@ class _ChannelTables:
         self.lumi = float(channel["luminosity_fb"])
         self.cl = float(channel["cl"])
         self.cl_text = f"{100 * self.cl:.0f}%"
+        # "90% CL", or "90% credibility" for Bayesian limits (fit.limit), as the plots say
+        self.level = f"{self.cl_text} {'credibility' if channel['fit'].get('limit') == 'bayesian' else 'CL'}"
         self.experiment_label = experiment.get("label", experiment["name"])
         self.limits = pd.read_csv(results / "limits.csv")
 
@@ -207,14 +209,14 @@ class _ChannelTables:
     def _limit_variables(self, table: Table, prefix: str, label: str, units: str) -> None:
         frame = self.limits
         observed = Variable(
-            f"{self.observed} {self.cl_text} CL upper limit on {label}",
+            f"{self.observed} {self.level} upper limit on {label}",
             is_independent=False,
             is_binned=False,
             units=units,
             values=[_value(x) for x in frame[f"{prefix}_obs"]],
         )
         expected = Variable(
-            f"Expected {self.cl_text} CL upper limit on {label}",
+            f"Expected {self.level} upper limit on {label}",
             is_independent=False,
             is_binned=False,
             units=units,
@@ -245,7 +247,7 @@ class _ChannelTables:
     def xsec(self) -> Table:
         table = Table(_table_name(self.title, "Cross-section limits"))
         table.description = (
-            f"{self._context()} Observed and expected {self.cl_text} CL upper limits "
+            f"{self._context()} Observed and expected {self.level} upper limits "
             f"on {self.xsec_label} versus the mass hypothesis, with the $\\pm 1\\sigma$ and $\\pm 2\\sigma$ bands "
             f"of the expected limit as asymmetric errors. {self._method_note()} {self._status_note()}"
         )
@@ -265,7 +267,7 @@ class _ChannelTables:
             title = entry.get("title", scenario.replace("_", " "))
             table = Table(_table_name(self.title, f"Coupling limits, {title}"))
             table.description = (
-                f"{self._context()} Observed and expected {self.cl_text} CL upper limits on the coupling {symbol} "
+                f"{self._context()} Observed and expected {self.level} upper limits on the coupling {symbol} "
                 f"versus the mass hypothesis, scenario {scenario}: {label}; the $\\pm 1\\sigma$ and $\\pm 2\\sigma$ "
                 "bands of the expected limit are asymmetric errors. "
                 "The column 'BF' gives the branching fraction of the searched decay assumed at each mass. "
