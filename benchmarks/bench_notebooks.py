@@ -4,7 +4,8 @@ Renders ``notebooks/validation.ipynb`` with the parameters the ``render_validati
 (``darkscan.notebooks.execute_notebook``), one channel after the other, into a temporary
 directory (the build's own outputs stay untouched). The baseline in the same command is an empty
 notebook through the same papermill and nbconvert path (kernel start and export), so the
-figures are meaningful on a shared machine::
+figures are meaningful on a shared machine. The notebook and the package are this checkout's
+(they change together); the build supplies the inputs and the config::
 
     python benchmarks/bench_notebooks.py --repo /tmp/full/repo --output results.json
 
@@ -81,7 +82,7 @@ def main() -> None:
             channel = cfg.channel_config(config, name)
             experiment = cfg.experiment_config(config, channel["experiment"])
             parameters = _parameters(channel, experiment, repo / "results" / name)
-            seconds, size = _timed(repo / "notebooks" / "validation.ipynb", tmp / name, parameters)
+            seconds, size = _timed(ROOT / "notebooks" / "validation.ipynb", tmp / name, parameters)
             figures[name] = {
                 "seconds": round(seconds, 2),
                 "ratio_to_baseline": round(seconds / figures["baseline_empty_notebook_s"], 2),

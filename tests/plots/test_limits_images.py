@@ -31,41 +31,41 @@ REFERENCE_CURVES = [
 TOLERANCE = 2.0
 
 
-def render(directory: pathlib.Path) -> dict[str, pathlib.Path]:
-    """Draw the three limit plots of the stored tiny scan into ``directory``; returns the PNGs."""
+def _draw(directory: pathlib.Path, name: str, data: str, *, prefix: str = "", curves=()) -> dict[str, pathlib.Path]:
+    """The limit plots of the stored tiny scan ``data`` (``tests/plots/data/<data>_limits.csv`` and
+    ``_significance.json``) of channel ``name`` at the tiny overlays' 0.3 fb^-1; returns the PNGs."""
     global_config = cfg.load_global(HERE.parents[1] / "config" / "config.yaml")
-    channel = cfg.channel_config(global_config, "zprime_invisible")
-    channel["luminosity_fb"] = 0.3  # the tiny overlay's
-    channel["plots"]["reference_curves"] = REFERENCE_CURVES
+    channel = cfg.channel_config(global_config, name)
+    channel["luminosity_fb"] = 0.3  # the tiny overlays'
+    channel["plots"]["reference_curves"] = list(curves)
     experiment = cfg.experiment_config(global_config, "belle2")
-    outputs = {f"{key}_{ext}": directory / f"{stem}.{ext}" for key, stem in STEMS.items() for ext in ("png", "pdf")}
+    outputs = {
+        f"{key}_{ext}": directory / f"{prefix}{stem}.{ext}" for key, stem in STEMS.items() for ext in ("png", "pdf")
+    }
     plot_channel(
-        DATA / "tiny_zprime_limits.csv",
+        DATA / f"{data}_limits.csv",
         channel=channel,
         experiment=experiment,
         outputs=outputs,
-        significance_json=DATA / "tiny_zprime_significance.json",
-        reference_files=[DATA / curve["file"] for curve in REFERENCE_CURVES],
+        significance_json=DATA / f"{data}_significance.json",
+        reference_files=[DATA / curve["file"] for curve in curves],
     )
-    return {stem: directory / f"{stem}.png" for stem in STEMS.values()}
+    return {stem: outputs[f"{key}_png"] for key, stem in STEMS.items()}
+
+
+def render(directory: pathlib.Path) -> dict[str, pathlib.Path]:
+    """The three limit plots of the stored tiny Z' scan, with test reference curves."""
+    return _draw(directory, "zprime_invisible", "tiny_zprime", curves=REFERENCE_CURVES)
 
 
 def render_2d(directory: pathlib.Path) -> dict[str, pathlib.Path]:
-    """The maps of the stored tiny dark-Higgsstrahlung scan; returns the coupling map (one panel
-    per coupling scenario) as ``limits_coupling_2d``."""
-    global_config = cfg.load_global(HERE.parents[1] / "config" / "config.yaml")
-    channel = cfg.channel_config(global_config, "dark_higgsstrahlung")
-    channel["luminosity_fb"] = 0.3  # the tiny overlay's
-    experiment = cfg.experiment_config(global_config, "belle2")
-    outputs = {f"{key}_{ext}": directory / f"2d_{stem}.{ext}" for key, stem in STEMS.items() for ext in ("png", "pdf")}
-    plot_channel(
-        DATA / "tiny_dark_higgs_limits.csv",
-        channel=channel,
-        experiment=experiment,
-        outputs=outputs,
-        significance_json=DATA / "tiny_dark_higgs_significance.json",
-    )
-    return {"limits_coupling_2d": outputs["coupling_png"]}
+    """The coupling map (one panel per coupling scenario) of the stored tiny dark-Higgsstrahlung
+    scan, as ``limits_coupling_2d``."""
+    return {
+        "limits_coupling_2d": _draw(directory, "dark_higgsstrahlung", "tiny_dark_higgs", prefix="2d_")[
+            "limits_coupling"
+        ]
+    }
 
 
 @pytest.mark.parametrize("stem", list(STEMS.values()))

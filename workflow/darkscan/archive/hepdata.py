@@ -421,7 +421,6 @@ class _ChannelTables:
         index = {
             "channel": self.name,
             "poi": "mu",
-            "poi_definition": MEASUREMENT_NAME,
             "poi_unit": "fb",
             "measurement": MEASUREMENT_NAME,
             "workspaces": [

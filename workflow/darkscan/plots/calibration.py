@@ -8,7 +8,6 @@ per injection point (0 and 1 expected), and the coverage of the upper limits (at
 
 from __future__ import annotations
 
-import io
 import json
 import os
 
@@ -16,9 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from darkscan import rootio
-from darkscan.images import compact_png
-from darkscan.plots.style import use_style
+from darkscan.plots.style import use_style, write_figure
 
 
 def _injection_labels(rows: list[dict]) -> list[str]:
@@ -123,15 +120,7 @@ def plot_calibration(
     fig.suptitle(title, fontsize="medium")
     fig.tight_layout()
     for path in out_paths:
-        kind = str(path).rsplit(".", 1)[-1]
-        if kind == "png":
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png")
-            with rootio.atomic_path(path) as tmp:
-                tmp.write_bytes(compact_png(buffer.getvalue()))
-        else:
-            with rootio.atomic_path(path) as tmp:
-                fig.savefig(tmp, format=kind)
+        write_figure(fig, path)
     plt.close(fig)
 
 

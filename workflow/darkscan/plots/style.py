@@ -38,13 +38,22 @@ def limit_level(channel: dict) -> str:
     return f"{100 * channel['cl']:.0f}% {kind}"
 
 
+def write_figure(fig, path: str | os.PathLike, **savefig) -> None:
+    """Write ``fig`` atomically in the format of ``path``'s suffix; a PNG as a 256-colour palette
+    (:func:`darkscan.images.compact_png`). ``savefig``: options of ``Figure.savefig``."""
+    kind = str(path).rsplit(".", 1)[-1]
+    if kind == "png":
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", **savefig)
+        with rootio.atomic_path(path) as tmp:
+            pathlib.Path(tmp).write_bytes(compact_png(buffer.getvalue()))
+    else:
+        with rootio.atomic_path(path) as tmp:
+            fig.savefig(tmp, format=kind, **savefig)
+
+
 def save_figure(fig, png: str | os.PathLike, pdf: str | os.PathLike) -> None:
-    """Write ``fig`` as PNG (150 dpi, a 256-colour palette: :func:`darkscan.images.compact_png`)
-    and PDF, each atomically, and close it."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")
-    with rootio.atomic_path(png) as tmp:
-        pathlib.Path(tmp).write_bytes(compact_png(buffer.getvalue()))
-    with rootio.atomic_path(pdf) as tmp:
-        fig.savefig(tmp, format="pdf", bbox_inches="tight")
+    """Write ``fig`` as PNG (150 dpi, palette) and PDF (:func:`write_figure`) and close it."""
+    write_figure(fig, png, dpi=150, bbox_inches="tight")
+    write_figure(fig, pdf, bbox_inches="tight")
     plt.close(fig)

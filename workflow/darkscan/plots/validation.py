@@ -104,6 +104,11 @@ class View:
     axis: hist.axis.Regular | None = None
     band: tuple[str, float, float] | None = None
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """The columns the view reads: its own and the band's."""
+        return (*self.columns, *(self.band or ())[:1])
+
 
 def nminus1_views(variables: dict[str, str | None]) -> dict[str, View]:
     """One :class:`View` per variable of :func:`validation_variables`."""
@@ -115,23 +120,17 @@ def fit_views(channel: dict) -> dict[str, View]:
     applied: ``fit`` (the summed ``fit.columns`` of a 1D fit, or ``fit.variable``) and ``fit2``
     (``fit.variable2`` of a two-mass fit)."""
     fit = channel["fit"]
-    binning = fit["histogram"]
-    unit = fit.get("unit", "GeV")
-    columns = tuple(fit.get("columns") or [fit["variable"]])
-    first_label = VARIABLE_AXES.get(
-        fit["variable"], (None, None, None, f"{fit.get('label', fit['variable'])} [{unit}]")
-    )
-    views = {
-        "fit": View(
-            columns,
-            None,
-            hist.axis.Regular(binning["bins"], binning["low"], binning["high"], name="fit", label=first_label[3]),
-        )
-    }
+    binning, unit = fit["histogram"], fit.get("unit", "GeV")
+
+    def view(name: str, variable: str, columns: tuple[str, ...], fallback: str) -> View:
+        label = VARIABLE_AXES[variable][3] if variable in VARIABLE_AXES else f"{fallback} [{unit}]"
+        axis = hist.axis.Regular(binning["bins"], binning["low"], binning["high"], name=name, label=label)
+        return View(columns, None, axis)
+
+    first = fit["variable"]
+    views = {"fit": view("fit", first, tuple(fit.get("columns") or [first]), fit.get("label", first))}
     if fit.get("variable2"):
-        second = VARIABLE_AXES.get(fit["variable2"], (None, None, None, f"{fit['variable2']} [{unit}]"))[3]
-        axis = hist.axis.Regular(binning["bins"], binning["low"], binning["high"], name="fit2", label=second)
-        views["fit2"] = View((fit["variable2"],), None, axis)
+        views["fit2"] = view("fit2", fit["variable2"], (fit["variable2"],), fit["variable2"])
     return views
 
 
@@ -160,12 +159,12 @@ def nminus1_histograms(
     """
     with rootio.open_checked(path) as file:
         tree = rootio.tree_of(file, path)
-        needed = {c for view in views.values() for c in (*view.columns, *(view.band or ())[:1])}
+        needed = {c for view in views.values() for c in view.reads}
         wanted = [c for c in tree.keys() if c in needed or c.startswith("cut_") or c in ("weight", "passed")]
         result: dict[str, hist.Hist] = {}
         for chunk in tree.iterate(wanted, step_size=step_size, library="np"):
             for name, view in views.items():
-                if not all(c in chunk for c in (*view.columns, *(view.band or ())[:1])):
+                if not all(c in chunk for c in view.reads):
                     continue
                 axes.setdefault(name, view.axis or _axis(view.columns[0], chunk[view.columns[0]]))
                 h = result.setdefault(name, hist.Hist(axes[name], storage=hist.storage.Weight()))
@@ -199,7 +198,7 @@ def view_title(channel: dict, cut: str | None) -> str:
     return f"N-1: all cuts but {labels.get(cut, cut)}"
 
 
-def overlay_signals(channel: dict, limits: pd.DataFrame, *, count: int = 2) -> list[tuple[str, float, float | None]]:
+def overlay_signals(channel: dict, *, count: int = 2) -> list[tuple[str, float, float | None]]:
     """(sample, mass, mass2) of ``count`` generated signal points spread over the scan, for the
     overlays (1D: masses at 1/3 and 2/3 of the list; 2D: points likewise)."""
     from darkscan import config as cfg

@@ -193,46 +193,39 @@ def calibrate(
         reference=reference,
         rng=rng,
     )
-    injections = []
     background_min = float(settings["injection_background_min"])
     asymptotic = asymptotic_rows(limits, background_min=background_min)
-    for row in injection_rows(limits, count=int(settings["injection_points"]), background_min=background_min):
-        for strength in settings["strengths"]:
-            injected = float(strength) * float(limits.at[row, "xsec_exp"])
-            injections.append(
-                injection_ensemble(
-                    specs[row],
-                    index[row],
-                    model,
-                    variance,
-                    injected=injected,
-                    level=level,
-                    toys=int(settings["injection_toys"]),
-                    rng=rng,
-                    mass=float(limits.at[row, "mass"]),
-                    asymptotic=bool(asymptotic.at[row]),
-                    scan_limit=_other_limit_method(limits, row),
-                )
+
+    def inject(rows: list[int], *, toys: int, options) -> list[Injection]:
+        """Both strengths at each of ``rows``; ``options(row)``: the limit method's arguments."""
+        return [
+            injection_ensemble(
+                specs[row],
+                index[row],
+                model,
+                variance,
+                injected=float(strength) * float(limits.at[row, "xsec_exp"]),
+                level=level,
+                toys=toys,
+                rng=rng,
+                mass=float(limits.at[row, "mass"]),
+                asymptotic=bool(asymptotic.at[row]),
+                **options(row),
             )
+            for row in rows
+            for strength in settings["strengths"]
+        ]
+
     toy_settings = {"fit": channel["fit"], "toys": int(settings["toy_limit_toys"])}
-    for row in toy_injection_rows(limits, count=int(settings["toy_injection_points"])):
-        for strength in settings["strengths"]:
-            injected = float(strength) * float(limits.at[row, "xsec_exp"])
-            injections.append(
-                injection_ensemble(
-                    specs[row],
-                    index[row],
-                    model,
-                    variance,
-                    injected=injected,
-                    level=level,
-                    toys=int(settings["toy_injection_toys"]),
-                    rng=rng,
-                    mass=float(limits.at[row, "mass"]),
-                    asymptotic=bool(asymptotic.at[row]),
-                    toy_limits_of=toy_settings,
-                )
-            )
+    injections = inject(
+        injection_rows(limits, count=int(settings["injection_points"]), background_min=background_min),
+        toys=int(settings["injection_toys"]),
+        options=lambda row: {"scan_limit": _other_limit_method(limits, row)},
+    ) + inject(
+        toy_injection_rows(limits, count=int(settings["toy_injection_points"])),
+        toys=int(settings["toy_injection_toys"]),
+        options=lambda row: {"toy_limits_of": toy_settings},
+    )
     return write_calibration(
         out_json,
         channel=channel,
