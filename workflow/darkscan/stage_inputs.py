@@ -54,6 +54,7 @@ _FIT = tuple(
         "limit",
         "limit_auto_below",
         "limit_toys",
+        "limit_signal_toys_fraction",
         "limit_grid_points",
     )
 )

@@ -6,6 +6,7 @@ The models and fixtures are in conftest.py of this folder.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from darkscan.stats import engine
 from darkscan.stats.methods.window_sidebands.toy_limits import EngineToys
@@ -68,3 +69,30 @@ def test_the_shortcuts_of_the_toy_model_leave_qtilde_unchanged(batch):
             free = plain_free if toys is background else engine.fit_free(toys)
             plain = np.where(free.poi > mu, 0.0, np.maximum(fixed.twice_nll - free.twice_nll, 0.0))
             np.testing.assert_allclose(model.qtilde(mu, toys), plain, rtol=0, atol=1e-9)
+
+
+def test_twice_nll_at_is_pyhfs_logpdf_of_the_toys(specs, batch, pyhf_model):
+    """The toys' density (the mixture weights of the toy CLs) is pyhf's likelihood at the
+    parameters the toys are drawn from, counts and auxiliary data alike."""
+    toys = engine.sample_toys(batch, 2, rng=np.random.default_rng(21), mu=2.0 * batch.poi_scale)
+    parameters = engine.fit_fixed_poi(batch, 2.0 * batch.poi_scale).parameters
+    ours = engine.twice_nll_at(toys, parameters)
+    names = list(batch.parameters)
+    for h in range(len(specs)):
+        model, _ = pyhf_model(specs[h])
+        pars = [parameters[h, names.index(p)] for p in model.config.par_order]
+        for t in range(2):
+            aux = [toys.aux[t, h, names.index(p)] for p in model.config.auxdata_order]
+            data = np.concatenate([toys.data[t, h][batch.bin_mask[h]], aux])
+            assert ours[t, h] == pytest.approx(-2.0 * float(model.logpdf(pars, data)[0]), rel=1e-9)
+
+
+def test_engine_toys_sample_at_the_fit_their_density_is_evaluated_at(batch):
+    """``sample`` and ``log_density`` of the toy model use one conditional fit per tested mu."""
+    model = EngineToys(batch)
+    mu = 1.5 * batch.poi_scale
+    toys = model.sample(mu, 3, np.random.default_rng(2))
+    fit = engine.fit_fixed_poi(batch, mu).parameters
+    np.testing.assert_allclose(model.log_density(mu, toys), -0.5 * engine.twice_nll_at(toys, fit))
+    again = engine.sample_at(batch, fit, 3, rng=np.random.default_rng(2))
+    np.testing.assert_array_equal(again.data, toys.data)

@@ -63,7 +63,13 @@ def _frame(specs):
 def test_auto_selects_the_small_background_windows_and_records_the_method():
     specs = [one_bin_spec(3, 2.0), one_bin_spec(400, 400.0)]
     frame = _frame(specs)
-    fit = {"limit": "auto", "limit_auto_below": 10.0, "limit_toys": 4000, "limit_grid_points": 30}
+    fit = {
+        "limit": "auto",
+        "limit_auto_below": 10.0,
+        "limit_toys": 4000,
+        "limit_signal_toys_fraction": 0.25,
+        "limit_grid_points": 30,
+    }
     assert needs_toys(frame, fit).tolist() == [True, False]
     apply_toy_limits(frame, specs, fit=fit, level=0.1, rng=np.random.default_rng(3))
     assert frame["limit_method"].tolist() == ["cls_toys", "cls_asymptotic_engine"]
@@ -94,7 +100,7 @@ def test_toy_limits_of_pseudo_experiments_are_the_exact_cls_of_their_counts():
     batch = engine.batch_from_specs([spec] * 3).with_data(counts)
     asym = engine.upper_limits(batch, level=0.1)
     bands = np.column_stack([asym.observed, asym.expected.T])
-    fit = {"limit_toys": 4000, "limit_grid_points": 30}
+    fit = {"limit_toys": 4000, "limit_signal_toys_fraction": 0.25, "limit_grid_points": 30}
     limits = toy_limits([spec] * 3, bands, fit=fit, level=0.1, rng=np.random.default_rng(8), data=counts)
     assert limits.converged.all()
     np.testing.assert_allclose(limits.observed, [exact_cls_limit(n, b) for n in (0, 2, 4)], rtol=0.06)

@@ -43,7 +43,8 @@ Modules: :mod:`~darkscan.stats.engine.batch` (specs -> :class:`WindowBatch`),
 :mod:`~darkscan.stats.engine.likelihood` (-2 ln L, gradient, Hessian),
 :mod:`~darkscan.stats.engine.minimise` (the minimiser, :func:`fit_free`, :func:`fit_fixed_poi`,
 :func:`discovery_p0`), :mod:`~darkscan.stats.engine.limits` (:func:`upper_limits`),
-:mod:`~darkscan.stats.engine.toys` (:func:`expected_data`, :func:`sample_toys`) and
+:mod:`~darkscan.stats.engine.toys` (:func:`expected_data`, :func:`sample_toys`, :func:`sample_at`,
+:func:`twice_nll_at`) and
 :mod:`~darkscan.stats.engine.reference` (:func:`pyhf_reference`); the public names are
 re-exported here.
 
@@ -58,7 +59,7 @@ from darkscan.stats.engine.batch import WindowBatch, batch_from_specs
 from darkscan.stats.engine.limits import BatchLimits, upper_limits
 from darkscan.stats.engine.minimise import FitResult, discovery_p0, fit_fixed_poi, fit_free, poi_slope
 from darkscan.stats.engine.reference import ReferenceResult, pyhf_reference
-from darkscan.stats.engine.toys import expected_data, sample_toys
+from darkscan.stats.engine.toys import expected_data, sample_at, sample_toys, twice_nll_at
 
 __all__ = [
     "BatchLimits",
@@ -72,6 +73,8 @@ __all__ = [
     "fit_free",
     "poi_slope",
     "pyhf_reference",
+    "sample_at",
     "sample_toys",
+    "twice_nll_at",
     "upper_limits",
 ]

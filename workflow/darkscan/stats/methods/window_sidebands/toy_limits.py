@@ -6,11 +6,13 @@ asymptotic formulae hold to a few per cent above ~10 events, CCGV Sec. 7). The t
 pyhf's ``ToyCalculator`` through the vectorised engine
 (:class:`EngineToys`, :func:`darkscan.stats.toy_cls.toy_cls_limits`): counts Poisson and
 auxiliary measurements Gaussian around the mu-conditional fit to the observed data, qtilde_mu
-from a free and a conditional engine fit of every toy. The grid of tested mu spans 0.5x the
-smallest to 2x the largest asymptotic limit of the hypothesis (``fit.limit_grid_points``
-points, :data:`GRID_SPAN`); the hypotheses whose six limits it does not all bracket are tested
-again, with new toys, on the wider :data:`WIDE_GRID_SPAN`. A limit whose CLs crosses the level
-on neither, or whose observed CL_b rests on too few toys (a strong deficit,
+from a free and a conditional engine fit of every toy; ``fit.limit_toys`` background-only toys
+and ``fit.limit_signal_toys_fraction`` as many signal-plus-background toys per tested mu,
+pooled by mixture importance sampling (the engine's likelihood is the toys' density). The grid
+of tested mu spans 0.5x the smallest to 2x the largest asymptotic limit of the hypothesis
+(``fit.limit_grid_points`` points, :data:`GRID_SPAN`); the hypotheses whose six limits it does
+not all bracket are tested again, with new toys, on the wider :data:`WIDE_GRID_SPAN`. A limit
+whose CLs crosses the level on neither, or whose observed CL_b rests on too few toys (a strong deficit,
 :data:`darkscan.stats.toy_cls.MIN_TAIL_TOYS`), keeps the asymptotic values and says so
 (``limit_method`` ``cls_asymptotic_engine``, a warning). The asymptotic limits stay in
 ``xsec_obs_asymptotic`` / ``xsec_exp_asymptotic`` for comparison.
@@ -50,12 +52,24 @@ class EngineToys:
     def __init__(self, batch: WindowBatch):
         self.batch = batch
         self._free: list[tuple[WindowBatch, engine.FitResult]] = []  # used at every tested mu
+        self._fitted: dict[bytes, np.ndarray] = {}  # mu -> parameters of the conditional fit to the data
+
+    def _parameters(self, mu: np.ndarray) -> np.ndarray:
+        """Parameters (H, P) of the fit to the observed data at POI ``mu`` (H,), where toys at mu come from."""
+        mu = np.broadcast_to(np.asarray(mu, dtype=float), (self.batch.n_hypotheses,))
+        key = mu.tobytes()
+        if key not in self._fitted:
+            self._fitted[key] = engine.fit_fixed_poi(self.batch, mu).parameters
+        return self._fitted[key]
 
     def sample(self, mu: np.ndarray, n_toys: int, rng: np.random.Generator) -> WindowBatch:
-        toys = engine.sample_toys(self.batch, n_toys, rng=rng, mu=mu)
+        toys = engine.sample_at(self.batch, self._parameters(mu), n_toys, rng=rng)
         if not np.any(mu):
             self._free.append((toys, engine.fit_free(toys)))
         return toys
+
+    def log_density(self, mu: np.ndarray, toys: WindowBatch) -> np.ndarray:
+        return -0.5 * engine.twice_nll_at(toys, self._parameters(mu))
 
     def _free_fit(self, toys: WindowBatch, fixed: engine.FitResult) -> engine.FitResult:
         for kept, fit in self._free:
@@ -142,14 +156,18 @@ def toy_limits(
     Args:
         specs: the pyhf workspaces.
         asymptotic: their asymptotic limits (H, 6).
-        fit: the channel's ``fit`` section (``limit_toys``, ``limit_grid_points``).
+        fit: the channel's ``fit`` section (``limit_toys``, ``limit_signal_toys_fraction``,
+            ``limit_grid_points``).
         level: 1 - CL.
         rng: the seeded generator.
         data: (H, B) counts to use instead of the workspaces' observations (pseudo-experiments).
         n_toys: toys per tested value instead of ``fit.limit_toys``.
     """
     n_toys = int(n_toys or fit["limit_toys"])
-    limits = _limits_on_grid(specs, asymptotic, GRID_SPAN, fit=fit, level=level, rng=rng, data=data, n_toys=n_toys)
+    signal_toys = max(1, round(n_toys * float(fit["limit_signal_toys_fraction"])))
+    limits = _limits_on_grid(
+        specs, asymptotic, GRID_SPAN, fit=fit, level=level, rng=rng, data=data, n_toys=n_toys, signal_toys=signal_toys
+    )
     retry = np.flatnonzero(~limits.converged)
     if len(retry):
         wide = _limits_on_grid(
@@ -161,6 +179,7 @@ def toy_limits(
             rng=rng,
             data=None if data is None else data[retry],
             n_toys=n_toys,
+            signal_toys=signal_toys,
         )
         limits = _replace(limits, retry, wide)
         log.info("toy CLs: %d of %d hypotheses tested again on the wide grid", len(retry), len(specs))
@@ -177,13 +196,14 @@ def _limits_on_grid(
     rng,
     data: np.ndarray | None,
     n_toys: int,
+    signal_toys: int,
 ) -> toy_cls.ToyLimits:
     """Toy CLs limits of ``specs`` on the grid ``span`` around their asymptotic limits (H, 6)."""
     low, high = span[0] * asymptotic.min(axis=1), span[1] * asymptotic.max(axis=1)
     grid = toy_cls.mu_grid(low, high, points=int(fit["limit_grid_points"]))
     batch = engine.batch_from_specs(specs)
     model = EngineToys(batch if data is None else batch.with_data(data))
-    return toy_cls.toy_cls_limits(model, grid, level=level, n_toys=n_toys, rng=rng)
+    return toy_cls.toy_cls_limits(model, grid, level=level, n_toys=n_toys, signal_toys=signal_toys, rng=rng)
 
 
 def _replace(limits: toy_cls.ToyLimits, rows: np.ndarray, other: toy_cls.ToyLimits) -> toy_cls.ToyLimits:
