@@ -64,10 +64,11 @@ def test_outputs_exist_and_limits_are_sane(built):
     assert (ordered[~toys, 1:] > ordered[~toys, :-1]).all()
     assert (ordered[toys, 1:] >= ordered[toys, :-1]).all()  # toy bands of a few events can coincide
     # fit.limit = auto: toy CLs only where the signal window expects fewer than 10 background
-    # events; there all but the deficit at 1.96 GeV (n = 0 on 6.3 expected: too few of the 300
-    # background-only toys beyond it for CL_b, so it keeps the asymptotic limits)
+    # events; there all but strong deficits (too few of the 300 background-only toys beyond the
+    # data for CL_b: they keep the asymptotic limits; none in the present tiny build, the guard's
+    # own test is tests/stats/methods/window_sidebands/test_window_toy_limits.py)
     low = (limits["background_window"] < 10).to_numpy()
-    assert not (toys & ~low).any() and 0 < (low & ~toys).sum() <= 1 and toys.sum() >= 5
+    assert not (toys & ~low).any() and (low & ~toys).sum() <= 1 and toys.sum() >= 5
     ratio = limits.loc[toys, "xsec_obs"] / limits.loc[toys, "xsec_obs_asymptotic"]
     assert 0.85 < ratio.median() < 1.3 and ratio.between(0.5, 2.0).all()
     # coupling limit: g = sqrt(sigma_lim / (sigma(g=1) BF_inv)); BF_inv = 1/2 above 2 m_mu below 2 m_tau

@@ -193,6 +193,6 @@ def archive_inputs(wildcards=None):
             for ext in ("png", "pdf")
         ]
         files += [f"results/{channel}/workspaces/part{part}" for part in SCAN_PARTS]
-        if uses_mva(channel):  # the trained classifiers (LightGBM text models) and their working points
+        if uses_mva(channel):  # the trained classifiers (LightGBM text or network JSON) and working points
             files += [f"results/{channel}/mva/models", f"results/{channel}/mva/working_points.json"]
     return sorted(set(files))

@@ -16,7 +16,8 @@ Layout (every path under one top directory named like the archive without ``.tar
     results/<ch>/...               limits.csv, cutflow.csv, systematics.csv/.tex, validation.html,
                                    plots/*.png|pdf, workspaces/part*/mass_*.json, and for a
                                    channel with an MVA mva/models/range*.txt (LightGBM text
-                                   models) and mva/working_points.json
+                                   models) or range*.json (Punzi-loss networks) and
+                                   mva/working_points.json
 
 Overwrite protection: the archive is written by this function, not declared as a Snakemake
 output (the rule's output is the small pointer ``results/archive/latest.json``), so Snakemake
@@ -56,7 +57,7 @@ RESULT_PATTERNS = (
     "workspaces/part*/mass_*.json",
 )
 #: result files that only some channels have (an MVA stage): archived where they exist
-OPTIONAL_RESULT_PATTERNS = ("mva/models/range*.txt", "mva/working_points.json")
+OPTIONAL_RESULT_PATTERNS = ("mva/models/range*.txt", "mva/models/range*.json", "mva/working_points.json")
 
 
 class ArchiveExistsError(FileExistsError):

@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pathlib
 from collections.abc import Mapping
 
-import lightgbm
 import numpy as np
 import pandas as pd
 
 from darkscan import rootio
+from darkscan.mva.classifiers import classifier, model_path
 from darkscan.mva.training import STEP_SIZE, training_rows
 
 log = logging.getLogger(__name__)
@@ -29,14 +28,16 @@ MVA_CUT = "mva"
 
 
 def load_models(model_dir: str | os.PathLike, summary_path: str | os.PathLike) -> tuple[list, dict]:
-    """The boosters of the ranges (``range{i}.txt``, in order) and the working-point summary."""
+    """The classifiers of the ranges (``range{i}.txt`` or ``.json`` by the summary's ``method``,
+    in order) and the working-point summary."""
     with open(summary_path) as f:
         summary = json.load(f)
-    paths = [pathlib.Path(model_dir) / f"range{i}.txt" for i in range(len(summary["ranges"]))]
-    missing = [str(p) for p in paths if not p.is_file()]
+    method = classifier(summary["method"])
+    paths = [model_path(model_dir, i, method.name) for i in range(len(summary["ranges"]))]
+    missing = [p for p in paths if not os.path.isfile(p)]
     if missing:
         raise rootio.InputFileError(f"{summary_path} has {len(paths)} ranges, but {missing} do not exist")
-    return [lightgbm.Booster(model_file=str(p)) for p in paths], summary
+    return [method.load(p) for p in paths], summary
 
 
 def mva_scores(

@@ -1,11 +1,12 @@
-"""Train the MVA selection: one gradient-boosted classifier per range of the fit variable.
+"""Train the MVA selection: one classifier per range of the fit variable.
 
 The method (channel key ``mva``; README "MVA selection"): events that pass every cut of the
 selection are split by their row in the selected file. One row in ``training_every`` trains
 (never used for a yield, :mod:`darkscan.mva.apply`); of those, alternate rows fit the
 classifier and choose its working point. In each range ``[lo, hi)`` of the fit variable a
-LightGBM classifier separates the signal samples whose mass lies in (or nearest to) the range
-from all backgrounds, each background event weighted by its expected yield and the signal
+classifier (``mva.method``, :mod:`darkscan.mva.classifiers`: LightGBM boosted trees, or Belle
+II's Punzi-loss network) separates the signal samples whose mass lies in (or nearest to) the
+range from all backgrounds, each background event weighted by its expected yield and the signal
 normalised to the same total. The working point is the score threshold that maximises
 Punzi's figure of merit (:mod:`darkscan.mva.punzi`) averaged over the range's signal masses,
 with the background of each mass's signal window (+- ``window_sigmas`` resolutions, the
@@ -13,13 +14,11 @@ resolution from the signal's own spread) estimated as its count before the MVA (
 rows) times the MVA's background efficiency over the range (working-point rows), and only
 thresholds that keep ``working_point_min_background`` working-point background events.
 
-Why boosted trees with a Punzi-chosen working point rather than the differentiable Punzi loss
-of Belle II's Punzi-net (EPJ C 82 (2022) 121, arXiv:2110.00810): the trees train in seconds
-on two cores, deterministically (bit-identical models on rebuild), with a well-kept library
-and a portable text model; the Punzi loss optimises the same figure of merit but needs an
-autodiff framework and minutes to hours of training. The working point is where the Punzi
-optimisation enters. ``benchmarks/RESULTS.md`` compares both figures of merit against the
-cut-based selection.
+The two methods optimise Punzi's figure of merit differently: the trees minimise the cross
+entropy and the figure of merit enters only through the working point; the Punzi-loss network
+(EPJ C 82 (2022) 121, arXiv:2110.00810) maximises a differentiable version of it after a
+cross-entropy start. ``benchmarks/bench_punzi_net.py`` compares them on the same rows
+(``benchmarks/RESULTS.md``).
 """
 
 from __future__ import annotations
@@ -30,10 +29,10 @@ import logging
 import os
 from collections.abc import Mapping
 
-import lightgbm
 import numpy as np
 
 from darkscan import rootio
+from darkscan.mva.classifiers import TrainingSet, classifier, model_path
 from darkscan.mva.punzi import punzi_fom
 from darkscan.seeds import seed_for
 
@@ -113,7 +112,7 @@ class RangeResult:
 
     lo: float
     hi: float
-    booster: lightgbm.Booster
+    model: object  # the classifier (``predict(x, num_threads=1)``)
     threshold: float
     fom: float
     fom_without_mva: float
@@ -127,9 +126,7 @@ class RangeResult:
 
     def summary(self) -> dict:
         """JSON-ready summary (no model)."""
-        fields = dataclasses.asdict(self)
-        fields.pop("booster")
-        return fields
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "model"}
 
 
 def _subset(samples: list[Sample], lo: float, hi: float, rows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -152,39 +149,38 @@ def train_range(
     settings: Mapping,
     seed: int,
 ) -> RangeResult:
-    """Train the classifier of one range and choose its working point."""
+    """Train the classifier (``settings["method"]``) of one range and choose its working point."""
     every = int(settings["training_every"])
     in_range = signals_of_range(signals, lo, hi)
-    fit_sel = lambda row: fit_rows(row, every)  # noqa: E731
-    wp_sel = lambda row: training_rows(row, every) & ~fit_rows(row, every)  # noqa: E731
-    # signal: every sample normalised to one, all together to the background's total
-    sig_parts = [_subset([s], lo, hi, fit_sel) for s in in_range]
-    x_sig = np.concatenate([p[0] for p in sig_parts])
-    w_sig = np.concatenate([p[2] / max(p[2].sum(), 1e-300) for p in sig_parts])
-    x_bkg, _, w_bkg = _subset(backgrounds, lo, hi, fit_sel)
-    if len(x_sig) < 20 or len(x_bkg) < 20:
+    data = training_set(in_range, backgrounds, lo, hi, settings)
+    n_sig, n_bkg = sum(len(x) for x in data.signals), len(data.background)
+    if n_sig < 20 or n_bkg < 20:
         raise ValueError(
-            f"MVA range [{lo}, {hi}): {len(x_sig)} signal and {len(x_bkg)} background training events "
+            f"MVA range [{lo}, {hi}): {n_sig} signal and {n_bkg} background training events "
             "(at least 20 each): widen the range or generate more events"
         )
-    w_sig = w_sig * w_bkg.sum() / w_sig.sum()
-    x = np.concatenate([x_sig, x_bkg])
-    y = np.concatenate([np.ones(len(x_sig)), np.zeros(len(x_bkg))])
-    w = np.concatenate([w_sig, w_bkg])
-    w = w / w.mean()
-    params = {
-        "objective": "binary",
-        "deterministic": True,
-        "force_row_wise": True,
-        "num_threads": 1,
-        "seed": seed,
-        "verbosity": -1,
-        **settings["classifier"],
-    }
-    rounds = int(params.pop("num_boost_round"))
-    booster = lightgbm.train(params, lightgbm.Dataset(x, y, weight=w, feature_name=list(features)), rounds)
-    return _choose_working_point(
-        lo, hi, booster, in_range, backgrounds, wp_sel, features, settings, len(x_sig), len(x_bkg)
+    method = classifier(settings["method"])
+    model = method.train(data, features=features, settings=settings, seed=seed)
+    wp_sel = lambda row: training_rows(row, every) & ~fit_rows(row, every)  # noqa: E731
+    result = _choose_working_point(lo, hi, model, in_range, backgrounds, wp_sel, settings, n_sig, n_bkg)
+    importance = method.importance(model)
+    return dataclasses.replace(result, importance={f: float(g) for f, g in zip(features, importance, strict=True)})
+
+
+def training_set(in_range: list[Sample], backgrounds: list[Sample], lo: float, hi: float, settings) -> TrainingSet:
+    """The fit rows of the range ``[lo, hi)`` and the signal windows of its masses."""
+    every = int(settings["training_every"])
+    fit_sel = lambda row: fit_rows(row, every)  # noqa: E731
+    sig_parts = [_subset([s], lo, hi, fit_sel) for s in in_range]
+    x_bkg, fit_bkg, w_bkg = _subset(backgrounds, lo, hi, fit_sel)
+    return TrainingSet(
+        signals=[p[0] for p in sig_parts],
+        signal_weights=[p[2] for p in sig_parts],
+        background=x_bkg,
+        background_weight=w_bkg,
+        background_fit=fit_bkg,
+        windows=[_window(s, float(settings["window_sigmas"])) for s in in_range],
+        background_scale=2.0 * every,  # the fit rows are one in 2 x training_every
     )
 
 
@@ -200,7 +196,7 @@ def _passing_fraction(scores: np.ndarray, weights: np.ndarray, thresholds) -> np
     return np.array([weights[scores > t].sum() for t in thresholds]) / total
 
 
-def _choose_working_point(lo, hi, booster, in_range, backgrounds, wp_sel, features, settings, n_sig, n_bkg):
+def _choose_working_point(lo, hi, model, in_range, backgrounds, wp_sel, settings, n_sig, n_bkg):
     """The threshold of best mean Punzi FOM, with the background in each window estimated as its
     count before the MVA times the MVA's background efficiency over the whole range (measured on
     the working-point rows); thresholds that leave fewer than ``working_point_min_background``
@@ -210,11 +206,11 @@ def _choose_working_point(lo, hi, booster, in_range, backgrounds, wp_sel, featur
     every = int(settings["training_every"])
     minimum = int(settings["working_point_min_background"])
     x_bkg, _, w_bkg = _subset(backgrounds, lo, hi, wp_sel)
-    score_bkg = booster.predict(x_bkg, num_threads=1) if len(x_bkg) else np.zeros(0)
+    score_bkg = model.predict(x_bkg, num_threads=1) if len(x_bkg) else np.zeros(0)
     sig_scores, windows = [], []
     for s in in_range:
         x_s, _, w_s = _subset([s], lo, hi, wp_sel)
-        sig_scores.append((booster.predict(x_s, num_threads=1) if len(x_s) else np.zeros(0), w_s))
+        sig_scores.append((model.predict(x_s, num_threads=1) if len(x_s) else np.zeros(0), w_s))
         windows.append(_window(s, float(settings["window_sigmas"])))
     all_sig = np.concatenate([sc for sc, _ in sig_scores])
     thresholds = np.unique(np.quantile(all_sig, np.linspace(0.0, 0.995, N_THRESHOLDS))) if len(all_sig) else [0.0]
@@ -237,11 +233,10 @@ def _choose_working_point(lo, hi, booster, in_range, backgrounds, wp_sel, featur
         "signal_efficiency": _passing_fraction(all_sig, w_sig_all, roc_t).tolist(),
         "background_efficiency": _passing_fraction(score_bkg, w_bkg, roc_t).tolist(),
     }
-    gain = booster.feature_importance(importance_type="gain")
     return RangeResult(
         lo=float(lo),
         hi=float(hi),
-        booster=booster,
+        model=model,
         threshold=threshold if np.isfinite(threshold) else -1.0,
         fom=float(fom[best]),
         fom_without_mva=float(fom[0]),
@@ -250,7 +245,7 @@ def _choose_working_point(lo, hi, booster, in_range, backgrounds, wp_sel, featur
         background_efficiency=bkg_eff,
         fom_scan={"threshold": [float(t) for t in thresholds[1:]], "fom": [float(f) for f in fom[1:]]},
         roc=roc,
-        importance={f: float(g / max(gain.sum(), 1e-300)) for f, g in zip(features, gain, strict=True)},
+        importance={},  # filled by train_range
         n_fit={"signal": int(n_sig), "background": int(n_bkg)},
     )
 
@@ -294,8 +289,8 @@ def train_mva(
             settings=settings,
             seed=seed_for(global_seed, channel["name"], "mva", i) % 2**31,
         )
-        with rootio.atomic_path(os.path.join(model_dir, f"range{i}.txt")) as tmp:
-            result.booster.save_model(tmp)
+        with rootio.atomic_path(model_path(model_dir, i, settings["method"])) as tmp:
+            classifier(settings["method"]).save(result.model, tmp)
         log.info(
             "MVA range [%g, %g): threshold %.4f, signal efficiency %.3f, background efficiency %.4f, "
             "Punzi FOM %.4g (without the MVA %.4g)",
@@ -312,7 +307,8 @@ def train_mva(
         "features": features,
         "fit_variable": variable,
         "training_every": int(settings["training_every"]),
-        "classifier": "lightgbm " + lightgbm.__version__,
+        "method": settings["method"],
+        "classifier": classifier(settings["method"]).version,
         "ranges": [r.summary() for r in results],
     }
     with rootio.atomic_path(summary_path) as tmp, open(tmp, "w") as out:

@@ -90,6 +90,11 @@ class EngineToys:
         return self.qtilde(mu, self.batch)
 
 
+def signal_toys_of(fit: dict, n_toys: int) -> int:
+    """Signal-plus-background toys per tested mu for ``n_toys`` background-only toys."""
+    return max(1, round(n_toys * float(fit["limit_signal_toys_fraction"])))
+
+
 def needs_toys(frame: pd.DataFrame, fit: dict) -> np.ndarray:
     """Rows whose limits come from toys: all for ``cls_toys``, the small-background ones for ``auto``."""
     return small_count_rows(frame["background_window"].to_numpy(float), fit, method="cls_toys")
@@ -129,9 +134,11 @@ def apply_toy_limits(
         frame.loc[rows, f"xsec_{band}"] = limits.expected[k, ok]
     frame.loc[rows, "limit_method"] = "cls_toys"
     log.info(
-        "toy CLs for %d hypotheses (%d toys per tested mu, %d points): median toys/asymptotic %.3f (obs), %.3f (exp)",
+        "toy CLs for %d hypotheses (%d background-only toys, %d signal toys per tested mu, %d points): "
+        "median toys/asymptotic %.3f (obs), %.3f (exp)",
         len(rows),
         int(fit["limit_toys"]),
+        signal_toys_of(fit, int(fit["limit_toys"])),
         int(fit["limit_grid_points"]),
         float(np.median(limits.observed[ok] / asymptotic[ok, 0])) if len(rows) else float("nan"),
         float(np.median(limits.expected[2, ok] / asymptotic[ok, 3])) if len(rows) else float("nan"),
@@ -164,7 +171,7 @@ def toy_limits(
         n_toys: toys per tested value instead of ``fit.limit_toys``.
     """
     n_toys = int(n_toys or fit["limit_toys"])
-    signal_toys = max(1, round(n_toys * float(fit["limit_signal_toys_fraction"])))
+    signal_toys = signal_toys_of(fit, n_toys)
     limits = _limits_on_grid(
         specs, asymptotic, GRID_SPAN, fit=fit, level=level, rng=rng, data=data, n_toys=n_toys, signal_toys=signal_toys
     )
