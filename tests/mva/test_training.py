@@ -206,3 +206,12 @@ def test_the_working_point_keeps_a_measured_background(toy):
         kept = np.count_nonzero(result.model.predict(background.features[rows]) > result.threshold)
         assert kept >= minimum
     assert loose.threshold < tight.threshold and loose.signal_efficiency > tight.signal_efficiency
+
+
+def test_saved_models_score_as_the_trained_ones(toy):
+    """The written model (LightGBM text or the network's JSON) predicts what the trained one did."""
+    models, summary = apply.load_models(toy["base"] / "a" / "models", toy["base"] / "a" / "working_points.json")
+    assert summary["method"] == toy["channel"]["mva"]["method"]
+    x = np.random.default_rng(2).normal(0.0, 1.5, (500, 2))
+    for loaded, trained in zip(models, toy["results"]["a"], strict=True):
+        np.testing.assert_allclose(loaded.predict(x), trained.model.predict(x), rtol=1e-12, atol=1e-15)

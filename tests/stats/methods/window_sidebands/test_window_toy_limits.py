@@ -115,3 +115,26 @@ def test_toy_injection_points_are_spread_over_the_toy_cls_rows():
     assert toy_injection_rows(frame, count=2) == [5, 7]
     assert toy_injection_rows(frame, count=0) == []
     assert toy_injection_rows(frame.assign(limit_method="cls_asymptotic_engine"), count=1) == []
+
+
+def test_toy_limits_in_chunks_of_hypotheses_keep_their_rows(monkeypatch):
+    """The scan's toy CLs run in chunks of hypotheses (memory): each row keeps its own limit."""
+    from darkscan.stats.methods.window_sidebands import toy_limits as module
+
+    monkeypatch.setattr(module, "CHUNK", 2)
+    cases = [(3, 2.0), (0, 1.0), (6, 4.0), (1, 0.5), (2, 3.0)]
+    specs = [one_bin_spec(n, b) for n, b in cases]
+    asym = engine.upper_limits(engine.batch_from_specs(specs), level=0.1)
+    frame = pd.DataFrame(
+        {
+            "status": "ok",
+            "background_window": [b for _, b in cases],
+            "xsec_obs": asym.observed,
+            **{f"xsec_{b}": asym.expected[i] for i, b in enumerate(("exp_m2", "exp_m1", "exp", "exp_p1", "exp_p2"))},
+            "limit_method": "cls_asymptotic_engine",
+        }
+    )
+    fit = {"limit": "cls_toys", "limit_toys": 4000, "limit_signal_toys_fraction": 0.25, "limit_grid_points": 30}
+    apply_toy_limits(frame, specs, fit=fit, level=0.1, rng=np.random.default_rng(4))
+    assert (frame["limit_method"] == "cls_toys").all()
+    np.testing.assert_allclose(frame["xsec_obs"], [exact_cls_limit(n, b) for n, b in cases], rtol=0.06)

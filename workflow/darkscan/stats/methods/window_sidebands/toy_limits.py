@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 # hypothesis: the toy limits of the Z' scan lie at 0.4-1.7x the asymptotic ones (eighth session)
 GRID_SPAN = (0.5, 2.0)
 WIDE_GRID_SPAN = (0.1, 10.0)
+# hypotheses whose toys are fitted together: the toy arrays of 350 Z' windows (1250 toys each)
+# took the scan job to 2.2 GB; 100 keep it well below 2 GB
+CHUNK = 100
 
 
 class EngineToys:
@@ -119,7 +122,15 @@ def apply_toy_limits(
         return frame
     columns = ["xsec_obs", *[f"xsec_{b}" for b in SIGMA_SUFFIXES]]
     asymptotic = frame.loc[chosen, columns].to_numpy(float)
-    limits = toy_limits([specs[i] for i in chosen], asymptotic, fit=fit, level=level, rng=rng)
+    parts = [
+        toy_limits([specs[i] for i in chosen[k : k + CHUNK]], asymptotic[k : k + CHUNK], fit=fit, level=level, rng=rng)
+        for k in range(0, len(chosen), CHUNK)
+    ]
+    limits = toy_cls.ToyLimits(
+        np.concatenate([p.observed for p in parts]),
+        np.concatenate([p.expected for p in parts], axis=1),
+        np.concatenate([p.converged for p in parts]),
+    )
     ok = limits.converged
     if not ok.all():
         log.warning(
