@@ -25,18 +25,14 @@ import json
 import logging
 import os
 import pathlib
-import sys
 import time
 
 import numpy as np
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "workflow"))
-
-from darkscan import config as cfg  # noqa: E402
-from darkscan.mva import training  # noqa: E402
-from darkscan.mva.punzi import punzi_fom  # noqa: E402
-from darkscan.seeds import seed_for  # noqa: E402
+from darkscan import config as cfg
+from darkscan.mva import training
+from darkscan.mva.punzi import punzi_fom
+from darkscan.seeds import seed_for
 
 log = logging.getLogger("bench_punzi_net")
 CHANNEL = "zprime_invisible"

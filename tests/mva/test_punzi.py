@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from darkscan.mva.punzi import PUNZI_A, PUNZI_B, punzi_denominator, punzi_fom
+from darkscan.mva.punzi import PUNZI_A, PUNZI_B, punzi_denominator, punzi_denominator_slope, punzi_fom
 
 
 def test_denominator_by_hand():
@@ -28,3 +28,10 @@ def test_fom_prefers_the_cleaner_selection_at_equal_efficiency():
     assert punzi_fom(np.array([0.2, 0.4]), 9.0) == pytest.approx(np.array([0.2, 0.4]) / punzi_denominator(9.0))
     # a negative background (a fluctuation of weighted MC) counts as none
     assert punzi_fom(0.5, -1.0) == pytest.approx(punzi_fom(0.5, 0.0))
+
+
+def test_the_slope_of_the_bracket_is_its_derivative():
+    background = np.array([1e-3, 0.5, 4.0, 250.0])
+    step = 1e-6 * background
+    numeric = (punzi_denominator(background + step) - punzi_denominator(background - step)) / (2 * step)
+    np.testing.assert_allclose(punzi_denominator_slope(background), numeric, rtol=1e-6)

@@ -31,6 +31,13 @@ def punzi_denominator(background: np.ndarray | float, *, a: float = PUNZI_A, b: 
     )
 
 
+def punzi_denominator_slope(background: np.ndarray, *, a: float = PUNZI_A, b: float = PUNZI_B) -> np.ndarray:
+    """d/dB of :func:`punzi_denominator` for B > 0:
+    a / (2 sqrt(B)) + b (a / sqrt(B) + 2) / (2 sqrt(b^2 + 4 a sqrt(B) + 4 B))."""
+    root_b = np.sqrt(background)
+    return a / (2 * root_b) + b * (a / root_b + 2.0) / (2.0 * np.sqrt(b**2 + 4 * a * root_b + 4 * background))
+
+
 def punzi_fom(
     efficiency: np.ndarray | float, background: np.ndarray | float, *, a: float = PUNZI_A, b: float = PUNZI_B
 ) -> np.ndarray:

@@ -26,7 +26,7 @@ import logging
 
 import numpy as np
 
-from darkscan.mva.punzi import PUNZI_A, PUNZI_B, punzi_denominator
+from darkscan.mva.punzi import PUNZI_A, PUNZI_B, punzi_denominator, punzi_denominator_slope
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +100,7 @@ def punzi_loss(
     eps = np.bincount(problem.signal_mass[is_signal], problem.signal_weight[is_signal] * out[is_signal], n_masses)
     background = np.maximum(problem.window_weight @ out, B_FLOOR)
     denominator = punzi_denominator(background, a=a, b=b)
-    root_b = np.sqrt(background)
-    inner = np.sqrt(b**2 + 4 * a * root_b + 4 * background)
-    d_denominator = a / (2 * root_b) + b * (a / root_b + 2.0) / (2.0 * inner)
+    d_denominator = punzi_denominator_slope(background, a=a, b=b)
     # d(-mean_j FOM_j) / d out_i = (1/J) sum_j (-v_i [i in j] / D_j + eps_j D'_j u_ji / D_j^2)
     d_eps = np.zeros_like(out)
     d_eps[is_signal] = problem.signal_weight[is_signal] / denominator[problem.signal_mass[is_signal]]

@@ -162,9 +162,8 @@ def train_range(
     method = classifier(settings["method"])
     model = method.train(data, features=features, settings=settings, seed=seed)
     wp_sel = lambda row: training_rows(row, every) & ~fit_rows(row, every)  # noqa: E731
-    result = _choose_working_point(lo, hi, model, in_range, backgrounds, wp_sel, settings, n_sig, n_bkg)
-    importance = method.importance(model)
-    return dataclasses.replace(result, importance={f: float(g) for f, g in zip(features, importance, strict=True)})
+    importance = {f: float(g) for f, g in zip(features, method.importance(model), strict=True)}
+    return _choose_working_point(lo, hi, model, importance, in_range, backgrounds, wp_sel, settings, n_sig, n_bkg)
 
 
 def training_set(in_range: list[Sample], backgrounds: list[Sample], lo: float, hi: float, settings) -> TrainingSet:
@@ -196,7 +195,7 @@ def _passing_fraction(scores: np.ndarray, weights: np.ndarray, thresholds) -> np
     return np.array([weights[scores > t].sum() for t in thresholds]) / total
 
 
-def _choose_working_point(lo, hi, model, in_range, backgrounds, wp_sel, settings, n_sig, n_bkg):
+def _choose_working_point(lo, hi, model, importance, in_range, backgrounds, wp_sel, settings, n_sig, n_bkg):
     """The threshold of best mean Punzi FOM, with the background in each window estimated as its
     count before the MVA times the MVA's background efficiency over the whole range (measured on
     the working-point rows); thresholds that leave fewer than ``working_point_min_background``
@@ -245,7 +244,7 @@ def _choose_working_point(lo, hi, model, in_range, backgrounds, wp_sel, settings
         background_efficiency=bkg_eff,
         fom_scan={"threshold": [float(t) for t in thresholds[1:]], "fom": [float(f) for f in fom[1:]]},
         roc=roc,
-        importance={},  # filled by train_range
+        importance=importance,
         n_fit={"signal": int(n_sig), "background": int(n_bkg)},
     )
 
