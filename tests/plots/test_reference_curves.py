@@ -1,5 +1,7 @@
 """Published limits from plots.reference_curves: files read, drawn on the right plot, checked early."""
 
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -69,3 +71,23 @@ def test_the_published_curves_of_the_default_channels_read(channel_name, global_
         frame = read_reference_curve(path)
         assert len(frame) > 30 and (frame["limit"] > 0).all()
         assert frame["mass"].min() >= 0.1 and frame["mass"].max() <= 10.58
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "config" / "reference_curves").glob("*.csv")))
+def test_stored_curves_name_their_source_and_read(path):
+    """Every published curve in config/reference_curves cites its paper and digitisation and reads."""
+    header = [line for line in path.read_text().splitlines() if line.startswith("#")]
+    assert any("PRL" in line or "Phys." in line for line in header), f"{path.name}: no publication in the header"
+    assert any("digitised" in line or "HEPData" in line for line in header), f"{path.name}: origin not stated"
+    frame = read_reference_curve(path)
+    assert len(frame) >= 10 and (frame["limit"] > 0).all() and (frame["mass"] >= 0).all()
+
+
+def test_babar_single_photon_curve_values():
+    """Spot values of the BaBar 2017 single-photon limit as digitised (DarkCast table)."""
+    frame = read_reference_curve(
+        Path(__file__).parents[2] / "config/reference_curves/babar_prl119_131804_darkphoton_invisible_eps.csv"
+    )
+    assert len(frame) == 167 and frame["mass"].max() == pytest.approx(8.0, abs=1e-3)
+    at = dict(zip(frame["mass"].round(3), frame["limit"], strict=True))
+    assert at[1.0] == pytest.approx(9.6684e-4) and at[4.0] == pytest.approx(4.5614e-4)
