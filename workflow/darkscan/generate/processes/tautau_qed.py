@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -68,21 +69,35 @@ def born_ratio(x: np.ndarray, *, sqrt_s: float) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
-def _isr_table(sqrt_s: float, x_max: float) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse-CDF table of x in the variable t = x^beta (which absorbs the x^(beta - 1) peak)."""
+def _isr_table(sqrt_s: float, x_max: float, ratio: Callable) -> tuple[np.ndarray, np.ndarray, float]:
+    """Inverse-CDF table of x in the variable t = x^beta (which absorbs the x^(beta - 1) peak),
+    and the integral of f(x) ratio(x) over [0, x_max]."""
     beta = isr_beta(sqrt_s)
     t = np.linspace(0.0, x_max**beta, _GRID)
     x = t ** (1.0 / beta)
     # f(x) dx = [ (1 + 3 beta / 4) - (1 - x / 2) x^(1 - beta) ] dt, times the Born ratio
-    density = np.maximum((1.0 + 0.75 * beta) - (1.0 - 0.5 * x) * x ** (1.0 - beta), 0.0) * born_ratio(x, sqrt_s=sqrt_s)
+    density = np.maximum((1.0 + 0.75 * beta) - (1.0 - 0.5 * x) * x ** (1.0 - beta), 0.0) * ratio(x, sqrt_s=sqrt_s)
     cdf = np.concatenate([[0.0], np.cumsum(0.5 * (density[1:] + density[:-1]) * np.diff(t))])
-    return cdf / cdf[-1], x
+    return cdf / cdf[-1], x, float(cdf[-1])
 
 
-def sample_isr_fraction(rng: np.random.Generator, n: int, *, sqrt_s: float, x_max: float) -> np.ndarray:
-    """ISR energy fractions x in [0, x_max] from the structure function times the Born ratio."""
-    cdf, x = _isr_table(float(sqrt_s), float(x_max))
-    return np.interp(rng.random(n), cdf, x)
+def sample_isr_fraction(
+    rng: np.random.Generator, n: int, *, sqrt_s: float, x_max: float, ratio: Callable = born_ratio, x_min: float = 0.0
+) -> np.ndarray:
+    """ISR energy fractions x in [x_min, x_max] from the structure function times the Born ratio
+    sigma_Born(s (1 - x)) / sigma_Born(s) of the process (``ratio(x, sqrt_s=...)``; default tau pairs)."""
+    cdf, x, _ = _isr_table(float(sqrt_s), float(x_max), ratio)
+    u = rng.random(n)
+    if x_min > 0.0:
+        start = float(np.interp(x_min, x, cdf))
+        u = start + u * (1.0 - start)
+    return np.interp(u, cdf, x)
+
+
+def isr_factor(*, sqrt_s: float, x_max: float, ratio: Callable = born_ratio, x_min: float = 0.0) -> float:
+    """The integral of f(x) ratio(x) over [x_min, x_max] (x_min = 0: ISR-corrected over Born cross section)."""
+    cdf, x, total = _isr_table(float(sqrt_s), float(x_max), ratio)
+    return total * (1.0 - float(np.interp(x_min, x, cdf)))
 
 
 def sample_eikonal_cos(rng: np.random.Generator, velocity: np.ndarray) -> np.ndarray:
