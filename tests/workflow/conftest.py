@@ -82,24 +82,29 @@ def built_on_slurm() -> pathlib.Path:
 
 
 @pytest.fixture(scope="session")
-def built_alp_and_dark_higgs(tmp_path_factory) -> pathlib.Path:
-    """alp_gammagamma and dark_higgsstrahlung on their tiny overlays, in one two-core build.
+def built_side_channels(tmp_path_factory) -> pathlib.Path:
+    """alp_gammagamma, dark_higgsstrahlung and darkphoton_invisible on their tiny overlays, in one
+    two-core build.
 
-    One Snakemake run for both channels keeps both cores busy through each channel's serial
+    One Snakemake run for the three channels keeps both cores busy through each channel's serial
     tail (scan, look-elsewhere, plots); every other channel of config.yaml is disabled.
     """
-    alp = yaml.safe_load((ROOT / "tests" / "configs" / "tiny_alp.yaml").read_text())
-    dark_higgs = yaml.safe_load((ROOT / "tests" / "configs" / "tiny_dark_higgs.yaml").read_text())
+    overlays = {
+        "alp_gammagamma": "tiny_alp.yaml",
+        "dark_higgsstrahlung": "tiny_dark_higgs.yaml",
+        "darkphoton_invisible": "tiny_darkphoton_invisible.yaml",
+    }
     channels = {
         name: {"enabled": False} for name in yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["channels"]
     }
-    channels["alp_gammagamma"] = alp["channels"]["alp_gammagamma"]
-    channels["dark_higgsstrahlung"] = dark_higgs["channels"]["dark_higgsstrahlung"]
-    overlay = {**alp, **dark_higgs, "channels": channels}
-    tmp = tmp_path_factory.mktemp("alp_dark_higgs")
+    overlay = {}
+    for name, file in overlays.items():
+        tiny = yaml.safe_load((ROOT / "tests" / "configs" / file).read_text())
+        channels[name] = tiny["channels"][name]
+        overlay |= tiny
+    overlay["channels"] = channels
+    tmp = tmp_path_factory.mktemp("side_channels")
     (tmp / "overlay.yaml").write_text(yaml.safe_dump(overlay))
     repo = copy_repo(tmp / "repo")
-    run_snakemake(
-        repo, "alp_gammagamma", "dark_higgsstrahlung", "--cores", "2", "--configfile", str(tmp / "overlay.yaml")
-    )
+    run_snakemake(repo, *overlays, "--cores", "2", "--configfile", str(tmp / "overlay.yaml"))
     return repo

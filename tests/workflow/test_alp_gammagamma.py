@@ -7,8 +7,8 @@ import pytest
 
 
 @pytest.mark.workflow
-def test_alp_gammagamma_tiny(built_alp_and_dark_higgs):
-    repo = built_alp_and_dark_higgs
+def test_alp_gammagamma_tiny(built_side_channels):
+    repo = built_side_channels
     results = repo / "results" / "alp_gammagamma"
     limits = pd.read_csv(results / "limits.csv")
     assert len(limits) >= 3 and (limits["status"] != "failed").all()

@@ -92,9 +92,9 @@ def test_zprime_validation_notebook_loads_clean(browser, built):
     _check_notebook(browser, built / "results" / "zprime_invisible", sections=(*COMMON_SECTIONS, "MVA selection"))
 
 
-@pytest.mark.parametrize("channel", ["alp_gammagamma", "dark_higgsstrahlung"])
-def test_alp_and_dark_higgs_validation_notebooks_load_clean(browser, built_alp_and_dark_higgs, channel):
-    _check_notebook(browser, built_alp_and_dark_higgs / "results" / channel, sections=COMMON_SECTIONS)
+@pytest.mark.parametrize("channel", ["alp_gammagamma", "dark_higgsstrahlung", "darkphoton_invisible"])
+def test_side_channel_validation_notebooks_load_clean(browser, built_side_channels, channel):
+    _check_notebook(browser, built_side_channels / "results" / channel, sections=COMMON_SECTIONS)
 
 
 def test_report_loads_clean_with_per_channel_captions(browser, built, tmp_path):

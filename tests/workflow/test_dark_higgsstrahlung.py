@@ -8,9 +8,9 @@ import pytest
 
 
 @pytest.mark.workflow
-def test_dark_higgsstrahlung_tiny(built_alp_and_dark_higgs):
+def test_dark_higgsstrahlung_tiny(built_side_channels):
     """tests/configs/tiny_dark_higgs.yaml, built together with the ALP channel (conftest.py)."""
-    repo = built_alp_and_dark_higgs
+    repo = built_side_channels
     results = repo / "results" / "dark_higgsstrahlung"
     limits = pd.read_csv(results / "limits.csv")
     contract = [

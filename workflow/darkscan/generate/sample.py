@@ -23,6 +23,7 @@ from darkscan import config as cfg
 from darkscan import rootio
 from darkscan.events import TruthEvents
 from darkscan.experiments.detector import beams_of, simulate
+from darkscan.generate.escape import Escape
 from darkscan.generate.registry import get_process
 from darkscan.progress import progress as progress_of
 from darkscan.seeds import rng_for, seed_for
@@ -37,9 +38,17 @@ def chunk_sizes(n_events: int, chunk_events: int) -> list[int]:
     return [base + (i < extra) for i in range(n_chunks)]
 
 
-def _generate_chunk(process_name: str, n: int, seed: int, names: tuple, *, sqrt_s: float, options: dict) -> TruthEvents:
+def _generate_chunk(
+    process_name: str, n: int, seed: int, names: tuple, *, sqrt_s: float, options: dict, escape: Escape | None = None
+) -> TruthEvents:
     process = get_process(process_name)
-    return process.generate(n, rng_for(seed, *names), sqrt_s=sqrt_s, **options)
+    events = process.generate(n, rng_for(seed, *names), sqrt_s=sqrt_s, **options)
+    return escape.apply(events) if escape else events
+
+
+def _equal_weights(process_name: str, escape: Escape | None) -> bool:
+    """True if the events of a component carry equal weights: an unweighted generator, no imposed escape."""
+    return get_process(process_name).unweighted and escape is None
 
 
 def _write_chunk(out, events: TruthEvents, experiment: dict, seed: int, names: tuple, first: bool) -> None:
@@ -63,6 +72,7 @@ def sized_events(
     seed: int,
     names: tuple,
     pilot_events: int,
+    escape: Escape | None = None,
 ) -> tuple[int, float]:
     """Events of a background MC sample: ``events``, or more, so that it carries ``factor`` x the luminosity.
 
@@ -75,9 +85,15 @@ def sized_events(
     """
     if factor <= 0:
         return events, math.nan
-    unweighted = get_process(process_name).unweighted
+    unweighted = _equal_weights(process_name, escape)
     pilot = _generate_chunk(
-        process_name, 1 if unweighted else pilot_events, seed, (*names, "pilot"), sqrt_s=sqrt_s, options=options
+        process_name,
+        1 if unweighted else pilot_events,
+        seed,
+        (*names, "pilot"),
+        sqrt_s=sqrt_s,
+        options=options,
+        escape=escape,
     )
     sigma = float(pilot.weight.sum())
     if sigma <= 0:
@@ -111,6 +127,7 @@ def produce_sample(
     process = get_process(entry["process"])
     sqrt_s = beams_of(experiment).sqrt_s
     events, factor = entry["events"], 0.0
+    escape = Escape.of(entry, experiment, f"{channel['name']}/{sample}")
     if sample in channel["backgrounds"]:
         # an MVA channel trains on one event in training_every: the rest must still carry the factor
         mva = channel.get("mva")
@@ -127,6 +144,7 @@ def produce_sample(
             seed=seed,
             names=(channel["name"], sample),
             pilot_events=int(channel["data"].get("pilot_events", 20_000)),
+            escape=escape,
         )
     sizes = chunk_sizes(events, chunk_events)
     sum_w = sum_w2 = 0.0
@@ -134,7 +152,9 @@ def produce_sample(
         chunks = progress_of(sizes, desc=f"{channel['name']}/{sample}", unit="chunk") if progress else sizes
         for i, n in enumerate(chunks):
             names = (channel["name"], sample, i)
-            chunk = _generate_chunk(entry["process"], n, seed, names, sqrt_s=sqrt_s, options=entry.get("options", {}))
+            chunk = _generate_chunk(
+                entry["process"], n, seed, names, sqrt_s=sqrt_s, options=entry.get("options", {}), escape=escape
+            )
             # Each chunk's weights sum to its own estimate of sigma; average the chunks.
             chunk = TruthEvents(chunk.pdg, chunk.p4, chunk.invisible, chunk.weight * (n / events))
             sum_w += float(chunk.weight.sum())
@@ -146,6 +166,7 @@ def produce_sample(
             "sample": sample,
             "process": entry["process"],
             "options": entry.get("options", {}),
+            "escapes": list(entry.get("escapes", [])),
             "is_data": False,
             "xsec_fb": sum_w,
             "xsec_err_fb": math.sqrt(sum_w2),
@@ -262,6 +283,7 @@ def pilot_run(
     tolerance: float = 1e-3,
     min_oversample: float = 1.0,
     max_oversample: float = 1e3,
+    escape: Escape | None = None,
 ) -> Pilot:
     """Cross section (fb) of a component's generated phase space and its unweighting bound.
 
@@ -270,9 +292,9 @@ def pilot_run(
     sample (and run alongside them on a cluster). Unweighted generators give the cross section
     with every event: one event suffices, and they need no oversampling.
     """
-    unweighted = get_process(process_name).unweighted
+    unweighted = _equal_weights(process_name, escape)
     n = 1 if unweighted else pilot_events
-    events = _generate_chunk(process_name, n, seed, (*names, "pilot"), sqrt_s=sqrt_s, options=options)
+    events = _generate_chunk(process_name, n, seed, (*names, "pilot"), sqrt_s=sqrt_s, options=options, escape=escape)
     if unweighted:
         return Pilot(float(events.weight.sum()), 1.0, 0.0)
     oversample, above = unweighting_oversample(
@@ -451,8 +473,11 @@ class ComponentDraw:
         sqrt_s: float,
         unweighting: Unweighting,
         pilot: Pilot | None = None,
+        escape: Escape | None = None,
     ):
         self.process_name, self.options, self.names, self.seed, self.sqrt_s = process_name, options, names, seed, sqrt_s
+        self.escape = escape
+        self.equal_weights = _equal_weights(process_name, escape)
         self.luminosity_fb, self.n_chunks, self.unweighting = luminosity_fb, n_chunks, unweighting
         self.process = get_process(process_name)
         u = unweighting
@@ -466,13 +491,14 @@ class ComponentDraw:
             tolerance=u.tolerance,
             min_oversample=u.min_oversample,
             max_oversample=u.max_oversample,
+            escape=escape,
         )
         self.rng = rng_for(seed, *names, "counts")
         self.n_generate = data_chunk_events(
             xsec_fb=self.pilot.xsec_fb,
             luminosity_fb=luminosity_fb,
             n_chunks=n_chunks,
-            unweighted=self.process.unweighted,
+            unweighted=self.equal_weights,
             oversample=self.pilot.oversample,
             rng=self.rng,
         )
@@ -486,9 +512,9 @@ class ComponentDraw:
         for sub, n in enumerate(progress_of(sizes, desc="/".join(map(str, self.names)), unit="chunk")):
             sub_names = (*self.names, sub)
             events = _generate_chunk(
-                self.process_name, n, self.seed, sub_names, sqrt_s=self.sqrt_s, options=self.options
+                self.process_name, n, self.seed, sub_names, sqrt_s=self.sqrt_s, options=self.options, escape=self.escape
             )
-            if self.process.unweighted:
+            if self.equal_weights:
                 keep = np.ones(len(events), bool)
             else:
                 event_xsec = events.weight * n  # each event's own estimate of sigma
@@ -508,7 +534,7 @@ class ComponentDraw:
     def record(self) -> dict:
         """The component's record in the chunk metadata (after :meth:`batches`)."""
         pilot, label = self.pilot, "/".join(map(str, self.names))
-        if self.process.unweighted:
+        if self.equal_weights:
             xsec_fb = pilot.xsec_fb
         else:
             xsec_fb = self.sum_xsec / self.n_generate if self.n_generate else 0.0
@@ -565,6 +591,7 @@ def _write_data_component(
         names=names,
         sqrt_s=beams_of(experiment).sqrt_s,
         unweighting=unweighting,
+        escape=Escape.of(channel["backgrounds"].get(component, {}), experiment, f"{channel['name']}/data/{component}"),
     )
     written = 0
     for sub_names, events in draw.batches(chunk_events):

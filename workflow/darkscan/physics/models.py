@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from darkscan.physics import signals, zprime
+from darkscan.physics.constants import ALPHA_EM
 from darkscan.registry import Registry
 
 Branching = Callable[[np.ndarray, np.ndarray | None], np.ndarray]
@@ -129,5 +130,31 @@ register_model(
             "mumu": lambda m, m2=None: signals.darkphoton_branching_fraction(m, "mumu", scenario="visible"),
             "mumu_only": _ones,
         },
+    )
+)
+
+#: the electron charge e = sqrt(4 pi alpha): a dark photon couples to the muon with g' = eps e
+_E_CHARGE = float(np.sqrt(4.0 * np.pi * ALPHA_EM))
+
+
+def _gm2_band_darkphoton(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The kinetic mixings eps whose one-loop Delta a_mu (that of a vector with g' = eps e,
+    Pospelov, PRD 80 (2009) 095002) explains the measured Delta a_mu within 2 sigma."""
+    low, high = _gm2_band(grid)
+    return low / _E_CHARGE, high / _E_CHARGE
+
+
+register_model(
+    Model(
+        name="dark_photon",
+        coupling="eps",
+        power=2,
+        mass_label="$m_{A'}$",
+        coupling_label=r"$\epsilon$",
+        xsec_label=r"$\sigma(e^+e^-\to\gamma A')\times$BF($A'\to$inv.)",
+        # BF(A' -> invisible) = 1: A' -> chi chi with alpha_D >> eps^2 alpha, as the searches assume
+        branchings={"invisible": _ones},
+        reference_band=_gm2_band_darkphoton,
+        reference_band_label=r"$(g-2)_\mu$ $\pm 2\sigma$ (2021)",
     )
 )

@@ -109,12 +109,20 @@ def _in_bands(theta: np.ndarray, bands) -> np.ndarray:
     return inside
 
 
-def passes(p: np.ndarray, *, photon_energy_min: float, photon_theta_min: float, photon_theta_max: float, lost_bands):
-    """Mask of events with one pair photon seen (energy, angle) and the other in a lost band; and
-    the index (0 or 1) of the seen one."""
+def passes(
+    p: np.ndarray,
+    *,
+    photon_energy_min: float,
+    photon_theta_min: float,
+    photon_theta_max: float,
+    lost_bands,
+    lost_energy_min: float = 0.0,
+):
+    """Mask of events with one pair photon seen (energy, angle) and the other in a lost band (above
+    ``lost_energy_min``); and the index (0 or 1) of the seen one."""
     theta = np.degrees(np.arccos(np.clip(p[:, :2, 3] / p[:, :2, 0], -1.0, 1.0)))
     seen = (p[:, :2, 0] > photon_energy_min) & (theta >= photon_theta_min) & (theta <= photon_theta_max)
-    lost = _in_bands(theta, lost_bands)
+    lost = _in_bands(theta, lost_bands) & (p[:, :2, 0] > lost_energy_min)
     first, second = seen[:, 0] & lost[:, 1], seen[:, 1] & lost[:, 0]
     return first | second, np.where(first, 0, 1)
 
@@ -132,6 +140,7 @@ def generate(
     photon_theta_min: float = 30.0,
     photon_theta_max: float = 150.0,
     lost_bands: list | None = None,
+    lost_energy_min: float = 0.0,
     pair_theta_min: float = 5.0,
     x_min: float = 0.0,
     x_max: float = 0.95,
@@ -148,6 +157,7 @@ def generate(
         photon_theta_max: maximum CM polar angle of the seen photon (deg).
         lost_bands: CM polar-angle bands [[lo, hi], ...] (deg) of the other photon
             (default: within 20 deg of either beam).
+        lost_energy_min: minimum CM energy of the other photon (GeV).
         pair_theta_min: pair-frame polar-angle cut of the Born distribution (deg, collinear divergence).
         x_min: smallest ISR energy fraction drawn: a generator-level cut, to be set where softer
             radiation cannot move the lost photon out of the seen photon's back-to-back image.
@@ -166,6 +176,7 @@ def generate(
         photon_theta_min=photon_theta_min,
         photon_theta_max=photon_theta_max,
         lost_bands=bands,
+        lost_energy_min=lost_energy_min,
     )
     kept, trials, n_kept = [], 0, 0
     while n_kept < n_events:
