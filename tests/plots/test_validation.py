@@ -104,6 +104,18 @@ def test_fit_views_use_the_fit_binning(channel):
     assert views["fit"].cut is None and "fit2" not in views
 
 
+def test_axis_titles_come_from_the_channel_not_another_channels_column_of_that_name(channel):
+    """recoil_mass is the recoil against mu mu in VARIABLE_AXES but M_X in the single-photon search."""
+    channel = copy.deepcopy(channel)
+    channel["fit"]["label"] = "$M_X$"
+    assert val.fit_views(channel)["fit"].axis.label == "$M_X$ [GeV]"
+    single = {"selection": {"variables": "single_photon"}}
+    labels = val.column_labels(single)
+    assert labels["photon_cos_cm"] == r"$\cos\theta^*_\gamma$" and labels["photon_e_cm"] == r"$E^*_\gamma$ [GeV]"
+    views = val.nminus1_views({"photon_cos_cm": "fiducial"}, labels)
+    assert views["photon_cos_cm"].label == labels["photon_cos_cm"]
+
+
 def test_cut_thresholds_and_titles_come_from_the_cuts(channel):
     channel = copy.deepcopy(channel)
     channel["selection"]["cuts"].append({"name": "window", "expr": "(1.0 < mu1_pt) & (mu1_pt <= 5.0)", "label": "W"})

@@ -78,14 +78,15 @@ def validation_variables(channel: dict) -> dict[str, str | None]:
     return chosen
 
 
-def _axis(variable: str, values: np.ndarray) -> hist.axis.Regular:
-    """The axis of a variable: from VARIABLE_AXES, else spanning the first values seen."""
+def _axis(variable: str, values: np.ndarray, label: str | None = None) -> hist.axis.Regular:
+    """The axis of a variable: from VARIABLE_AXES, else spanning the first values seen (titled
+    ``label``, else the variable's name)."""
     if variable in VARIABLE_AXES:
         bins, low, high, label = VARIABLE_AXES[variable]
     else:
         finite = values[np.isfinite(values)]
         low, high = (float(finite.min()), float(finite.max()) + 1e-9) if len(finite) else (0.0, 1.0)
-        bins, label = 50, variable
+        bins, label = 50, label or variable
         if len(finite) and np.all(finite == np.round(finite)) and high - low < INTEGER_BINS_MAX:
             low, high = float(finite.min()) - 0.5, float(finite.max()) + 1.5  # one bin per value, one beyond
             bins = int(round(high - low))
@@ -103,6 +104,7 @@ class View:
     cut: str | None = None
     axis: hist.axis.Regular | None = None
     band: tuple[str, float, float] | None = None
+    label: str | None = None  # axis title where VARIABLE_AXES has none (a registered column's label)
 
     @property
     def reads(self) -> tuple[str, ...]:
@@ -110,9 +112,19 @@ class View:
         return (*self.columns, *(self.band or ())[:1])
 
 
-def nminus1_views(variables: dict[str, str | None]) -> dict[str, View]:
-    """One :class:`View` per variable of :func:`validation_variables`."""
-    return {variable: View((variable,), cut) for variable, cut in variables.items()}
+def column_labels(channel: dict) -> dict[str, str]:
+    """Axis titles of the channel's variable columns: the registered label, with its unit."""
+    from darkscan.select.variables import variable_columns
+
+    columns = variable_columns(channel["selection"]["variables"])
+    return {name: f"{c.label} [{c.unit}]" if c.unit else c.label for name, c in columns.items()}
+
+
+def nminus1_views(variables: dict[str, str | None], labels: dict[str, str] | None = None) -> dict[str, View]:
+    """One :class:`View` per variable of :func:`validation_variables` (``labels``: axis titles,
+    e.g. :func:`column_labels`, where VARIABLE_AXES has none)."""
+    labels = labels or {}
+    return {variable: View((variable,), cut, label=labels.get(variable)) for variable, cut in variables.items()}
 
 
 def fit_views(channel: dict) -> dict[str, View]:
@@ -123,7 +135,9 @@ def fit_views(channel: dict) -> dict[str, View]:
     binning, unit = fit["histogram"], fit.get("unit", "GeV")
 
     def view(name: str, variable: str, columns: tuple[str, ...], fallback: str) -> View:
-        label = VARIABLE_AXES[variable][3] if variable in VARIABLE_AXES else f"{fallback} [{unit}]"
+        # the channel's own fit.label first: a column name may mean other things in other channels
+        label = f"{fit['label']} [{unit}]" if name == "fit" and "label" in fit else None
+        label = label or (VARIABLE_AXES[variable][3] if variable in VARIABLE_AXES else f"{fallback} [{unit}]")
         axis = hist.axis.Regular(binning["bins"], binning["low"], binning["high"], name=name, label=label)
         return View(columns, None, axis)
 
@@ -166,7 +180,7 @@ def nminus1_histograms(
             for name, view in views.items():
                 if not all(c in chunk for c in view.reads):
                     continue
-                axes.setdefault(name, view.axis or _axis(view.columns[0], chunk[view.columns[0]]))
+                axes.setdefault(name, view.axis or _axis(view.columns[0], chunk[view.columns[0]], view.label))
                 h = result.setdefault(name, hist.Hist(axes[name], storage=hist.storage.Weight()))
                 mask = _selected(chunk, view.cut)
                 if view.band is not None:
