@@ -133,3 +133,22 @@ def test_files_hold_ttrees_and_split_records_read_back(signal_file, tmp_path, ch
         np.testing.assert_array_equal(ak.flatten(chunk.track.px), ak.flatten(tree["track_px"].array()))
         everything = rootio.read_events(tree)
         assert {"track", "photon", "weight", "trigger"} <= set(everything.fields) and "ntrack" not in everything.fields
+
+
+def test_records_without_any_object_read_back_as_their_own_records(tmp_path):
+    """Events with no track and no KLM hit at all (single-photon signal): each record keeps its
+    own fields (uproot's how="zip" had merged the equal-count track_* and klm_* branches)."""
+    empty = ak.Array([[] for _ in range(4)])
+    payload = {
+        "track": ak.zip({"px": ak.values_astype(empty, np.float64), "charge": ak.values_astype(empty, np.int8)}),
+        "klm": ak.zip({"px": ak.values_astype(empty, np.float64), "pz": ak.values_astype(empty, np.float64)}),
+        "photon": ak.zip({"e": ak.Array([[1.0], [2.0], [3.0, 0.5], [4.0]])}),
+        "weight": np.ones(4),
+    }
+    with rootio.recreate(tmp_path / "f.root") as f:
+        rootio.write_events(f, payload, first=True)
+    with uproot.open(tmp_path / "f.root") as f:
+        (chunk,) = rootio.iterate_events(f["events"], ["photon", "track", "klm", "weight"], step_size=10)
+    assert chunk.fields == ["photon", "track", "klm", "weight"]
+    assert chunk.track.fields == ["px", "charge"] and chunk.klm.fields == ["px", "pz"]
+    assert ak.num(chunk.track).tolist() == [0, 0, 0, 0] and ak.num(chunk.photon).tolist() == [1, 1, 2, 1]

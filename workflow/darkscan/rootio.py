@@ -120,11 +120,22 @@ def record_branches(ttree, name: str) -> list[str]:
     return [f"n{name}", *split] if split and f"n{name}" in keys else []
 
 
+def _field(chunk: ak.Array, name: str, branches: list[str]) -> ak.Array:
+    """The field ``name`` of a chunk: its branch, or the records zipped from its split branches."""
+    if branches == [name]:
+        return chunk[name]
+    return ak.zip({branch[len(name) + 1 :]: chunk[branch] for branch in branches[1:]})
+
+
 def iterate_events(ttree, names: list[str], *, step_size: int) -> Iterator[ak.Array]:
-    """Iterate over the fields ``names`` of an events tree; split records come back as records."""
-    branches = [branch for name in names for branch in record_branches(ttree, name)]
-    for chunk in ttree.iterate(branches, step_size=step_size, library="ak", how="zip"):
-        yield chunk[names]
+    """Iterate over the fields ``names`` of an events tree; split records come back as records.
+
+    Each record is zipped from its own branches (uproot's ``how="zip"`` groups branches by equal
+    counts, and merged the tracks and KLM hits of events that had none of either)."""
+    groups = {name: record_branches(ttree, name) for name in names}
+    branches = [branch for group in groups.values() for branch in group]
+    for chunk in ttree.iterate(branches, step_size=step_size, library="ak"):
+        yield ak.zip({name: _field(chunk, name, group) for name, group in groups.items()}, depth_limit=1)
 
 
 def read_events(ttree) -> ak.Array:
