@@ -1,4 +1,5 @@
-"""The single-photon search darkphoton_invisible: its config, its variables and its backgrounds."""
+"""The single-photon search darkphoton_invisible (Belle II) and its BaBar configuration
+darkphoton_invisible_babar: configs, the plugin's variables, the backgrounds' generator cuts."""
 
 import importlib
 
@@ -13,6 +14,16 @@ from darkscan.expressions import evaluate_cut
 from darkscan.generate.registry import get_process
 from darkscan.select.variables import get_variables
 
+CHANNELS = {"darkphoton_invisible": 20.0, "darkphoton_invisible_babar": 53.0}
+
+
+@pytest.fixture(scope="module", params=sorted(CHANNELS))
+def configured(request):
+    """(channel config, its experiment config) of each configuration."""
+    global_config = cfg.load_global()
+    channel = cfg.channel_config(global_config, request.param)
+    return channel, cfg.experiment_config(global_config, channel["experiment"])
+
 
 @pytest.fixture(scope="module")
 def channel():
@@ -24,10 +35,11 @@ def belle2():
     return cfg.experiment_config(cfg.load_global(), "belle2")
 
 
-def test_darkphoton_invisible_config_resolves_and_passes_the_preflight_checks(channel, belle2):
-    sqrt_s = cfg.Beams(**belle2["beams"]).sqrt_s
-    preflight.check_channel(channel, where="config/channels/darkphoton_invisible.yaml", sqrt_s=sqrt_s)
-    assert channel["name"] == "darkphoton_invisible" and channel["luminosity_fb"] == 20.0
+def test_configs_resolve_and_pass_the_preflight_checks(configured):
+    channel, experiment = configured
+    sqrt_s = cfg.Beams(**experiment["beams"]).sqrt_s
+    preflight.check_channel(channel, where=f"config/channels/{channel['name']}.yaml", sqrt_s=sqrt_s)
+    assert channel["luminosity_fb"] == CHANNELS[channel["name"]]
 
 
 def test_darkphoton_invisible_plugin_imports():
@@ -87,12 +99,13 @@ def test_ideal_photon_gives_the_exact_cm_energy(belle2):
     assert (cols["extra_energy"][seen] == 0).all() and (cols["n_klm"][seen] == 0).all()
 
 
-def test_backgrounds_are_single_photons_where_they_escape(channel, belle2):
+def test_backgrounds_are_single_photons_where_they_escape(configured):
     """Both backgrounds pass the selection only through what the detector misses: the leptons of
     eegamma beyond the ECL, the second photon of gammagamma_isr in a gap or beyond the ECL; with a
-    hermetic ECL and KLM none survives."""
+    hermetic ECL and tracker none survives."""
+    channel, experiment = configured
     hermetic = cfg.deep_merge(
-        belle2,
+        experiment,
         {
             "calorimeter": {
                 "regions": [{"name": "all", "theta_min_deg": 0.0, "theta_max_deg": 180.0}],
@@ -103,19 +116,20 @@ def test_backgrounds_are_single_photons_where_they_escape(channel, belle2):
     )
     for name in ("eegamma", "gammagamma_isr"):
         options = channel["backgrounds"][name].get("options", {})
-        cols, truth, _ = _columns(name, 20_000, belle2, **options)
+        cols, truth, _ = _columns(name, 10_000, experiment, **options)
         passed = _passed(cols, channel["selection"]["cuts"])
         assert 0.02 < passed.mean() < 0.9, name
-        tight, _, _ = _columns(name, 20_000, hermetic, **options)
+        tight, _, _ = _columns(name, 10_000, hermetic, **options)
         assert _passed(tight, channel["selection"]["cuts"]).sum() == 0, name
 
 
-def test_soft_isr_cannot_make_a_single_photon(channel):
+def test_soft_isr_cannot_make_a_single_photon(configured):
     """The gammagamma_isr generator cut x_min = 0.05 is outside the selection: the cut phase space
     has the same cross section without it (within the Monte Carlo error)."""
+    channel, _ = configured
     options = dict(channel["backgrounds"]["gammagamma_isr"]["options"])
     process = get_process("gammagamma_isr")
-    with_cut = process.generate(20_000, np.random.default_rng(4), sqrt_s=10.58, **options).weight.sum()
+    with_cut = process.generate(10_000, np.random.default_rng(4), sqrt_s=10.58, **options).weight.sum()
     options["x_min"] = 0.0
-    without = process.generate(20_000, np.random.default_rng(5), sqrt_s=10.58, **options).weight.sum()
-    assert with_cut == pytest.approx(without, rel=3 * np.sqrt(2.0 / 20_000))
+    without = process.generate(10_000, np.random.default_rng(5), sqrt_s=10.58, **options).weight.sum()
+    assert with_cut == pytest.approx(without, rel=3 * np.sqrt(2.0 / 10_000))

@@ -109,7 +109,7 @@ def test_cross_section_of_a_region_equals_rambo_integration(me):
     cuts = eeg.EegammaCuts(1.0, HALF, 45.0, 135.0, 35.0, 145.0, mass_bound=False, t_abs_min=0.3)
     _, weight = eeg.sample_weighted(100_000, np.random.default_rng(5), SQRT_S, cuts, flat=not me)
     ours = weighted_xsec(weight)
-    ref, ref_err = _rambo_region(3_000_000, 11, cuts, me)
+    ref, ref_err = _rambo_region(1_500_000, 11, cuts, me)
     assert ours.value_fb == pytest.approx(ref, abs=4 * np.hypot(ours.error_fb, ref_err))
     assert np.hypot(ours.error_fb, ref_err) < 0.03 * ref  # the comparison is a real one
 

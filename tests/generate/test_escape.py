@@ -41,8 +41,9 @@ def test_probability_is_the_hermeticity_models(belle2):
 
 def test_named_particles_must_be_hard_photons(belle2):
     escape = Escape((0,), cfg.Beams(**belle2["beams"]), belle2["calorimeter"], "test/sample")
-    with pytest.raises(ValueError, match="test/sample: an escaping photon has 0.2 GeV"):
+    with pytest.raises(ValueError, match="test/sample: an escaping photon in the ECL has 0.2 GeV"):
         escape.probability(_photon_at(belle2, 0.2, [90.0]))
+    assert escape.probability(_photon_at(belle2, 0.2, [8.0]))[0] == 1.0  # beyond the ECL: lost at any energy
     electron = _photon_at(belle2, 3.0, [90.0])
     electron.pdg[:] = 11
     with pytest.raises(ValueError, match="not all photons"):

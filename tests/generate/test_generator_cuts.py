@@ -28,14 +28,26 @@ CASES = [
     ("dark_higgsstrahlung", "mumu_gamma", 1_200_000),
     ("dark_higgsstrahlung", "eemumu", 100_000),
     ("alp_gammagamma", "gammagammagamma", 300_000),
+    ("darkphoton_invisible", "eegamma", 200_000),
+    ("darkphoton_invisible", "gammagamma_isr", 100_000),
 ]
+
+#: options that are no cuts: a split of the phase space between samples (lost_bands) and the
+#: bound below which an imposed escape is not modelled (lost_energy_min, darkscan.generate.escape)
+NOT_CUTS = ("lost_bands", "lost_energy_min")
 
 
 def loosened(options: dict) -> dict:
     """Every generator-level cut widened by a margin."""
     out = {}
     for key, value in options.items():
-        if key.endswith("theta_min"):
+        if key in NOT_CUTS:
+            out[key] = value
+        elif key.endswith("theta_forward"):  # a lepton lost below this angle: a wider cone
+            out[key] = min(value + 5.0, 180.0)
+        elif key.endswith("theta_backward"):
+            out[key] = max(value - 5.0, 0.0)
+        elif key.endswith("theta_min"):
             out[key] = max(value - 5.0, 1.0)
         elif key.endswith("theta_max"):
             out[key] = min(value + 5.0, 179.0)

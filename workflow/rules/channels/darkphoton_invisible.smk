@@ -1,6 +1,7 @@
-# Channel darkphoton_invisible: scaffolded by `darkscan new-channel darkphoton_invisible`. The generic stages
-# (generate, select, validate, systematics, fit, plots) build it from
-# config/channels/darkphoton_invisible.yaml; add rules here for anything specific to this search.
+# Channel darkphoton_invisible (Belle II, e+e- -> gamma A', A' -> invisible: single photon).
+# The generic stages (generate, select, validate, systematics, fit, plots) build it from
+# config/channels/darkphoton_invisible.yaml with the variables of the plugin
+# darkscan.channels.darkphoton_invisible; this rule set names its targets.
 
 
 rule darkphoton_invisible:
