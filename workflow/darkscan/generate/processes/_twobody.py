@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from darkscan.events import CrossSection
@@ -82,3 +84,38 @@ def resolve_scale(xsec_scale: float | str, reference: dict[str, float], tree_fb:
     if scale <= 0.0:
         raise ValueError(f"{name}: xsec_scale must be positive, got {scale}")
     return scale
+
+
+def sample_until(
+    n_events: int,
+    draw: Callable[[int], tuple[np.ndarray, Callable[[np.ndarray], object]]],
+    *,
+    batch: int,
+    first_acceptance: float,
+    min_acceptance: float = 1e-3,
+) -> tuple[list, int]:
+    """Accept-reject in batches until ``n_events`` points are kept.
+
+    ``draw(size)`` draws ``size`` points and returns the mask of those inside the cuts and a
+    function that takes the kept ones (by index). Each batch is sized to what is still needed
+    at the acceptance seen so far (``first_acceptance`` before any point is kept). The trials are
+    counted up to the last kept point, so that ``kept / trials`` estimates the acceptance.
+
+    Returns:
+        (the kept points of each batch, the number of points drawn).
+    """
+    kept, trials, n_kept = [], 0, 0
+    while n_kept < n_events:
+        acceptance = n_kept / trials if n_kept else first_acceptance
+        size = int(min(batch, max(1000, 1.2 * (n_events - n_kept) / max(acceptance, min_acceptance))))
+        mask, take = draw(size)
+        index = np.flatnonzero(mask)
+        need = n_events - n_kept
+        if len(index) > need:  # count trials up to the last kept point
+            trials += int(index[need - 1]) + 1
+            index = index[:need]
+        else:
+            trials += size
+        kept.append(take(index))
+        n_kept += len(index)
+    return kept, trials

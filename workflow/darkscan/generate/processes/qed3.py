@@ -26,7 +26,7 @@ import logging
 import numpy as np
 
 from darkscan.events import PDG_PHOTON, CrossSection, TruthEvents
-from darkscan.generate.processes._twobody import weighted_xsec
+from darkscan.generate.processes._twobody import sample_until, weighted_xsec
 from darkscan.generate.registry import register_process
 from darkscan.physics.constants import ALPHA_EM, GEV2_TO_FB
 
@@ -146,23 +146,12 @@ def generate_gammagammagamma(
             f"gammagammagamma: photon_energy_min {photon_energy_min} GeV leaves no phase space at sqrt_s = {sqrt_s} GeV"
         )
     pm, pp = beam_momenta(sqrt_s)
-    kept, trials = [], 0
-    n_kept = 0
-    while n_kept < n_events:
-        # trials sized to what is still needed (a small call no longer pays for a full batch)
-        acceptance = n_kept / trials if n_kept else 0.25
-        size = int(min(batch, max(1000, 1.2 * (n_events - n_kept) / max(acceptance, 1e-3))))
+
+    def draw(size: int):
         p = rambo3(size, rng, sqrt_s)
-        ok = _passes(p, photon_energy_min, cos_lo, cos_hi)
-        index = np.flatnonzero(ok)
-        need = n_events - n_kept
-        if len(index) > need:  # count trials up to the last kept point
-            trials += int(index[need - 1]) + 1
-            index = index[:need]
-        else:
-            trials += size
-        kept.append(p[index])
-        n_kept += len(index)
+        return _passes(p, photon_energy_min, cos_lo, cos_hi), p.__getitem__
+
+    kept, trials = sample_until(n_events, draw, batch=batch, first_acceptance=0.25)
     p = np.concatenate(kept) if kept else np.zeros((0, 3, 4))
     s = sqrt_s**2
     me = matrix_element_3gamma(pm, pp, p) if len(p) else np.zeros(0)

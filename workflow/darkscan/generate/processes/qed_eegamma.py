@@ -47,7 +47,7 @@ import logging
 import numpy as np
 
 from darkscan.events import PDG_ELECTRON, PDG_PHOTON, TruthEvents
-from darkscan.generate.processes._twobody import weighted_xsec
+from darkscan.generate.processes._twobody import sample_until, weighted_xsec
 from darkscan.generate.registry import register_process
 from darkscan.physics.constants import ALPHA_EM, ELECTRON_MASS, GEV2_TO_FB
 
@@ -155,6 +155,10 @@ class _Points:
     u_minus: np.ndarray  # 1 - cos(theta_e-)
     w_plus: np.ndarray  # 1 + cos(theta_e+)
 
+    def take(self, index: np.ndarray) -> _Points:
+        """The points at ``index``."""
+        return _Points(*(getattr(self, f.name)[index] for f in dataclasses.fields(_Points)))
+
 
 def _photon(n: int, rng: np.random.Generator, cuts: EegammaCuts) -> tuple[np.ndarray, float]:
     """Photons ~ dE / E x dcos x dphi; returns (n, 4) and the density's constant ln(Emax/Emin) dcos 2 pi."""
@@ -259,25 +263,15 @@ def sample_weighted(
 ) -> tuple[_Points, np.ndarray]:
     """Kept points and their weights in GeV^-2 (``flat``: weights of dPhi_3 alone, for tests)."""
     cuts.check(sqrt_s)
-    kept, weights, trials, n_kept = [], [], 0, 0
-    while n_kept < n_events:
-        acceptance = n_kept / trials if n_kept else 0.2
-        size = int(min(batch, max(1000, 1.2 * (n_events - n_kept) / max(acceptance, 1e-3))))
+
+    def draw(size: int):
         points, _ = _sample_points(size, rng, sqrt_s, cuts)
-        index = np.flatnonzero(_keep(points, sqrt_s, cuts))
-        need = n_events - n_kept
-        if len(index) > need:  # count trials up to the last kept point
-            trials += int(index[need - 1]) + 1
-            index = index[:need]
-        else:
-            trials += size
-        chosen = _Points(*(getattr(points, f.name)[index] for f in dataclasses.fields(_Points)))
-        value = np.ones(len(index)) if flat else integrand(chosen, sqrt_s)
-        kept.append(chosen)
-        weights.append(value / _mixture_density(chosen, sqrt_s, cuts))
-        n_kept += len(index)
+        return _keep(points, sqrt_s, cuts), lambda index: points.take(index)
+
+    kept, trials = sample_until(n_events, draw, batch=batch, first_acceptance=0.2)
     points = _Points(*(np.concatenate([getattr(p, f.name) for p in kept]) for f in dataclasses.fields(_Points)))
-    return points, np.concatenate(weights) / max(trials, 1)
+    value = np.ones(len(points.k)) if flat else integrand(points, sqrt_s)
+    return points, value / _mixture_density(points, sqrt_s, cuts) / max(trials, 1)
 
 
 @register_process(

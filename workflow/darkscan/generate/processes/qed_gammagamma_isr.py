@@ -33,7 +33,7 @@ import math
 import numpy as np
 
 from darkscan.events import PDG_PHOTON, TruthEvents
-from darkscan.generate.processes._twobody import sample_inverse_sine2_cos
+from darkscan.generate.processes._twobody import sample_inverse_sine2_cos, sample_until
 from darkscan.generate.processes.tautau_qed import isr_factor, sample_isr_cos, sample_isr_fraction
 from darkscan.generate.registry import register_process
 from darkscan.physics.constants import ELECTRON_MASS
@@ -178,22 +178,18 @@ def generate(
         lost_bands=bands,
         lost_energy_min=lost_energy_min,
     )
-    kept, trials, n_kept = [], 0, 0
-    while n_kept < n_events:
-        acceptance = n_kept / trials if n_kept else 0.02
-        size = int(min(batch, max(1000, 1.2 * (n_events - n_kept) / max(acceptance, 1e-4))))
+
+    def draw_batch(size: int):
         p = draw(rng, size, sqrt_s=sqrt_s, pair_theta_min=pair_theta_min, x_min=x_min, x_max=x_max)
         ok, seen = passes(p, **cuts)
-        index = np.flatnonzero(ok)
-        need = n_events - n_kept
-        if len(index) > need:  # count draws up to the last kept event
-            trials += int(index[need - 1]) + 1
-            index = index[:need]
-        else:
-            trials += size
-        order = np.stack([seen[index], 1 - seen[index], np.full(len(index), 2)], axis=1)
-        kept.append(np.take_along_axis(p[index], order[..., None], axis=1))
-        n_kept += len(index)
+
+        def take(index: np.ndarray) -> np.ndarray:  # the seen photon first, then the lost one, the ISR one
+            order = np.stack([seen[index], 1 - seen[index], np.full(len(index), 2)], axis=1)
+            return np.take_along_axis(p[index], order[..., None], axis=1)
+
+        return ok, take
+
+    kept, trials = sample_until(n_events, draw_batch, batch=batch, first_acceptance=0.02, min_acceptance=1e-4)
     p = np.concatenate(kept) if kept else np.zeros((0, 3, 4))
     c0 = math.cos(math.radians(pair_theta_min))
     sigma = sigma_gammagamma(sqrt_s=sqrt_s, cos_min=-c0, cos_max=c0) * isr_factor(
