@@ -8,7 +8,7 @@ from scipy import integrate
 
 from darkscan.generate.processes import tautau_qed
 from darkscan.generate.registry import get_process
-from darkscan.physics.constants import BF_TAU_TO_MU_NU_NU, ELECTRON_MASS, TAU_MASS
+from darkscan.physics.constants import BF_TAU_TO_E_NU_NU, BF_TAU_TO_MU_NU_NU, ELECTRON_MASS, TAU_MASS
 
 SQRT_S = 10.58
 
@@ -127,3 +127,25 @@ def test_spectra_agree_with_pythia():
         a, b = ours[name], pythia[name]
         error = math.hypot(a.std() / math.sqrt(len(a)), b.std() / math.sqrt(len(b)))
         assert abs(a.mean() - b.mean()) < 4 * error, f"{name}: {a.mean():.4f} vs Pythia {b.mean():.4f} +- {error:.4f}"
+
+
+def test_emu_events_have_one_electron_and_one_muon_and_their_normalisation():
+    """tautau_qed_emu: (e-, mu+) or (mu-, e+) in equal shares, 2 BF_e BF_mu, the same production as tautau_qed."""
+    events = get_process("tautau_qed_emu").generate(20_000, np.random.default_rng(5), sqrt_s=SQRT_S)
+    e_minus = (events.pdg[:, :2] == [11, -13]).all(axis=1)
+    mu_minus = (events.pdg[:, :2] == [13, -11]).all(axis=1)
+    assert np.all(e_minus | mu_minus)
+    assert abs(e_minus.mean() - 0.5) < 0.015  # 4.5 sigma of a binomial share of 20000
+    expected = tautau_qed.XSEC_TAUTAU_NB * 1e6 * 2 * BF_TAU_TO_E_NU_NU * BF_TAU_TO_MU_NU_NU
+    assert events.weight.sum() == pytest.approx(expected, rel=1e-12)
+    assert get_process("tautau_qed_emu").xsec(sqrt_s=SQRT_S).value_fb == pytest.approx(expected, rel=1e-12)
+    assert np.allclose(events.p4.sum(axis=1) + events.invisible, [SQRT_S, 0.0, 0.0, 0.0], atol=2e-4)
+    masses = np.sqrt(np.maximum(events.p4[:, :2, 0] ** 2 - (events.p4[:, :2, 1:] ** 2).sum(-1), 0.0))
+    assert np.allclose(masses, np.where(np.abs(events.pdg[:, :2]) == 11, ELECTRON_MASS, 0.10566), atol=1e-4)
+    # V-A spectra: the electron's lab energy has the muon's mean, up to the mass term (m_mu^2 / m_tau^2 ~ 0.4%)
+    electron_energy = events.p4[:, :2, 0][np.abs(events.pdg[:, :2]) == 11]
+    muon_energy = events.p4[:, :2, 0][np.abs(events.pdg[:, :2]) == 13]
+    error = np.hypot(electron_energy.std(), muon_energy.std()) / np.sqrt(len(events))
+    assert abs(electron_energy.mean() - muon_energy.mean()) < 4 * error + 0.01 * muon_energy.mean()
+    both_mu = get_process("tautau_qed").generate(20_000, np.random.default_rng(5), sqrt_s=SQRT_S)
+    assert muon_energy.mean() == pytest.approx(both_mu.p4[:, :2, 0].mean(), abs=4 * error)

@@ -1,4 +1,4 @@
-"""Built-in e+e- -> tau+ tau- (gamma) -> mu+ mu- + 4 nu: QED Born, ISR structure function, V-A decays.
+"""Built-in e+e- -> tau+ tau- (gamma) -> mu+ mu- (e+- mu-+) + 4 nu: QED Born, ISR, V-A decays.
 
 The fast alternative to the Pythia ``tautau`` process for the channel where both taus decay to
 muons (pseudo-data at full luminosity: ~12 M tau pairs in 424 fb^-1). Per event:
@@ -15,14 +15,17 @@ muons (pseudo-data at full luminosity: ~12 M tau pairs in 424 fb^-1). Per event:
    ``1 + cos^2(theta) + (1 - beta_tau^2) sin^2(theta)`` (one-photon exchange; Z exchange
    changes it by < 1% at 10.58 GeV) about the beam axis, boosted against the photon; at most one
    FSR photon off the taus at O(alpha) (:func:`final_state_radiation`, ~10% of events above 1 MeV).
-3. **Decays** tau -> mu nu nu with the V-A (Michel) muon spectrum and the tau-pair spin
-   correlations, by the same accept-reject as Pythia's ``spin_correlations="reweight"``
+3. **Decays** tau -> mu nu nu (process ``tautau_qed``), or one tau -> e nu nu and the other ->
+   mu nu nu (``tautau_qed_emu``, either tau with probability 1/2, for the e mu searches), with the
+   V-A (Michel) lepton spectra at the lepton's mass and the tau-pair spin correlations, by the
+   same accept-reject as Pythia's ``spin_correlations="reweight"``
    (:func:`darkscan.generate.processes._tau_decays.apply_spin_correlations`).
 
 Not included: several ISR (FSR) photons (their sum is the one photon here) and radiative tau
 decays. ``tests/generate/test_tautau_qed.py`` compares the muon, dimuon, recoil and
 photon spectra with the Pythia process. The normalisation is the Physics Book cross section times
-BF(tau -> mu nu nu)^2, as for the Pythia process; the events carry equal weights.
+BF(tau -> mu nu nu)^2 (2 BF(tau -> e nu nu) BF(tau -> mu nu nu)), as for the Pythia process; the
+events carry equal weights.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from darkscan.events import PDG_MUON, PDG_PHOTON, TruthEvents
+from darkscan.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, CrossSection, TruthEvents
 from darkscan.generate.processes._tau_decays import apply_spin_correlations
 from darkscan.generate.processes.tautau import (  # the Pythia process's normalisation
     NB_TO_FB,
@@ -41,7 +44,14 @@ from darkscan.generate.processes.tautau import (  # the Pythia process's normali
     xsec_tautau_mumu,
 )
 from darkscan.generate.registry import register_process
-from darkscan.physics.constants import ALPHA_EM, BF_TAU_TO_MU_NU_NU, ELECTRON_MASS, MUON_MASS, TAU_MASS
+from darkscan.physics.constants import (
+    ALPHA_EM,
+    BF_TAU_TO_E_NU_NU,
+    BF_TAU_TO_MU_NU_NU,
+    ELECTRON_MASS,
+    MUON_MASS,
+    TAU_MASS,
+)
 from darkscan.physics.kinematics import boost, direction, orthonormal_frame
 
 #: photons softer than this (GeV) are not written (their energy is below every detector threshold)
@@ -208,9 +218,19 @@ def production(rng: np.random.Generator, n: int, *, sqrt_s: float) -> tuple[np.n
     return photon, boost(fsr, pair_velocity), boost(rest, pair_velocity[:, None, :])
 
 
-def _final_state(rng: np.random.Generator, n: int, *, sqrt_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """pdg (n, 4), p4 (n, 4, 4) of mu-, mu+, ISR photon, FSR photon and the neutrino sum (n, 4) of n events."""
+def _final_state(
+    rng: np.random.Generator, n: int, *, sqrt_s: float, decays: str = "mumu"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """pdg (n, 4), p4 (n, 4, 4) of l-, l+, ISR photon, FSR photon and the neutrino sum (n, 4) of n events.
+
+    ``decays``: "mumu" (both taus -> mu nu nu) or "emu" (one tau, either with probability 1/2, -> e nu nu,
+    the other -> mu nu nu).
+    """
     isr, fsr, taus = production(rng, n, sqrt_s=sqrt_s)
+    electron = np.zeros((n, 2), dtype=bool)
+    if decays == "emu":
+        first = rng.random(n) < 0.5
+        electron[:, 0], electron[:, 1] = first, ~first
     p4 = np.zeros((n, 4, 4))
     p4[:, 0] = 0.5 * taus[:, 0]  # placeholders: apply_spin_correlations writes the muons
     p4[:, 1] = 0.5 * taus[:, 1]
@@ -219,15 +239,32 @@ def _final_state(rng: np.random.Generator, n: int, *, sqrt_s: float) -> tuple[np
     tags = np.tile(np.array([1, 2, 0, 0]), (n, 1))
     invisible = np.zeros((n, 3, 4))
     kind = np.ones((n, 2), dtype=np.int64)
-    m_lep = np.full((n, 2), MUON_MASS)
+    m_lep = np.where(electron, ELECTRON_MASS, MUON_MASS)
     apply_spin_correlations(
         p4, tags, invisible, taus, (kind, p4[:, :2].copy(), np.zeros((n, 2, 4)), m_lep), rng, sqrt_s=sqrt_s
     )
     pdg = np.tile(np.array([PDG_MUON, -PDG_MUON, PDG_PHOTON, PDG_PHOTON], dtype=np.int32), (n, 1))
+    pdg[:, :2] = np.where(electron, PDG_ELECTRON, PDG_MUON) * np.array([1, -1], dtype=np.int32)
     soft = p4[:, 2:, 0] < _SOFT_PHOTON
     pdg[:, 2:][soft] = 0
     p4[:, 2:][soft] = 0.0
     return pdg, p4, invisible.sum(axis=1)
+
+
+#: branching-fraction product of each final state (tau-pair cross section times this)
+BRANCHING = {
+    "mumu": BF_TAU_TO_MU_NU_NU**2,
+    "emu": 2.0 * BF_TAU_TO_E_NU_NU * BF_TAU_TO_MU_NU_NU,
+}
+
+
+def xsec_tautau_emu(*, sqrt_s: float, mass=None, mass2=None, coupling=None, theta_min=None, theta_max=None):
+    """The normalisation of ``tautau_qed_emu``: 0.919 nb x 2 BF(tau -> e nu nu) BF(tau -> mu nu nu) in fb."""
+    if theta_min is not None or theta_max is not None:
+        raise ValueError(
+            "tautau_qed_emu: no --theta-min/--theta-max acceptance; set generator cuts in a channel config"
+        )
+    return CrossSection(XSEC_TAUTAU_NB * NB_TO_FB * BRANCHING["emu"], 0.0)
 
 
 @register_process(
@@ -254,6 +291,33 @@ def generate(n_events: int, rng: np.random.Generator, *, sqrt_s: float, xsec_nb:
         Equal-weight events (mu-, mu+, ISR photon, FSR photon; photons below 0.1 MeV are padding) whose
         weights sum to xsec_nb x BF(tau -> mu nu nu)^2 in fb; the four neutrinos in ``invisible``.
     """
+    return _generate(n_events, rng, sqrt_s=sqrt_s, xsec_nb=xsec_nb, decays="mumu")
+
+
+@register_process(
+    "tautau_qed_emu",
+    description=(
+        "e+e- -> tau+ tau- (gamma) -> e+- mu-+ 4 nu, built in: QED Born, ISR structure function, "
+        "V-A decays with spin correlations"
+    ),
+    unweighted=True,
+    xsec=xsec_tautau_emu,
+    radiative="normalised to the Belle II Physics Book value (0.919 nb at 10.58 GeV, with radiative corrections)",
+)
+def generate_emu(
+    n_events: int, rng: np.random.Generator, *, sqrt_s: float, xsec_nb: float = XSEC_TAUTAU_NB
+) -> TruthEvents:
+    """Generate e+e- -> tau+ tau- (gamma) events with one tau -> e nu nu and the other -> mu nu nu.
+
+    As :func:`generate`, with the lepton of either tau (probability 1/2 each) an electron: the V-A
+    spectrum with the electron mass and the same spin correlations. Weights sum to
+    xsec_nb x 2 BF(tau -> e nu nu) BF(tau -> mu nu nu) in fb; the leptons are (l-, l+) = (e-, mu+) or (mu-, e+).
+    """
+    return _generate(n_events, rng, sqrt_s=sqrt_s, xsec_nb=xsec_nb, decays="emu")
+
+
+def _generate(n_events: int, rng: np.random.Generator, *, sqrt_s: float, xsec_nb: float, decays: str) -> TruthEvents:
+    """Checks, blocks of :func:`_final_state` and the normalisation of both processes."""
     if n_events < 0:
         raise ValueError(f"n_events must be >= 0, got {n_events}")
     if sqrt_s <= _PAIR_MASS_MIN:
@@ -263,7 +327,10 @@ def generate(n_events: int, rng: np.random.Generator, *, sqrt_s: float, xsec_nb:
     if n_events == 0:
         return TruthEvents(np.zeros((0, 4), np.int32), np.zeros((0, 4, 4)), np.zeros((0, 4)), np.zeros(0))
     # blocks of _BLOCK events keep the memory of the spin-correlation step flat
-    blocks = [_final_state(rng, min(_BLOCK, n_events - start), sqrt_s=sqrt_s) for start in range(0, n_events, _BLOCK)]
+    blocks = [
+        _final_state(rng, min(_BLOCK, n_events - start), sqrt_s=sqrt_s, decays=decays)
+        for start in range(0, n_events, _BLOCK)
+    ]
     pdg, p4, invisible = (np.concatenate(column) for column in zip(*blocks, strict=False))
-    sigma_fb = xsec_nb * NB_TO_FB * BF_TAU_TO_MU_NU_NU**2
+    sigma_fb = xsec_nb * NB_TO_FB * BRANCHING[decays]
     return TruthEvents(pdg=pdg, p4=p4, invisible=invisible, weight=np.full(n_events, sigma_fb / n_events))
