@@ -224,6 +224,7 @@ register_stage(
             "plots.gm2_band",
             "plots.mass_markers",
             "plots.reference_curves",
+            "plots.xsec_quantity",
         ),
         experiment=("name", "label"),
     ),

@@ -91,9 +91,24 @@ def draw_mass_markers(ax, channel: dict) -> int:
     return drawn
 
 
+XSEC_COLUMNS = ("xsec_obs", "xsec_exp_m2", "xsec_exp_m1", "xsec_exp", "xsec_exp_p1", "xsec_exp_p2")
+
+
+def visible_xsec(frame: pd.DataFrame) -> pd.DataFrame:
+    """The limits on efficiency x cross section: ``xsec_*`` times ``efficiency`` (N_limit / L, model independent)."""
+    out = frame.copy()
+    for column in XSEC_COLUMNS:
+        out[column] = frame[column] * frame["efficiency"]
+    return out
+
+
 def plot_xsec(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf, *, reference_files=()) -> None:
-    """Upper limit on the signal cross section (fb) vs. mass."""
+    """Upper limit on the signal cross section (fb) vs. mass, or on efficiency x cross section
+    (``plots.xsec_quantity: efficiency_times_sigma``)."""
     use_style()
+    visible = channel.get("plots", {}).get("xsec_quantity", "sigma") == "efficiency_times_sigma"
+    if visible:
+        frame = visible_xsec(frame)
     fig, ax = plt.subplots(figsize=(10, 8))
     mass = frame["mass"].to_numpy()
     _bands(ax, frame, "xsec")
@@ -106,7 +121,8 @@ def plot_xsec(frame: pd.DataFrame, channel: dict, experiment: dict, png, pdf, *,
     unit = channel["fit"].get("unit", "GeV")
     model = get_model(channel["model"])
     ax.set_xlabel(f"{model.mass_label} [{unit}]")
-    ax.set_ylabel(f"{limit_level(channel)} upper limit on {model.xsec_label} [fb]", fontsize=17)
+    quantity = f"efficiency $\\times$ {model.xsec_label}" if visible else model.xsec_label
+    ax.set_ylabel(f"{limit_level(channel)} upper limit on {quantity} [fb]", fontsize=17 if not visible else 15)
     ax.legend(loc="upper left", fontsize=16, frameon=False, bbox_to_anchor=(0.0, 0.93))
     ax.set_ylim(top=ax.get_ylim()[1] * 10)
     draw_mass_markers(ax, channel)

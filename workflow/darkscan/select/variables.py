@@ -135,9 +135,11 @@ _DIMUON_RECOIL_COLUMNS = {
 }
 
 
-def _relative_momenta(mu_cm: np.ndarray) -> dict[str, np.ndarray]:
+def relative_momenta(mu_cm: np.ndarray) -> dict[str, np.ndarray]:
     """The Punzi-net inputs of Belle II's Z' search (https://github.com/feichtip/punzinet, example
     features ``pt_thrustFrame_max``, ``pt_max_wrt_min_CMS``, ``pl_max_wrt_min_CMS``), CM frame.
+
+    For any two leptons ((N, 2, 4) CM four-momenta): plugin modules use it too (``emu_recoil``).
 
     The thrust axis of two momenta is along the longer of p1 + p2 and p1 - p2; both muons then
     have the same pT relative to it, |p1 x p2| / |axis|. The harder muon's momentum is split
@@ -157,7 +159,7 @@ def _relative_momenta(mu_cm: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def _count_near(objects: ak.Array, direction: np.ndarray, cone_deg: float) -> np.ndarray:
+def count_near(objects: ak.Array, direction: np.ndarray, cone_deg: float) -> np.ndarray:
     """Objects (jagged px, py, pz) within ``cone_deg`` of one direction (n, 3) per event."""
     rx, ry, rz = (ak.Array(direction[:, i]) for i in range(3))
     cos = (objects.px * rx + objects.py * ry + objects.pz * rz) / (
@@ -203,10 +205,10 @@ def dimuon_recoil(events: ak.Array, experiment: dict, *, photon_cone_deg: float 
         "recoil_mu_angle_min": np.minimum(
             _angle_deg(recoil_cm[:, 1:], mu_cm[:, 0, 1:]), _angle_deg(recoil_cm[:, 1:], mu_cm[:, 1, 1:])
         ),
-        "n_photons_near_recoil": _count_near(events.photon, recoil_dir, photon_cone_deg),
-        "n_klm_near_recoil": _count_near(events.klm, recoil_dir, photon_cone_deg),
+        "n_photons_near_recoil": count_near(events.photon, recoil_dir, photon_cone_deg),
+        "n_klm_near_recoil": count_near(events.klm, recoil_dir, photon_cone_deg),
         "extra_energy": photon_e,
-        **_relative_momenta(mu_cm),
+        **relative_momenta(mu_cm),
     }
 
 

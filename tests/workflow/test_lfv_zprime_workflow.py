@@ -1,0 +1,31 @@
+"""The lfv_zprime channel end to end on its tiny overlay (tests/configs/tiny_lfv_zprime.yaml)."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from darkscan import rootio
+
+
+@pytest.mark.workflow
+def test_lfv_zprime_tiny(built_side_channels):
+    results = built_side_channels / "results" / "lfv_zprime"
+    limits = pd.read_csv(results / "limits.csv")
+    assert len(limits) >= 3 and (limits["status"] != "failed").all()
+    assert limits["mass"].min() == pytest.approx(1.0) and limits["mass"].max() <= 7.0
+    for column in ("xsec_obs", "xsec_exp", "coupling_invisible_obs", "coupling_invisible_exp", "efficiency"):
+        assert (limits[column] > 0).all() and limits[column].notna().all(), column
+    assert (limits["xsec_exp_m1"] <= limits["xsec_exp"]).all() and (limits["xsec_exp"] <= limits["xsec_exp_p1"]).all()
+    # efficiency x sigma (what limits_xsec shows): N_limit / L, a few events over 0.276 fb^-1
+    visible = limits["xsec_exp"] * limits["efficiency"]
+    assert ((visible > 2.3 / 0.276) & (visible < 2000.0)).all()
+    for stem in ("limits_xsec", "limits_coupling", "local_significance"):
+        assert (results / "plots" / f"{stem}.png").stat().st_size > 0
+    assert (results / "validation.html").is_file()
+    significance = json.loads((results / "significance.json").read_text())
+    assert significance["z_local_max"] < 4.0 and significance["z_global"] <= significance["z_local_max"]
+    assert json.loads((results / "calibration.json").read_text())["failed_targets"] == []
+    meta = rootio.read_metadata(results / "samples" / "tautau.root")
+    assert meta["equivalent_luminosity_fb"] >= 3 * 0.276 * 0.99
+    assert meta["process"] == "tautau_qed_emu"
