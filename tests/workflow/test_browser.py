@@ -92,7 +92,7 @@ def test_zprime_validation_notebook_loads_clean(browser, built):
     _check_notebook(browser, built / "results" / "zprime_invisible", sections=(*COMMON_SECTIONS, "MVA selection"))
 
 
-@pytest.mark.parametrize("channel", ["alp_gammagamma", "dark_higgsstrahlung", "darkphoton_invisible"])
+@pytest.mark.parametrize("channel", ["alp_gammagamma", "dark_higgsstrahlung", "darkphoton_invisible", "lfv_zprime"])
 def test_side_channel_validation_notebooks_load_clean(browser, built_side_channels, channel):
     _check_notebook(browser, built_side_channels / "results" / channel, sections=COMMON_SECTIONS)
 
