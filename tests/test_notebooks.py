@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import pathlib
 import re
 
 import nbformat
@@ -47,3 +48,18 @@ def test_a_failing_notebook_leaves_no_output(tmp_path):
     with pytest.raises(Exception, match="broken"):
         execute_notebook(_template(tmp_path / "t.ipynb", fail=True), out_nb, out_html, parameters={})
     assert not out_nb.exists() and not out_html.exists()
+
+
+def test_validation_legends_keep_the_sample_labels():
+    """The data/MC legends use the configured sample labels: the template binds ``labels`` once, from
+    the channel's backgrounds (a later ``labels = val.column_labels(...)`` once replaced them by the
+    raw sample names)."""
+    template = nbformat.read(pathlib.Path(__file__).parents[1] / "notebooks" / "validation.ipynb", as_version=4)
+    bindings = [
+        line
+        for cell in template.cells
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+        if re.match(r"labels\s*=", line)  # a top-level binding, not the keyword argument
+    ]
+    assert len(bindings) == 1 and 'channel_config["backgrounds"]' in bindings[0], bindings
