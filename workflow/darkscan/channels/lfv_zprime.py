@@ -23,7 +23,14 @@ from darkscan.beams import Beams
 from darkscan.experiments.beams import beam_four_momenta, lab_to_cm_matrix, transform
 from darkscan.physics.constants import ELECTRON_MASS, MUON_MASS
 from darkscan.physics.models import Model, register_model
-from darkscan.select.variables import Column, count_near, register_variables, relative_momenta
+from darkscan.select.variables import (
+    Column,
+    count_near,
+    four_vector,
+    leading_two_tracks,
+    register_variables,
+    relative_momenta,
+)
 
 EMU_RECOIL_COLUMNS = {
     "n_tracks": Column("number of tracks"),
@@ -47,20 +54,6 @@ EMU_RECOIL_COLUMNS = {
     "pt_max_wrt_min_cm": Column(r"$p^*_T$ of the harder lepton w.r.t. the softer", "GeV"),
     "pl_max_wrt_min_cm": Column(r"$p^*_L$ of the harder lepton w.r.t. the softer", "GeV"),
 }
-
-_PAD = {"px": 0.0, "py": 0.0, "pz": 0.0, "charge": 0, "muon_id": False, "electron_id": False}
-
-
-def _leading_two_tracks(track: ak.Array) -> dict[str, np.ndarray]:
-    """Momenta (N, 2, 3), charges, muon and electron ID (N, 2) of the two highest-pT tracks, zero-padded."""
-    order = ak.argsort(np.hypot(track.px, track.py), ascending=False)
-    padded = ak.fill_none(ak.pad_none(track[order], 2, clip=True), _PAD)
-    return {
-        "p": np.stack([ak.to_numpy(padded[c]) for c in ("px", "py", "pz")], axis=-1).astype(np.float64),
-        "charge": ak.to_numpy(padded.charge).astype(np.int64),
-        "muon_id": ak.to_numpy(padded.muon_id).astype(bool),
-        "electron_id": ak.to_numpy(padded.electron_id).astype(bool),
-    }
 
 
 def _electron_first(tracks: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -91,12 +84,10 @@ def emu_recoil(events: ak.Array, experiment: dict, *, photon_cone_deg: float = 1
         photon_cone_deg: ECL and KLM clusters within this angle of the recoil (lab) are counted.
     """
     beams = Beams(**experiment["beams"])
-    tracks = _leading_two_tracks(events.track)
+    tracks = leading_two_tracks(events.track)
     p, pair = _electron_first(tracks)
-    n_tracks = ak.to_numpy(ak.num(events.track)).astype(np.int64)
-    leptons = np.stack(
-        [_four_vector(p[:, 0], ELECTRON_MASS), _four_vector(p[:, 1], MUON_MASS)], axis=1
-    )  # (N, 2, 4) lab: e, mu
+    n_tracks = tracks["n_tracks"]
+    leptons = np.stack([four_vector(p[:, 0], ELECTRON_MASS), four_vector(p[:, 1], MUON_MASS)], axis=1)  # lab: e, mu
     recoil_lab = np.sum(beam_four_momenta(beams), axis=0)[None, :] - leptons[:, 0] - leptons[:, 1]
     to_cm = lab_to_cm_matrix(beams)
     leptons_cm = transform(leptons, to_cm)
@@ -124,10 +115,6 @@ def emu_recoil(events: ak.Array, experiment: dict, *, photon_cone_deg: float = 1
         "extra_energy": ak.to_numpy(ak.sum(events.photon.e, axis=1)).astype(np.float64),
         **relative_momenta(leptons_cm),
     }
-
-
-def _four_vector(p3: np.ndarray, mass: float) -> np.ndarray:
-    return np.concatenate([np.sqrt((p3**2).sum(-1, keepdims=True) + mass**2), p3], axis=-1)
 
 
 def _invisible(mass: np.ndarray, mass2: np.ndarray | None = None) -> np.ndarray:

@@ -88,7 +88,8 @@ def _polar_deg(p: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(np.hypot(p[:, 0], p[:, 1]), p[:, 2]))
 
 
-def _four_vector(p3: np.ndarray, mass: float) -> np.ndarray:
+def four_vector(p3: np.ndarray, mass: float) -> np.ndarray:
+    """Four-momenta (..., 4) of momenta p3 (..., 3) given ``mass`` (shared with plugin modules)."""
     return np.concatenate([np.sqrt((p3**2).sum(-1, keepdims=True) + mass**2), p3], axis=-1)
 
 
@@ -96,20 +97,21 @@ def _minkowski_square(p4: np.ndarray) -> np.ndarray:
     return p4[:, 0] ** 2 - (p4[:, 1:] ** 2).sum(-1)
 
 
-def _leading_two_tracks(track: ak.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Momenta (N,2,3), charges (N,2), muon-ID (N,2) of the two highest-pT tracks, zero-padded."""
-    pt = np.hypot(track.px, track.py)
-    order = ak.argsort(pt, ascending=False)
-    padded = ak.fill_none(
-        ak.pad_none(track[order], 2, clip=True), {"px": 0.0, "py": 0.0, "pz": 0.0, "charge": 0, "muon_id": False}
-    )
-    p = np.stack([ak.to_numpy(padded[c]) for c in ("px", "py", "pz")], axis=-1).astype(np.float64)
-    return (
-        p,
-        ak.to_numpy(padded.charge).astype(np.int64),
-        ak.to_numpy(padded.muon_id).astype(bool),
-        ak.to_numpy(ak.num(track)),
-    )
+_TRACK_PAD = {"px": 0.0, "py": 0.0, "pz": 0.0, "charge": 0, "muon_id": False, "electron_id": False}
+
+
+def leading_two_tracks(track: ak.Array) -> dict[str, np.ndarray]:
+    """The two highest-pT tracks, zero-padded: ``p`` (N, 2, 3), ``charge``, ``muon_id``,
+    ``electron_id`` (N, 2) and ``n_tracks`` (N,) (shared with plugin modules)."""
+    order = ak.argsort(np.hypot(track.px, track.py), ascending=False)
+    padded = ak.fill_none(ak.pad_none(track[order], 2, clip=True), _TRACK_PAD)
+    return {
+        "p": np.stack([ak.to_numpy(padded[c]) for c in ("px", "py", "pz")], axis=-1).astype(np.float64),
+        "charge": ak.to_numpy(padded.charge).astype(np.int64),
+        "muon_id": ak.to_numpy(padded.muon_id).astype(bool),
+        "electron_id": ak.to_numpy(padded.electron_id).astype(bool),
+        "n_tracks": ak.to_numpy(ak.num(track)).astype(np.int64),
+    }
 
 
 _DIMUON_RECOIL_COLUMNS = {
@@ -176,8 +178,9 @@ def dimuon_recoil(events: ak.Array, experiment: dict, *, photon_cone_deg: float 
     each given the muon mass. ``recoil_mass`` is the signed square root of its mass squared.
     """
     beams = Beams(**experiment["beams"])
-    p, charge, _, n_tracks = _leading_two_tracks(events.track)
-    mu = _four_vector(p, MUON_MASS)  # (N, 2, 4), lab
+    tracks = leading_two_tracks(events.track)
+    p, charge, n_tracks = tracks["p"], tracks["charge"], tracks["n_tracks"]
+    mu = four_vector(p, MUON_MASS)  # (N, 2, 4), lab
     initial = np.sum(beam_four_momenta(beams), axis=0)
     recoil_lab = initial[None, :] - mu[:, 0] - mu[:, 1]
     to_cm = lab_to_cm_matrix(beams)

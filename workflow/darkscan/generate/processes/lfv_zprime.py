@@ -180,7 +180,9 @@ def generate(
         to sigma(e+e- -> e+- mu-+ Z') inside the cuts (both charge combinations).
     """
     mass = check_mass(mass, sqrt_s)
-    rows_p3, rows_p4, rows_k, rows_w = [], [], [], []
+    if n_events == 0:
+        return TruthEvents(np.zeros((0, 2), np.int32), np.zeros((0, 2, 4)), np.zeros((0, 4)), np.zeros(0))
+    rows = []  # (p3, p4, k, weight) of the kept points of each chunk
     kept = trials = 0
     while kept < n_events:
         chunk = min(_CHUNK, max(1000, 2 * (n_events - kept)))
@@ -197,12 +199,10 @@ def generate(
         # trials up to the last event used: the remaining points of the chunk are not part of the sample
         trials += chunk if kept + len(idx) < n_events else int(idx[-1]) + 1
         kept += len(idx)
-        rows_p3.append(p3[idx]), rows_p4.append(p4[idx]), rows_k.append(k[idx]), rows_w.append(w[idx])
-    weight = np.concatenate(rows_w) / max(trials, 1) if n_events else np.zeros(0)
-    p4 = np.zeros((n_events, 2, 4))
-    if n_events:
-        p4[:, 0], p4[:, 1] = np.concatenate(rows_p3), np.concatenate(rows_p4)
-    invisible = np.concatenate(rows_k) if n_events else np.zeros((0, 4))
+        rows.append((p3[idx], p4[idx], k[idx], w[idx]))
+    electron, muon, invisible, weight = (np.concatenate(column) for column in zip(*rows, strict=True))
+    p4 = np.stack([electron, muon], axis=1)
+    weight = 2.0 * (weight / trials)  # both charge combinations
     pdg = np.tile(np.array([PDG_ELECTRON, -PDG_MUON], dtype=np.int32), (n_events, 1))
     # e+ mu- Z': CP image of e- mu+ Z' (particles <-> antiparticles, momenta reflected)
     flip = rng.random(n_events) < 0.5
@@ -210,14 +210,12 @@ def generate(
     p4[flip, :, 1:] *= -1.0
     p4[flip] = p4[flip][:, ::-1]
     invisible[flip, 1:] *= -1.0
-    weight = 2.0 * weight  # both charge combinations
-    if n_events:
-        log.info(
-            "emu_zprime M=%g: sigma = %.4g fb (g' = %g), max/mean weight %.3g, %d trials",
-            mass,
-            weight.sum(),
-            coupling,
-            weight.max() / weight.mean(),
-            trials,
-        )
+    log.info(
+        "emu_zprime M=%g: sigma = %.4g fb (g' = %g), max/mean weight %.3g, %d trials",
+        mass,
+        weight.sum(),
+        coupling,
+        weight.max() / weight.mean(),
+        trials,
+    )
     return TruthEvents(pdg=pdg, p4=p4, invisible=invisible, weight=weight)
