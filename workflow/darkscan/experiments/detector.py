@@ -24,7 +24,7 @@ from particle import PDGID
 
 from darkscan.beams import Beams
 from darkscan.events import PDG_PHOTON, TruthEvents
-from darkscan.experiments import hermeticity
+from darkscan.experiments import clustering, hermeticity
 from darkscan.experiments.beams import cm_to_lab_matrix, transform
 from darkscan.experiments.triggers import Reconstructed, trigger_branches
 
@@ -238,7 +238,8 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
     Returns:
         Mapping of branch name to array: ``track`` (jagged: px, py, pz, charge, muon_id,
         electron_id), ``photon`` (jagged ECL clusters, beam background included: e, px, py, pz),
-        ``klm`` (jagged unit directions of photons seen by the KLM only), one bool branch per registered trigger line
+        ``klm`` (jagged unit directions of photons seen by the KLM only; clusters closer than
+        ``calorimeter.cluster_merging`` allows are merged, :mod:`darkscan.experiments.clustering`), one bool branch per registered trigger line
         (:mod:`darkscan.experiments.triggers`: ``trigger`` two-track, ``trigger_ecl`` ECL energy
         sum, then the plugins' lines), ``weight`` (fb per event),
         ``truth_invisible_{e,px,py,pz}`` (lab) and ``sqrt_s_true`` (GeV).
@@ -275,6 +276,10 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
     is_photon, photon_e, photon_p, klm = _calorimeter_response(p4, pdg, charge, is_track, cos_theta, calorimeter, rng)
     n_tracks = is_track.sum(axis=1)
     n_photons, photon_e, photon_p = _add_beam_background(is_photon.sum(axis=1), photon_e, photon_p, calorimeter, rng)
+    # Photons (and beam-background clusters) too close at the crystal face make one cluster.
+    clusters = clustering.Clusters(n_photons, photon_e, photon_p)
+    clusters = clustering.merge_close_clusters(clusters, calorimeter.get("cluster_merging"))
+    n_photons, photon_e, photon_p = clusters.counts, clusters.energy, clusters.momentum
     energy_sum = np.zeros(n)
     np.add.at(energy_sum, np.repeat(np.arange(n), n_photons), photon_e)
     reco = Reconstructed(n_tracks, n_photons, energy_sum, np.hypot(track_p[:, 0], track_p[:, 1]), photon_e)
