@@ -58,7 +58,9 @@ def test_the_most_energetic_cluster_collects_first_and_order_is_kept():
 def test_nothing_merges_without_the_config_or_with_single_clusters():
     pair = _pair(np.pi / 2, 0.001)
     assert clustering.merge_close_clusters(pair, None) is pair
-    single = clustering.Clusters(np.array([1, 1]), np.array([1.0, 2.0]), np.stack([_photon(1.0, 1, 0), _photon(2.0, 1, 0)]))
+    single = clustering.Clusters(
+        np.array([1, 1]), np.array([1.0, 2.0]), np.stack([_photon(1.0, 1, 0), _photon(2.0, 1, 0)])
+    )
     assert clustering.merge_close_clusters(single, MERGING) is single
 
 
@@ -87,7 +89,13 @@ def test_light_alp_photons_merge_as_their_face_separation_says(experiment):
     assert experiment["calorimeter"]["cluster_merging"] == MERGING  # config/experiments/belle2.yaml
     exp = _ideal_calorimeter(experiment)
     events = signals.generate_gamma_alp(
-        20_000, np.random.default_rng(3), sqrt_s=10.58, mass=0.2, coupling=1.0, photon_theta_min=40.0, photon_theta_max=110.0
+        20_000,
+        np.random.default_rng(3),
+        sqrt_s=10.58,
+        mass=0.2,
+        coupling=1.0,
+        photon_theta_min=40.0,
+        photon_theta_max=110.0,
     )
     lab = transform(events.p4.reshape(-1, 4), cm_to_lab_matrix(beams_of(exp))).reshape(events.p4.shape)
     unit = lab[..., 1:] / np.linalg.norm(lab[..., 1:], axis=-1)[..., None]
@@ -110,6 +118,8 @@ def test_light_alp_photons_merge_as_their_face_separation_says(experiment):
 
 
 def test_truth_events_without_photons_pass_through(experiment):
-    events = TruthEvents(np.full((3, 1), 13, dtype=np.int32), np.tile([5.0, 0.0, 1.0, 4.0], (3, 1, 1)), np.zeros((3, 4)), np.ones(3))
+    events = TruthEvents(
+        np.full((3, 1), 13, dtype=np.int32), np.tile([5.0, 0.0, 1.0, 4.0], (3, 1, 1)), np.zeros((3, 4)), np.ones(3)
+    )
     out = simulate(events, _ideal_calorimeter(experiment), np.random.default_rng(1))
     assert all(len(p) == 0 for p in out["photon"])

@@ -69,3 +69,27 @@ def test_zprime_scenario_and_errors():
         zprime.generate(10, np.random.default_rng(1), sqrt_s=SQRT_S)
     with pytest.raises(ValueError, match="decay"):
         zprime.generate(10, np.random.default_rng(1), sqrt_s=SQRT_S, mass=1.0, decay="ee")
+
+
+def test_photon_energy_band_and_its_complement_add_up():
+    """A sample with photon_energy_max covers [min, max), the dimuon masses above
+    sqrt(s - 2 sqrt(s) E_max): with a sample from E_max it gives the cross section from min."""
+    cuts = dict(sqrt_s=SQRT_S, photon_theta_min=36.0, photon_theta_max=142.0)
+    band = qed_mumu.generate(200_000, np.random.default_rng(1), photon_energy_min=0.45, photon_energy_max=0.9, **cuts)
+    above = qed_mumu.generate(200_000, np.random.default_rng(2), photon_energy_min=0.9, **cuts)
+    total = qed_mumu.generate(400_000, np.random.default_rng(3), photon_energy_min=0.45, **cuts)
+    photon = band.p4[:, 2, 0]
+    assert photon.min() >= 0.45 and photon.max() <= 0.9
+    mumu = band.p4[:, 0] + band.p4[:, 1]
+    mass = np.sqrt(mumu[:, 0] ** 2 - (mumu[:, 1:] ** 2).sum(axis=1))
+    assert mass.min() >= np.sqrt(SQRT_S**2 - 2 * SQRT_S * 0.9) - 1e-9
+
+    def err(w):
+        return np.sqrt((w**2).sum())
+
+    diff = band.weight.sum() + above.weight.sum() - total.weight.sum()
+    assert abs(diff) < 3 * np.sqrt(err(band.weight) ** 2 + err(above.weight) ** 2 + err(total.weight) ** 2)
+    # the soft band is a sizeable fraction (18.9 of 73.2 pb): the photon spectrum goes as dE / E
+    assert 0.22 < band.weight.sum() / total.weight.sum() < 0.30
+    with pytest.raises(ValueError, match="photon_energy_max"):
+        qed_mumu.generate(10, np.random.default_rng(1), photon_energy_min=0.9, photon_energy_max=0.5, **cuts)

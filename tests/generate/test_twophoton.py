@@ -118,3 +118,26 @@ def test_total_cross_section_within_ten_percent_of_physics_book():
     sigma = twophoton.xsec(sqrt_s=SQRT_S)
     assert sigma.value_fb / 1e6 == pytest.approx(18.9, rel=0.10)
     assert sigma.error_fb < 0.01 * sigma.value_fb
+
+
+def test_samples_split_in_the_pair_mass_add_up():
+    """eemumu up to w_max and from it (w_min) cover disjoint phase space whose sum is the whole."""
+    cuts = dict(sqrt_s=SQRT_S, muon_theta_min=15.0, muon_theta_max=165.0, muon_pt_min=0.35, mumu_pt_min=0.9)
+    low = twophoton.generate(20_000, np.random.default_rng(1), w_min=0.5, w_max=3.0, **cuts)
+    high = twophoton.generate(20_000, np.random.default_rng(2), w_min=3.0, **cuts)
+    total = twophoton.generate(40_000, np.random.default_rng(3), w_min=0.5, **cuts)
+
+    def mass(ev):
+        pair = ev.p4[:, 2:].sum(1)
+        return np.sqrt(pair[:, 0] ** 2 - (pair[:, 1:] ** 2).sum(1))
+
+    assert mass(low).max() <= 3.0 and mass(high).min() > 3.0
+
+    def err(w):
+        return np.sqrt((w**2).sum())
+
+    diff = low.weight.sum() + high.weight.sum() - total.weight.sum()
+    assert abs(diff) < 3 * np.sqrt(err(low.weight) ** 2 + err(high.weight) ** 2 + err(total.weight) ** 2)
+    assert 0.01 < high.weight.sum() / total.weight.sum() < 0.5
+    with pytest.raises(ValueError, match="w_max"):
+        twophoton.generate(10, np.random.default_rng(1), w_min=3.0, w_max=2.0, **cuts)

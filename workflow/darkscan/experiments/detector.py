@@ -237,9 +237,10 @@ def simulate(events: TruthEvents, experiment: dict, rng: np.random.Generator) ->
 
     Returns:
         Mapping of branch name to array: ``track`` (jagged: px, py, pz, charge, muon_id,
-        electron_id), ``photon`` (jagged ECL clusters, beam background included: e, px, py, pz),
-        ``klm`` (jagged unit directions of photons seen by the KLM only; clusters closer than
-        ``calorimeter.cluster_merging`` allows are merged, :mod:`darkscan.experiments.clustering`), one bool branch per registered trigger line
+        electron_id), ``photon`` (jagged ECL clusters, beam background included, those closer
+        than ``calorimeter.cluster_merging`` allows merged (:mod:`darkscan.experiments.clustering`):
+        e, px, py, pz), ``klm`` (jagged unit directions of photons seen by the KLM only), one
+        bool branch per registered trigger line
         (:mod:`darkscan.experiments.triggers`: ``trigger`` two-track, ``trigger_ecl`` ECL energy
         sum, then the plugins' lines), ``weight`` (fb per event),
         ``truth_invisible_{e,px,py,pz}`` (lab) and ``sqrt_s_true`` (GeV).

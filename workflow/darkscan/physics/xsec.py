@@ -90,6 +90,7 @@ def sample_mumu_v(
     sqrt_s: float,
     mass: float,
     omega_min: float | None = None,
+    omega_max: float | None = None,
     cos_k_range: tuple[float, float] = (-1.0, 1.0),
     radiative_return_fraction: float = 0.0,
     beam_collinear_fraction: float = 0.0,
@@ -105,6 +106,7 @@ def sample_mumu_v(
         sqrt_s: CM energy in GeV.
         mass: V mass in GeV (0 allowed with ``omega_min`` > 0).
         omega_min: minimum CM V energy (defaults to the mass).
+        omega_max: maximum CM V energy (defaults to the kinematic limit).
         cos_k_range: range of the V polar cosine in the CM frame.
         radiative_return_fraction: mixture fraction of the 1/Q^2 component.
         beam_collinear_fraction: mixture fraction of the 1/(1 - beta_e^2 cos^2) component.
@@ -116,11 +118,13 @@ def sample_mumu_v(
     s = sqrt_s**2
     omega_lo = max(float(mass), float(omega_min or 0.0))
     omega_hi = (s + mass**2 - 4.0 * m_mu**2) / (2.0 * sqrt_s)
+    q2_lo = 4.0 * m_mu**2  # the pair mass squared at omega_hi
+    if omega_max is not None and omega_max < omega_hi:
+        omega_hi = float(omega_max)
+        q2_lo = s + mass**2 - 2.0 * sqrt_s * omega_hi
     if omega_lo <= 0.0 or omega_lo >= omega_hi:
         raise ValueError(f"empty V-energy range [{omega_lo}, {omega_hi}] GeV")
-    omega, q2, pdf_omega = _sample_omega(
-        n, rng, sqrt_s, mass, omega_lo, omega_hi, 4.0 * m_mu**2, radiative_return_fraction
-    )
+    omega, q2, pdf_omega = _sample_omega(n, rng, sqrt_s, mass, omega_lo, omega_hi, q2_lo, radiative_return_fraction)
     kabs = np.sqrt(np.clip(omega**2 - mass**2, 0.0, None))
     # V direction in the CM frame.
     beta_e = np.sqrt(1.0 - 4.0 * m_e**2 / s)

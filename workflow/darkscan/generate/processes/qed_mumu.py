@@ -40,6 +40,7 @@ def generate(
     *,
     sqrt_s: float,
     photon_energy_min: float = 0.3,
+    photon_energy_max: float | None = None,
     photon_theta_min: float = 20.0,
     photon_theta_max: float = 160.0,
     xsec_scale: float = 1.0,
@@ -51,6 +52,9 @@ def generate(
         rng: random generator.
         sqrt_s: CM energy in GeV.
         photon_energy_min: minimum CM photon energy in GeV (> 0; the soft limit diverges).
+        photon_energy_max: maximum CM photon energy in GeV (None: the kinematic limit). The
+            photon energy fixes the dimuon mass, M^2 = s - 2 sqrt(s) E: a sample with a maximum
+            covers high dimuon masses only, disjoint from one with that value as its minimum.
         photon_theta_min: minimum CM photon polar angle in degrees.
         photon_theta_max: maximum CM photon polar angle in degrees.
         xsec_scale: factor multiplying every weight (K-factor).
@@ -63,6 +67,11 @@ def generate(
         raise ValueError(
             f"mumu_gamma: photon_energy_min = {photon_energy_min} GeV must be in (0, {e_max:.4f}) GeV "
             f"at sqrt_s = {sqrt_s} GeV"
+        )
+    if photon_energy_max is not None and not photon_energy_min < photon_energy_max:
+        raise ValueError(
+            f"mumu_gamma: photon_energy_max = {photon_energy_max} GeV must exceed photon_energy_min = "
+            f"{photon_energy_min} GeV"
         )
     if not 0.0 <= photon_theta_min < photon_theta_max <= 180.0:
         raise ValueError(
@@ -86,6 +95,7 @@ def generate(
             fsr=True,
             isr=True,
             omega_min=photon_energy_min,
+            omega_max=photon_energy_max,
             cos_k_range=cos_range,
             **_SAMPLING,
         )

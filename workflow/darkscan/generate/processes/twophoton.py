@@ -179,7 +179,18 @@ def exact_weight(p4: np.ndarray, w: np.ndarray, aux: dict, *, sqrt_s: float, mas
 
 
 def _passes(
-    p4, w, *, w_min, theta_min, theta_max, pt_min, pair_pt_min, recoil_cos_max, recoil_p_min, all_pairs_w_min=False
+    p4,
+    w,
+    *,
+    w_min,
+    theta_min,
+    theta_max,
+    pt_min,
+    pair_pt_min,
+    recoil_cos_max,
+    recoil_p_min,
+    all_pairs_w_min=False,
+    w_max=None,
 ):
     mus = p4[:, 2:]
     pt = np.hypot(mus[..., 1], mus[..., 2])
@@ -188,6 +199,7 @@ def _passes(
     pair_pt = np.hypot(pair[:, 1], pair[:, 2])
     ok = (
         (w > w_min)
+        & ((w <= w_max) if w_max is not None else True)
         & np.all((theta >= theta_min) & (theta <= theta_max) & (pt >= pt_min), axis=1)
         & (pair_pt >= pair_pt_min)
     )
@@ -220,6 +232,7 @@ def generate_pairs(
     prefix: str,
     matrix_element: str = "exact",
     all_pairs_w_min: bool = False,
+    w_max: float | None = None,
 ) -> TruthEvents:
     """Two-photon production of a lepton pair of mass ``mass``: the engine of ``eemumu`` and ``eeee``.
 
@@ -243,6 +256,8 @@ def generate_pairs(
         all_pairs_w_min: if True, every l- l+ combination (scattered and produced, four in all)
             must have an invariant mass above ``w_min``, the AAFH definition of the mass cut for
             identical leptons (used by ``eeee``); default False (produced pair only).
+        w_max: maximum invariant mass of the produced pair (GeV), or None: a sample up to
+            ``w_max`` and one from it (``w_min``) cover disjoint phase space.
 
     Returns:
         Events with particles in the order of ``pdg``; weights (fb) sum to the cross section of
@@ -254,6 +269,8 @@ def generate_pairs(
         raise ValueError(f"need 0 <= {prefix}_theta_min < {prefix}_theta_max <= 180, got {theta_min}, {theta_max}")
     if w_min <= 2 * mass or w_min >= sqrt_s:
         raise ValueError(f"w_min must lie between 2 m_{prefix} and sqrt_s, got {w_min}")
+    if w_max is not None and not w_min < w_max:
+        raise ValueError(f"w_max must exceed w_min, got {w_max} <= {w_min}")
     if recoil_cos_max is not None and not 0 < recoil_cos_max <= 1:
         raise ValueError(f"recoil_cos_max must lie in (0, 1], got {recoil_cos_max}")
     if matrix_element not in ("exact", "epa"):
@@ -276,6 +293,7 @@ def generate_pairs(
         recoil_cos_max=recoil_cos_max,
         recoil_p_min=recoil_p_min,
         all_pairs_w_min=all_pairs_w_min,
+        w_max=w_max,
     )
 
     chunks_p4, chunks_w = [], []
@@ -367,6 +385,7 @@ def generate(
     *,
     sqrt_s: float,
     w_min: float = 0.5,
+    w_max: float | None = None,
     muon_theta_min: float = 15.0,
     muon_theta_max: float = 165.0,
     muon_pt_min: float = 0.3,
@@ -381,6 +400,7 @@ def generate(
         rng: numpy random generator.
         sqrt_s: CM energy in GeV.
         w_min: minimum mu+ mu- invariant mass in GeV (default 0.5, as in the Physics Book).
+        w_max: maximum mu+ mu- invariant mass in GeV (None: no maximum).
         muon_theta_min: minimum polar angle of both muons in the CM frame, degrees.
         muon_theta_max: maximum polar angle of both muons in the CM frame, degrees.
         muon_pt_min: minimum transverse momentum of both muons in the CM frame, GeV.
@@ -400,6 +420,7 @@ def generate(
         mass=MUON_MASS,
         pdg=(PDG_ELECTRON, -PDG_ELECTRON, PDG_MUON, -PDG_MUON),
         w_min=w_min,
+        w_max=w_max,
         theta_min=muon_theta_min,
         theta_max=muon_theta_max,
         pt_min=muon_pt_min,
