@@ -146,7 +146,7 @@ def _smooth_contours(ax, frame: pd.DataFrame, column: str, *, log: bool, bins: i
     lines = ax.contour(
         *centres, np.ma.masked_invalid(grid).T, levels=levels, colors="white", linewidths=1.2, linestyles="--"
     )
-    ax.clabel(lines, fmt=(lambda v: f"{10**v:.1e}") if log else "%.3g", fontsize=9)
+    ax.clabel(lines, fmt=(lambda v: f"{10**v:.2g}") if log else "%.3g", fontsize=9)
     return list(10**levels) if log else list(levels)
 
 
@@ -157,7 +157,8 @@ def plot_channel_2d(
     outputs of the 1D plots)."""
     cl = limit_level(channel)
     model = get_model(channel["model"])
-    xsec = Panel("xsec_obs", f"{cl} upper limit on {model.xsec_label} [fb] (observed)", contours="xsec_exp")
+    # two lines: in one, the label outgrows the map and the figure grows to fit it
+    xsec = Panel("xsec_obs", f"{cl} upper limit (observed)\n{model.xsec_label} [fb]", contours="xsec_exp")
     _map(
         frame,
         [dataclasses.replace(xsec, contour_unit="fb")],
