@@ -186,3 +186,45 @@ def test_mumu_scalar():
     )
     with pytest.raises(ValueError, match=r"scalar mass 10.5 GeV is outside the allowed range \(0, 10.36"):
         scalar.generate_mumu_scalar(10, np.random.default_rng(5), sqrt_s=SQRT_S, mass=10.5)
+
+
+@pytest.mark.parametrize("mass", [0.1, 4.0, 8.0])
+def test_gamma_darkphoton_with_isr(mass):
+    """The weights sum to sigma_Born(s) x the integral of the structure function times
+    sigma(s') / sigma(s), both computed here independently (scipy quadrature of the closed form);
+    four-momentum is conserved, the gamma A' pair has mass sqrt(s'), the ISR photon is the last."""
+    from darkscan.generate.processes.tautau_qed import isr_beta
+
+    theta = (45.0, 125.0)
+    kwargs = dict(sqrt_s=SQRT_S, mass=mass, coupling=1.0, photon_theta_min=theta[0], photon_theta_max=theta[1])
+    ev = sig.generate_gamma_darkphoton(200_000, np.random.default_rng(2), isr=True, **kwargs)
+    lo, hi = np.cos(np.radians(theta[1])), np.cos(np.radians(theta[0]))
+    born = phys.sigma_gamma_darkphoton(sqrt_s=SQRT_S, mass=mass, eps=1.0, cos_min=lo, cos_max=hi)
+    beta = isr_beta(SQRT_S)
+    x_max = 1.0 - (mass + sig.ISR_PAIR_MARGIN) ** 2 / SQRT_S**2
+
+    def ratio(x):
+        sqrt_sp = SQRT_S * np.sqrt(1.0 - x)
+        return phys.sigma_gamma_darkphoton(sqrt_s=sqrt_sp, mass=mass, eps=1.0, cos_min=lo, cos_max=hi) / born
+
+    # f(x) = beta x^(beta - 1) (1 + 3 beta / 4) - beta (1 - x / 2): the x^(beta - 1) part with
+    # ratio(0) integrated in closed form, the rest by quadrature (substitution-free and smooth)
+    singular = (1.0 + 0.75 * beta) * (
+        x_max**beta + beta * integrate.quad(lambda x: x ** (beta - 1) * (ratio(x) - 1), 0, x_max, limit=200)[0]
+    )
+    regular = integrate.quad(lambda x: -beta * (1.0 - x / 2.0) * ratio(x), 0, x_max, limit=200)[0]
+    assert ev.weight.sum() == pytest.approx(born * (singular + regular), rel=0.01)
+    assert ev.pdg[0].tolist() == [22, 22]
+    assert np.allclose(ev.p4.sum(axis=1) + ev.invisible, [SQRT_S, 0, 0, 0], atol=1e-9)
+    pair = ev.p4[:, 0] + ev.invisible
+    isr_photon = ev.p4[:, 1]
+    assert np.allclose(_mass(pair) ** 2, SQRT_S**2 - 2 * SQRT_S * isr_photon[:, 0], rtol=1e-9, atol=1e-9)
+    # the invisible A' keeps its mass; the ISR photon hugs the beams
+    assert np.allclose(_mass(ev.invisible[:, None])[:, 0], mass, atol=1e-6)
+    assert np.average(np.abs(_cos(isr_photon)) > 0.99, weights=ev.weight * (isr_photon[:, 0] > 0.1)) > 0.65
+    # the seen photon: a peak at the Born energy with a radiative tail below it
+    e_peak = (SQRT_S**2 - mass**2) / (2 * SQRT_S)
+    in_peak = np.average(np.abs(ev.p4[:, 0, 0] / e_peak - 1) < 0.02, weights=ev.weight)
+    assert 0.45 < in_peak < 0.75
+    no_isr = sig.generate_gamma_darkphoton(1000, np.random.default_rng(2), **kwargs)
+    assert no_isr.pdg.shape[1] == 1

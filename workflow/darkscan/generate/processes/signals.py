@@ -14,10 +14,11 @@ import numpy as np
 
 from darkscan.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, CrossSection, TruthEvents
 from darkscan.generate.processes._twobody import sample_inverse_sine2_cos, sample_quadratic_cos, two_body_cm
+from darkscan.generate.processes.tautau_qed import isr_factor, sample_isr_cos, sample_isr_fraction
 from darkscan.generate.registry import register_process
 from darkscan.physics import signals as phys
 from darkscan.physics.constants import ELECTRON_MASS, MUON_MASS
-from darkscan.physics.kinematics import kallen, two_body_decay
+from darkscan.physics.kinematics import boost, direction, kallen, two_body_decay
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,7 @@ def generate_gamma_darkphoton(
     scenario: str | None = None,
     alpha_d: float = 0.5,
     m_chi: float = 0.0,
+    isr: bool = False,
 ) -> TruthEvents:
     """Generate weighted e+e- -> gamma A' events (photon angle ~ 1/sin^2, weight ~ the exact shape).
 
@@ -185,9 +187,12 @@ def generate_gamma_darkphoton(
             "invisible", "dark") whose BF(decay) multiplies the weights.
         alpha_d: alpha_D for scenario "dark".
         m_chi: dark-matter mass in GeV for scenario "dark".
+        isr: radiate from the beams first (:func:`_isr_gamma_darkphoton`): the gamma A' pair is
+            produced at s' = s (1 - x) and recoils against an ISR photon, which the events carry
+            after the others; the weights sum to the ISR-corrected cross section.
 
     Returns:
-        TruthEvents with pdg [22] (+ [l-, l+]), weights in fb.
+        TruthEvents with pdg [22] (+ [l-, l+]) (+ [22] with ``isr``), weights in fb.
     """
     if decay not in DARKPHOTON_DECAYS:
         raise ValueError(f"gamma_darkphoton: unknown decay {decay!r}; allowed: {sorted(DARKPHOTON_DECAYS)}")
@@ -201,10 +206,16 @@ def generate_gamma_darkphoton(
         f"{2 * m_l:.6g} < m_A' < sqrt_s = {sqrt_s} GeV for decay {decay!r}",
     )
     lo, hi = _photon_cos_range("gamma_darkphoton", photon_theta_min, photon_theta_max)
-    c, pdf = sample_inverse_sine2_cos(n_events, rng, lo, hi)
-    weight = (
-        phys.dsigma_gamma_darkphoton_dcos(c, sqrt_s=sqrt_s, mass=mass, eps=float(coupling)) / pdf / max(n_events, 1)
-    )
+    if isr:
+        gamma, ap, radiated, weight = _isr_gamma_darkphoton(
+            n_events, rng, sqrt_s=sqrt_s, mass=mass, eps=float(coupling), cos_range=(lo, hi)
+        )
+    else:
+        c, pdf = sample_inverse_sine2_cos(n_events, rng, lo, hi)
+        weight = (
+            phys.dsigma_gamma_darkphoton_dcos(c, sqrt_s=sqrt_s, mass=mass, eps=float(coupling)) / pdf / max(n_events, 1)
+        )
+        gamma, ap = two_body_cm(sqrt_s, 0.0, mass, c, rng.uniform(0.0, 2.0 * np.pi, n_events))
     if scenario is not None:
         weight = weight * float(
             phys.darkphoton_branching_fraction(
@@ -216,13 +227,82 @@ def generate_gamma_darkphoton(
                 m_chi=m_chi,
             )
         )
-    gamma, ap = two_body_cm(sqrt_s, 0.0, mass, c, rng.uniform(0.0, 2.0 * np.pi, n_events))
     if n_events:
         log.debug("gamma_darkphoton m=%g eps=%g: sigma = %.5g fb", mass, coupling, weight.sum())
+    extra_pdg, extra_p4 = ([PDG_PHOTON], [radiated]) if isr else ([], [])
     if decay == "invisible":
-        return _events(n_events, [PDG_PHOTON], [gamma], ap, weight)
+        return _events(n_events, [PDG_PHOTON, *extra_pdg], [gamma, *extra_p4], ap, weight)
     lm, lp = two_body_decay(ap, m_l, m_l, rng=rng)
-    return _events(n_events, [PDG_PHOTON, pid, -pid], [gamma, lm, lp], None, weight)
+    return _events(n_events, [PDG_PHOTON, pid, -pid, *extra_pdg], [gamma, lm, lp, *extra_p4], None, weight)
+
+
+#: the gamma A' pair is produced at sqrt(s') >= m_A' + this (GeV): its photon keeps >= ~0.1 GeV
+ISR_PAIR_MARGIN = 0.2
+
+
+class _DarkPhotonRatio:
+    """sigma(s (1 - x)) / sigma(s) of e+e- -> gamma A' with the photon in a fixed range of the pair
+    frame (closed form of :func:`darkscan.physics.signals.sigma_gamma_darkphoton`), vectorised in x;
+    hashable by value, so the ISR tables of one mass are computed once."""
+
+    def __init__(self, mass: float, cos_min: float, cos_max: float):
+        self.key = (float(mass), float(cos_min), float(cos_max))
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _DarkPhotonRatio) and self.key == other.key
+
+    def _sigma_shape(self, s: np.ndarray) -> np.ndarray:
+        mass, lo, hi = self.key
+        r = mass**2 / s
+        a = np.arctanh(hi) - np.arctanh(lo)
+        return (2.0 * a * (1.0 + r * r) / (1.0 - r) - (1.0 - r) * (hi - lo)) / s
+
+    def __call__(self, x: np.ndarray, *, sqrt_s: float) -> np.ndarray:
+        s = sqrt_s**2
+        return self._sigma_shape(s * (1.0 - np.asarray(x, float))) / self._sigma_shape(np.asarray(s))
+
+
+def _isr_gamma_darkphoton(
+    n: int, rng: np.random.Generator, *, sqrt_s: float, mass: float, eps: float, cos_range: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """gamma A' with initial-state radiation: (photon, A', ISR photon, weight), CM frame.
+
+    The beams radiate the energy fraction x from the electron structure function times the ratio
+    sigma(s') / sigma(s) (:func:`darkscan.generate.processes.tautau_qed.sample_isr_fraction`, the
+    tau pairs' and gamma gamma (gamma)'s ISR) up to sqrt(s') = m_A' + ISR_PAIR_MARGIN, with the
+    eikonal angular pattern about the beams; the pair is drawn in its rest frame with the photon in
+    ``cos_range`` and boosted against the ISR photon. Weights: dsigma(s')/dcos / pdf x F / ratio(x)
+    with F the integral of f(x) ratio(x), so that they sum to sigma(s) F.
+    """
+    ratio = _DarkPhotonRatio(mass, *cos_range)
+    x_max = 1.0 - (mass + ISR_PAIR_MARGIN) ** 2 / sqrt_s**2
+    if x_max <= 0.0:
+        raise ValueError(f"gamma_darkphoton: isr needs m_A' < sqrt_s - {ISR_PAIR_MARGIN} GeV, got {mass}")
+    x = sample_isr_fraction(rng, n, sqrt_s=sqrt_s, x_max=x_max, ratio=ratio)
+    factor = isr_factor(sqrt_s=sqrt_s, x_max=x_max, ratio=ratio)
+    sqrt_sp = sqrt_s * np.sqrt(1.0 - x)
+    c, pdf = sample_inverse_sine2_cos(n, rng, *cos_range)
+    dsigma = phys.dsigma_gamma_darkphoton_dcos(c, sqrt_s=sqrt_sp, mass=mass, eps=eps)
+    weight = dsigma / pdf / max(n, 1) * factor / ratio(x, sqrt_s=sqrt_s)
+    # the pair in its rest frame
+    q = (sqrt_sp**2 - mass**2) / (2.0 * sqrt_sp)
+    d = direction(c, rng.uniform(0.0, 2.0 * np.pi, n))
+    rest = np.zeros((n, 2, 4))
+    rest[:, 0, 0], rest[:, 0, 1:] = q, q[:, None] * d
+    rest[:, 1, 0], rest[:, 1, 1:] = sqrt_sp - q, -q[:, None] * d
+    # the ISR photon along the beams, the pair recoiling against it
+    e_isr = 0.5 * sqrt_s * x
+    beam_beta = np.sqrt(1.0 - (2.0 * ELECTRON_MASS / sqrt_s) ** 2)
+    radiated = np.zeros((n, 4))
+    radiated[:, 0] = e_isr
+    radiated[:, 1:] = e_isr[:, None] * direction(
+        sample_isr_cos(rng, n, beam_beta=beam_beta), rng.uniform(0, 2 * np.pi, n)
+    )
+    pair = boost(rest, (-radiated[:, 1:] / (sqrt_s - e_isr)[:, None])[:, None, :])
+    return pair[:, 0], pair[:, 1], radiated, weight
 
 
 # ---------------------------------------------------------------------------------------------
