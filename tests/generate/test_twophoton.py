@@ -141,3 +141,36 @@ def test_samples_split_in_the_pair_mass_add_up():
     assert 0.01 < high.weight.sum() / total.weight.sum() < 0.5
     with pytest.raises(ValueError, match="w_max"):
         twophoton.generate(10, np.random.default_rng(1), w_min=3.0, w_max=2.0, **cuts)
+
+
+def test_one_muon_and_a_tagged_electron_match_cuts_applied_afterwards():
+    """muons_required=1 with an electron tag equals the cut-free sample with those cuts applied to
+    its events; a tagged and a vetoed sample add up to the sample without tag."""
+    base = dict(sqrt_s=SQRT_S, w_min=0.5, muon_theta_min=15.0, muon_theta_max=165.0, muon_pt_min=0.35)
+    tag = dict(electron_tag_theta_min=15.0, electron_tag_theta_max=165.0, electron_tag_pt_min=0.3)
+    tagged = twophoton.generate(50_000, np.random.default_rng(1), muons_required=1, **base, **tag)
+    free = twophoton.generate(400_000, np.random.default_rng(2), sqrt_s=SQRT_S, w_min=0.5, **NO_CUTS)
+    p = free.p4
+    pt = np.hypot(p[..., 1], p[..., 2])
+    theta = np.degrees(np.arctan2(pt, p[..., 3]))
+    e_in = np.any((theta[:, :2] >= 15) & (theta[:, :2] <= 165) & (pt[:, :2] >= 0.3), axis=1)
+    mu_in = (theta[:, 2:] >= 15) & (theta[:, 2:] <= 165) & (pt[:, 2:] >= 0.35)
+    after = free.weight[e_in & mu_in.any(axis=1)]
+
+    def err(w):
+        return np.sqrt((w**2).sum())
+
+    assert abs(tagged.weight.sum() - after.sum()) < 3 * np.hypot(err(tagged.weight), err(after))
+    # the events: a tagged electron, at least one muon inside, the other may be anywhere
+    pt_t = np.hypot(tagged.p4[..., 1], tagged.p4[..., 2])
+    th_t = np.degrees(np.arctan2(pt_t, tagged.p4[..., 3]))
+    assert np.all(np.any((th_t[:, :2] >= 15) & (th_t[:, :2] <= 165) & (pt_t[:, :2] >= 0.3), axis=1))
+    inside = (th_t[:, 2:] >= 15) & (th_t[:, 2:] <= 165) & (pt_t[:, 2:] >= 0.35)
+    assert inside.any(axis=1).all() and (~inside.all(axis=1)).mean() > 0.2
+    vetoed = twophoton.generate(50_000, np.random.default_rng(3), electron_tag_veto=True, **base, **tag)
+    both = twophoton.generate(50_000, np.random.default_rng(4), **base)
+    with_tag = twophoton.generate(50_000, np.random.default_rng(5), **base, **tag)
+    diff = vetoed.weight.sum() + with_tag.weight.sum() - both.weight.sum()
+    assert abs(diff) < 3 * np.sqrt(err(vetoed.weight) ** 2 + err(with_tag.weight) ** 2 + err(both.weight) ** 2)
+    with pytest.raises(ValueError, match="electron_tag"):
+        twophoton.generate(10, np.random.default_rng(1), electron_tag_veto=True, **base)

@@ -53,6 +53,7 @@ Shared engine. :func:`generate_pairs` works for any produced lepton mass; ``eemu
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
@@ -178,6 +179,35 @@ def exact_weight(p4: np.ndarray, w: np.ndarray, aux: dict, *, sqrt_s: float, mas
     return aux["inv_pdf"] * 0.25 * me2 / flux * jac * GEV2_TO_FB
 
 
+@dataclasses.dataclass(frozen=True)
+class ElectronTag:
+    """A scattered lepton in a CM polar range above a pT (``veto``: no such lepton)."""
+
+    theta_min: float
+    theta_max: float
+    pt_min: float = 0.0
+    veto: bool = False
+
+    @classmethod
+    def from_options(cls, theta_min, theta_max, pt_min=0.0, veto=False) -> ElectronTag | None:
+        """The tag of the ``electron_tag_*`` options, or None when no range is given."""
+        if theta_min is None and theta_max is None:
+            if veto:
+                raise ValueError("electron_tag_veto needs electron_tag_theta_min and electron_tag_theta_max")
+            return None
+        if theta_min is None or theta_max is None or not 0 <= theta_min < theta_max <= 180:
+            raise ValueError(
+                f"need 0 <= electron_tag_theta_min < electron_tag_theta_max <= 180, got {theta_min}, {theta_max}"
+            )
+        return cls(float(theta_min), float(theta_max), float(pt_min), bool(veto))
+
+    def tagged(self, scattered: np.ndarray) -> np.ndarray:
+        """Events (N,) with a lepton of ``scattered`` (N, 2, 4) in the range."""
+        pt = np.hypot(scattered[..., 1], scattered[..., 2])
+        theta = np.degrees(np.arctan2(pt, scattered[..., 3]))
+        return np.any((theta >= self.theta_min) & (theta <= self.theta_max) & (pt >= self.pt_min), axis=1)
+
+
 def _passes(
     p4,
     w,
@@ -191,18 +221,18 @@ def _passes(
     recoil_p_min,
     all_pairs_w_min=False,
     w_max=None,
+    required=2,
+    tag=None,
 ):
     mus = p4[:, 2:]
     pt = np.hypot(mus[..., 1], mus[..., 2])
     theta = np.degrees(np.arctan2(pt, mus[..., 3]))
     pair = mus.sum(axis=1)
     pair_pt = np.hypot(pair[:, 1], pair[:, 2])
-    ok = (
-        (w > w_min)
-        & ((w <= w_max) if w_max is not None else True)
-        & np.all((theta >= theta_min) & (theta <= theta_max) & (pt >= pt_min), axis=1)
-        & (pair_pt >= pair_pt_min)
-    )
+    passing = ((theta >= theta_min) & (theta <= theta_max) & (pt >= pt_min)).sum(axis=1)
+    ok = (w > w_min) & ((w <= w_max) if w_max is not None else True) & (passing >= required) & (pair_pt >= pair_pt_min)
+    if tag is not None:
+        ok &= tag.tagged(p4[:, :2]) != tag.veto
     p_recoil = np.hypot(pair_pt, pair[:, 3])  # recoil three-momentum = -(mu+ mu-) three-momentum
     if recoil_p_min > 0:
         ok &= p_recoil >= recoil_p_min
@@ -233,6 +263,8 @@ def generate_pairs(
     matrix_element: str = "exact",
     all_pairs_w_min: bool = False,
     w_max: float | None = None,
+    required: int = 2,
+    tag: ElectronTag | None = None,
 ) -> TruthEvents:
     """Two-photon production of a lepton pair of mass ``mass``: the engine of ``eemumu`` and ``eeee``.
 
@@ -258,6 +290,9 @@ def generate_pairs(
             identical leptons (used by ``eeee``); default False (produced pair only).
         w_max: maximum invariant mass of the produced pair (GeV), or None: a sample up to
             ``w_max`` and one from it (``w_min``) cover disjoint phase space.
+        required: how many produced leptons must pass the angle and pT cuts (2, or 1: the
+            sampler then covers the produced leptons' whole phase space).
+        tag: a scattered lepton required in (or, with ``tag.veto``, excluded from) a CM region.
 
     Returns:
         Events with particles in the order of ``pdg``; weights (fb) sum to the cross section of
@@ -275,6 +310,8 @@ def generate_pairs(
         raise ValueError(f"recoil_cos_max must lie in (0, 1], got {recoil_cos_max}")
     if matrix_element not in ("exact", "epa"):
         raise ValueError(f"matrix_element must be 'exact' or 'epa', got {matrix_element!r}")
+    if required not in (1, 2):
+        raise ValueError(f"{prefix}s_required must be 1 or 2, got {required}")
     if recoil_p_min < 0 or pair_pt_min < 0:
         raise ValueError(f"recoil_p_min and the pair pT cut must be >= 0, got {recoil_p_min}, {pair_pt_min}")
     k_recoil, sample_pt_min = None, pair_pt_min
@@ -282,8 +319,9 @@ def generate_pairs(
         k_recoil = recoil_cos_max / np.sqrt(1 - recoil_cos_max**2)  # |pz| <= k pT of the pair
         # |cos| <= c and |p| >= p_min imply pT(pair) >= p_min sqrt(1 - c^2).
         sample_pt_min = max(pair_pt_min, recoil_p_min * np.sqrt(1 - recoil_cos_max**2))
-    theta_edge = np.radians(max(min(theta_min, 180 - theta_max), 1e-6))
+    theta_edge = np.radians(max(min(theta_min, 180 - theta_max), 1e-6) if required == 2 else 1e-6)
     eta_max = -np.log(np.tan(theta_edge / 2))
+    sampler_pt_min = pt_min if required == 2 else 0.0
     cuts = dict(
         w_min=w_min,
         theta_min=theta_min,
@@ -294,13 +332,15 @@ def generate_pairs(
         recoil_p_min=recoil_p_min,
         all_pairs_w_min=all_pairs_w_min,
         w_max=w_max,
+        required=required,
+        tag=tag,
     )
 
     chunks_p4, chunks_w = [], []
     kept, trials = 0, 0
     while kept < n_events:
         p4, weight, w, trial_index, aux = _trial_batch(
-            rng, _BATCH, sqrt_s, w_min, eta_max, pt_min, sample_pt_min, k_recoil, mass
+            rng, _BATCH, sqrt_s, w_min, eta_max, sampler_pt_min, sample_pt_min, k_recoil, mass
         )
         index = np.flatnonzero((weight > 0) & _passes(p4, w, **cuts))
         need = n_events - kept
@@ -392,6 +432,11 @@ def generate(
     mumu_pt_min: float = 0.0,
     recoil_cos_max: float | None = None,
     recoil_p_min: float = 0.0,
+    muons_required: int = 2,
+    electron_tag_theta_min: float | None = None,
+    electron_tag_theta_max: float | None = None,
+    electron_tag_pt_min: float = 0.0,
+    electron_tag_veto: bool = False,
 ) -> TruthEvents:
     """Generate weighted e+e- -> e+e- mu+mu- events in the CM frame.
 
@@ -408,6 +453,15 @@ def generate(
         recoil_cos_max: maximum |cos theta| (CM) of the recoil three-momentum -p(mu+ mu-) (the
             e+ e- system); None for no cut. Importance-sampled (see module docstring).
         recoil_p_min: minimum CM momentum of the recoil (= of the mu+ mu- system), GeV.
+        muons_required: how many muons must pass the angle and pT cuts (2, or 1: one muon may
+            be lost).
+        electron_tag_theta_min: with ``electron_tag_theta_max``, a CM polar range (deg) in which
+            at least one scattered e+- must lie with pT > ``electron_tag_pt_min`` (a tagged
+            electron, large Q^2); None for no requirement.
+        electron_tag_theta_max: see ``electron_tag_theta_min``.
+        electron_tag_pt_min: minimum CM pT of the tagged electron (GeV).
+        electron_tag_veto: exclude instead of require the tag, so that a tagged and a vetoed
+            sample cover disjoint phase space.
 
     Returns:
         Events with particles (e-, e+, mu-, mu+); weights (fb) sum to the cross section of the
@@ -428,4 +482,8 @@ def generate(
         recoil_cos_max=recoil_cos_max,
         recoil_p_min=recoil_p_min,
         prefix="muon",
+        required=muons_required,
+        tag=ElectronTag.from_options(
+            electron_tag_theta_min, electron_tag_theta_max, electron_tag_pt_min, electron_tag_veto
+        ),
     )
