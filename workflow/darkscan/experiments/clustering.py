@@ -73,21 +73,33 @@ def merge_close_clusters(clusters: Clusters, merging: Mapping | None) -> Cluster
     counts = np.asarray(clusters.counts)
     if not merging or clusters.energy.size == 0 or counts.max() < 2:
         return clusters
-    n, width = len(counts), int(counts.max())
-    slot = np.arange(len(clusters.energy)) - np.repeat(np.cumsum(counts) - counts, counts)
-    event = np.repeat(np.arange(n), counts)
-    energy = np.zeros((n, width))
-    momentum = np.zeros((n, width, 3))
-    energy[event, slot] = clusters.energy
-    momentum[event, slot] = clusters.momentum
-    alive = np.zeros((n, width), dtype=bool)
-    alive[event, slot] = True
+    # only events with two or more clusters can merge: pad those alone
+    multi = counts >= 2
+    event = np.repeat(np.arange(len(counts)), counts)
+    in_multi = multi[event]
+    sub_counts = counts[multi]
+    slot = np.arange(int(sub_counts.sum())) - np.repeat(np.cumsum(sub_counts) - sub_counts, sub_counts)
+    row = np.repeat(np.arange(len(sub_counts)), sub_counts)
+    width = int(sub_counts.max())
+    energy = np.zeros((len(sub_counts), width))
+    momentum = np.zeros((len(sub_counts), width, 3))
+    energy[row, slot] = clusters.energy[in_multi]
+    momentum[row, slot] = clusters.momentum[in_multi]
+    alive = np.zeros(energy.shape, dtype=bool)
+    alive[row, slot] = True
     _merge_padded(energy, momentum, alive, merging["separation_cm"], merging)
-    kept = alive[event, slot]
-    new_e = energy[event, slot][kept]
-    total = momentum[event, slot][kept]
-    new_p = total * (new_e / np.maximum(np.linalg.norm(total, axis=-1), 1e-300))[:, None]
-    return Clusters(alive.sum(axis=1), new_e, new_p)
+    survived = alive[row, slot]
+    new_counts = counts.copy()
+    new_counts[multi] = alive.sum(axis=1)
+    keep = np.ones(len(clusters.energy), dtype=bool)
+    keep[np.flatnonzero(in_multi)[~survived]] = False
+    new_e = clusters.energy.copy()
+    new_p = clusters.momentum.copy()
+    merged_e = energy[row, slot]
+    total = momentum[row, slot]
+    new_e[in_multi] = merged_e
+    new_p[in_multi] = total * (merged_e / np.maximum(np.linalg.norm(total, axis=-1), 1e-300))[:, None]
+    return Clusters(new_counts, new_e[keep], new_p[keep])
 
 
 def _merge_padded(
