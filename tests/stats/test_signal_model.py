@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from darkscan.stats.signal_model import SignalModel, SignalPoint, weighted_quantile
+from darkscan.stats.signal_model import SignalModel, SignalPoint, core_resolution, weighted_quantile
 
 N_EVENTS = 40000
 
@@ -138,3 +138,17 @@ def test_too_few_points_and_leave_one_out(model):
     # an end point cannot be left out: the rest does not reach it
     with pytest.raises(ValueError, match="mass 4.0 GeV outside"):
         model.at(4.0, exclude_generated=True)
+
+
+def test_core_resolution_is_the_gaussian_sigma_at_any_quantile_and_ignores_a_tail():
+    """A Gaussian's core resolution is its sigma (x 0.9945, the default 16-84% measure) for every
+    quantile; a one-sided tail (a quarter of the events, as ISR gives) widens the 16-84% measure
+    by 60% but the 30-70% one by 30%."""
+    rng = np.random.default_rng(4)
+    gauss = rng.normal(0.0, 0.1, 400_000)
+    ones = np.ones_like(gauss)
+    for q in (0.16, 0.25, 0.3, 0.35):
+        assert core_resolution(gauss, ones, quantile=q) == pytest.approx(0.1 * 0.9945, rel=0.01)
+    tailed = np.concatenate([gauss[:300_000], -rng.exponential(0.5, 100_000)])
+    default, core = (core_resolution(tailed, ones, quantile=q) for q in (0.16, 0.3))
+    assert default > 1.5 * 0.1 and core < 1.35 * 0.1

@@ -56,6 +56,7 @@ _FIT = tuple(
         "limit_toys",
         "limit_signal_toys_fraction",
         "limit_grid_points",
+        "resolution_quantile",
     )
 )
 # What the fit methods' load_signal_model read (ellipse_counting: the ellipse size, signal_sigmas).
@@ -65,6 +66,7 @@ _SIGNAL_MODEL = (
     "fit.variable2",
     "fit.columns",
     "fit.signal_sigmas",
+    "fit.resolution_quantile",
     "signal.options",
     "signal.process",
 )

@@ -34,7 +34,7 @@ from darkscan.stats.methods.window_sidebands.model import WindowInputs, spec_of,
 from darkscan.stats.methods.window_sidebands.pyhf_fit import fit_mass
 from darkscan.stats.methods.window_sidebands.toy_limits import apply_toy_limits
 from darkscan.stats.scan import SIGMA_SUFFIXES, grid_part
-from darkscan.stats.signal_model import SignalModel, load_signal_point
+from darkscan.stats.signal_model import DEFAULT_RESOLUTION_QUANTILE, SignalModel, load_signal_point
 from darkscan.systematics.table import read_table
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,14 @@ LOW_MC_EVENTS = 10.0
 
 def load_signal_model(signal_files: list[str | os.PathLike], *, channel: dict) -> SignalModel:
     """The interpolating signal model from the selected signal files."""
-    columns = channel["fit"].get("columns") or [channel["fit"]["variable"]]
+    fit = channel["fit"]
+    columns = fit.get("columns") or [fit["variable"]]
+    quantile = fit.get("resolution_quantile", DEFAULT_RESOLUTION_QUANTILE)
     return SignalModel(
-        [load_signal_point(p, variable=channel["fit"]["variable"], columns=columns) for p in signal_files]
+        [
+            load_signal_point(p, variable=fit["variable"], columns=columns, resolution_quantile=quantile)
+            for p in signal_files
+        ]
     )
 
 
