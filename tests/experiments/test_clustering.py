@@ -123,3 +123,43 @@ def test_truth_events_without_photons_pass_through(experiment):
     )
     out = simulate(events, _ideal_calorimeter(experiment), np.random.default_rng(1))
     assert all(len(p) == 0 for p in out["photon"])
+
+
+def _merge_one_event(energy, momentum):
+    """Per-event reference of the greedy merging: most energetic first, each joins the first
+    more energetic live cluster within the separation."""
+    order = np.argsort(-energy, kind="stable")
+    e, p, alive = energy.astype(float).copy(), momentum.astype(float).copy(), np.ones(len(energy), bool)
+    for j_pos in range(1, len(order)):
+        j = order[j_pos]
+        for i in order[:j_pos]:
+            if alive[i] and alive[j] and clustering.face_separation(p[i][None], p[j][None], MERGING)[0] < 11.0:
+                e[i] += e[j]
+                p[i] += p[j]
+                alive[j] = False
+                break
+    p = p * (e / np.linalg.norm(p, axis=1))[:, None]
+    return e[alive], p[alive]
+
+
+def test_batched_merging_equals_a_per_event_loop():
+    """Random batches (0-4 clusters per event, clusters within a few degrees of each other)."""
+    rng = np.random.default_rng(8)
+    counts = rng.integers(0, 5, 300)
+    n = counts.sum()
+    theta = np.repeat(rng.uniform(0.6, 2.5, len(counts)), counts) + rng.normal(0, 0.05, n)
+    phi = np.repeat(rng.uniform(0, 2 * np.pi, len(counts)), counts) + rng.normal(0, 0.05, n)
+    energy = rng.uniform(0.1, 3.0, n)
+    momentum = energy[:, None] * np.stack([np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)], 1)
+    out = clustering.merge_close_clusters(clustering.Clusters(counts, energy, momentum), MERGING)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    out_starts = np.concatenate([[0], np.cumsum(out.counts)])
+    merged = 0
+    for k in range(len(counts)):
+        e_ref, p_ref = _merge_one_event(energy[starts[k] : starts[k + 1]], momentum[starts[k] : starts[k + 1]])
+        e_out, p_out = out.energy[out_starts[k] : out_starts[k + 1]], out.momentum[out_starts[k] : out_starts[k + 1]]
+        order_ref, order_out = np.argsort(e_ref), np.argsort(e_out)
+        np.testing.assert_allclose(e_out[order_out], e_ref[order_ref], rtol=1e-12)
+        np.testing.assert_allclose(p_out[order_out], p_ref[order_ref], rtol=1e-9, atol=1e-12)
+        merged += counts[k] - out.counts[k]
+    assert merged > 50  # the batches do merge

@@ -1,10 +1,10 @@
 """Cluster merging: photons too close together at the calorimeter face make one cluster.
 
 A crystal calorimeter finds one cluster per local energy maximum. Two photons whose impact
-points on the crystal front face are closer than about one and a half crystal widths hit the
-same or neighbouring crystals and leave a single maximum: the reconstruction sees one photon
-with their summed energy. This is what limits diphoton searches at small mass (the two photons
-of a light ALP or a fast pi0 open by about 2 m / E).
+points on the crystal front face are closer than about two crystal widths (no crystal between
+them) leave a single maximum: the reconstruction sees one photon with their summed energy.
+This is what limits diphoton searches at small mass (the two photons of a light ALP or a fast
+pi0 open by about 2 m / E).
 
 ``calorimeter.cluster_merging`` of an experiment config gives the face geometry, a cylinder
 of radius ``barrel_radius_cm`` closed by planes at ``forward_z_cm`` and ``backward_z_cm``
@@ -13,8 +13,11 @@ of radius ``barrel_radius_cm`` closed by planes at ``forward_z_cm`` and ``backwa
 from the interaction point to the face along their energy-weighted direction. Clusters are
 merged greedily in each event, the most energetic first: a cluster joins the first more
 energetic cluster within the separation, and the merged cluster (energy sum, direction of the
-momentum sum, massless) is compared with the rest. Without ``cluster_merging`` no cluster
-merges.
+momentum sum, massless) is compared with the rest, in one pass (a merged cluster is not compared
+again with more energetic ones it moved towards). Not modelled: photons below the cluster
+threshold that would pass it together (merging follows the threshold), and photons merging with
+the cluster of a charged track (tracked particles make no clusters here). Without
+``cluster_merging`` no cluster merges.
 """
 
 from __future__ import annotations

@@ -65,9 +65,10 @@ class SeenCuts:
                 f"eegamma_seen: pair_mass_min must be > 0 and leave phase space above photon_energy_min, "
                 f"got {self.pair_mass_min}"
             )
-        if not 0.0 <= self.photon_lepton_angle_min < 90.0:
+        if not 1.0 <= self.photon_lepton_angle_min < 90.0:
             raise ValueError(
-                f"eegamma_seen: photon_lepton_angle_min must be in [0, 90) deg, got {self.photon_lepton_angle_min}"
+                "eegamma_seen: photon_lepton_angle_min must be in [1, 90) deg (below it lies the collinear "
+                f"pole of radiation off the leptons), got {self.photon_lepton_angle_min}"
             )
 
     def energy_range(self, sqrt_s: float) -> tuple[float, float]:

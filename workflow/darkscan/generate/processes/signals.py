@@ -13,7 +13,12 @@ import logging
 import numpy as np
 
 from darkscan.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, CrossSection, TruthEvents
-from darkscan.generate.processes._twobody import sample_inverse_sine2_cos, sample_quadratic_cos, two_body_cm
+from darkscan.generate.processes._twobody import (
+    sample_inverse_sine2_cos,
+    sample_quadratic_cos,
+    sample_until,
+    two_body_cm,
+)
 from darkscan.generate.processes.tautau_qed import isr_factor, sample_isr_cos, sample_isr_fraction
 from darkscan.generate.registry import register_process
 from darkscan.physics import signals as phys
@@ -170,6 +175,7 @@ def generate_gamma_darkphoton(
     alpha_d: float = 0.5,
     m_chi: float = 0.0,
     isr: bool = False,
+    photon_energy_min: float = 0.0,
 ) -> TruthEvents:
     """Generate weighted e+e- -> gamma A' events (photon angle ~ 1/sin^2, weight ~ the exact shape).
 
@@ -187,9 +193,14 @@ def generate_gamma_darkphoton(
             "invisible", "dark") whose BF(decay) multiplies the weights.
         alpha_d: alpha_D for scenario "dark".
         m_chi: dark-matter mass in GeV for scenario "dark".
-        isr: radiate from the beams first (:func:`_isr_gamma_darkphoton`): the gamma A' pair is
-            produced at s' = s (1 - x) and recoils against an ISR photon, which the events carry
-            after the others; the weights sum to the ISR-corrected cross section.
+        isr: radiate from the beams first (:func:`_isr_gamma_darkphoton_cm`): the gamma A' pair
+            is produced at s' = s (1 - x) and recoils against an ISR photon, which the events
+            carry after the others; the weights sum to the ISR-corrected cross section with the
+            photon's CM angle in [photon_theta_min, photon_theta_max] and its CM energy above
+            ``photon_energy_min``.
+        photon_energy_min: with ``isr``, the least CM energy of the gamma A' photon (GeV; a
+            generator-level cut: the hard-ISR events whose photon is soft are not generated, and
+            sigma no longer depends on how far the ISR spectrum is followed).
 
     Returns:
         TruthEvents with pdg [22] (+ [l-, l+]) (+ [22] with ``isr``), weights in fb.
@@ -207,8 +218,14 @@ def generate_gamma_darkphoton(
     )
     lo, hi = _photon_cos_range("gamma_darkphoton", photon_theta_min, photon_theta_max)
     if isr:
-        gamma, ap, radiated, weight = _isr_gamma_darkphoton(
-            n_events, rng, sqrt_s=sqrt_s, mass=mass, eps=float(coupling), cos_range=(lo, hi)
+        gamma, ap, radiated, weight = _isr_gamma_darkphoton_cm(
+            n_events,
+            rng,
+            sqrt_s=sqrt_s,
+            mass=mass,
+            eps=float(coupling),
+            cos_range=(lo, hi),
+            energy_min=float(photon_energy_min),
         )
     else:
         c, pdf = sample_inverse_sine2_cos(n_events, rng, lo, hi)
@@ -275,7 +292,8 @@ def _isr_gamma_darkphoton(
     tau pairs' and gamma gamma (gamma)'s ISR) up to sqrt(s') = m_A' + ISR_PAIR_MARGIN, with the
     eikonal angular pattern about the beams; the pair is drawn in its rest frame with the photon in
     ``cos_range`` and boosted against the ISR photon. Weights: dsigma(s')/dcos / pdf x F / ratio(x)
-    with F the integral of f(x) ratio(x), so that they sum to sigma(s) F.
+    with F the integral of f(x) ratio(x), so that they sum to sigma(s) F; the photon's angle cut
+    is in the pair frame (:func:`_isr_gamma_darkphoton_cm` cuts in the CM frame).
     """
     ratio = _DarkPhotonRatio(mass, *cos_range)
     x_max = 1.0 - (mass + ISR_PAIR_MARGIN) ** 2 / sqrt_s**2
@@ -303,6 +321,42 @@ def _isr_gamma_darkphoton(
     )
     pair = boost(rest, (-radiated[:, 1:] / (sqrt_s - e_isr)[:, None])[:, None, :])
     return pair[:, 0], pair[:, 1], radiated, weight
+
+
+#: pair-frame photon angles drawn for the CM-frame cuts (deg): every CM photon in 45-125 deg comes
+#: from within them for pair velocities up to ~0.98 (ISR fractions up to ~0.99)
+ISR_PAIR_FRAME_THETA = (5.0, 175.0)
+
+
+def _isr_gamma_darkphoton_cm(
+    n: int,
+    rng: np.random.Generator,
+    *,
+    sqrt_s: float,
+    mass: float,
+    eps: float,
+    cos_range: tuple[float, float],
+    energy_min: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_isr_gamma_darkphoton` with the photon cuts in the CM frame: drawn in the wide pair-frame
+    range ISR_PAIR_FRAME_THETA, kept where the CM photon lies in ``cos_range`` above ``energy_min``;
+    the weights of the kept events sum to the cross section of that phase space."""
+    wide = _photon_cos_range("gamma_darkphoton", *ISR_PAIR_FRAME_THETA)
+    if n == 0:
+        return np.zeros((0, 4)), np.zeros((0, 4)), np.zeros((0, 4)), np.zeros(0)
+
+    def draw(size: int):
+        gamma, ap, radiated, weight = _isr_gamma_darkphoton(
+            size, rng, sqrt_s=sqrt_s, mass=mass, eps=eps, cos_range=wide
+        )
+        cos = gamma[:, 3] / np.maximum(gamma[:, 0], 1e-300)
+        keep = (cos >= cos_range[0]) & (cos <= cos_range[1]) & (gamma[:, 0] >= energy_min)
+        unnormalised = weight * size  # the draw's own 1 / size undone: the trials normalise below
+        return keep, lambda index: (gamma[index], ap[index], radiated[index], unnormalised[index])
+
+    kept, trials = sample_until(n, draw, batch=200_000, first_acceptance=0.3)
+    gamma, ap, radiated, weight = (np.concatenate([part[i] for part in kept]) for i in range(4))
+    return gamma, ap, radiated, weight / max(trials, 1)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -192,8 +192,10 @@ class ElectronTag:
     def from_options(cls, theta_min, theta_max, pt_min=0.0, veto=False) -> ElectronTag | None:
         """The tag of the ``electron_tag_*`` options, or None when no range is given."""
         if theta_min is None and theta_max is None:
-            if veto:
-                raise ValueError("electron_tag_veto needs electron_tag_theta_min and electron_tag_theta_max")
+            if veto or pt_min:
+                raise ValueError(
+                    "electron_tag_veto and electron_tag_pt_min need electron_tag_theta_min and electron_tag_theta_max"
+                )
             return None
         if theta_min is None or theta_max is None or not 0 <= theta_min < theta_max <= 180:
             raise ValueError(
@@ -456,7 +458,7 @@ def generate(
         muons_required: how many muons must pass the angle and pT cuts (2, or 1: one muon may
             be lost).
         electron_tag_theta_min: with ``electron_tag_theta_max``, a CM polar range (deg) in which
-            at least one scattered e+- must lie with pT > ``electron_tag_pt_min`` (a tagged
+            at least one scattered e+- must lie with pT >= ``electron_tag_pt_min`` (a tagged
             electron, large Q^2); None for no requirement.
         electron_tag_theta_max: see ``electron_tag_theta_min``.
         electron_tag_pt_min: minimum CM pT of the tagged electron (GeV).
