@@ -36,7 +36,7 @@ from darkscan.events import PDG_ELECTRON, PDG_MUON, PDG_PHOTON, TruthEvents
 from darkscan.generate.processes._twobody import sample_inverse_sine2_cos
 from darkscan.generate.registry import register_process
 from darkscan.physics.constants import ALPHA_EM, ELECTRON_MASS, GEV2_TO_FB, MUON_MASS
-from darkscan.physics.kinematics import boost, direction
+from darkscan.physics.kinematics import direction, two_body_decay
 from darkscan.physics.matrix_elements import me2_mumu_v
 
 log = logging.getLogger(__name__)
@@ -97,25 +97,20 @@ def _events(n, rng, sqrt_s, resonance: Resonance, decay: str, cos_range):
     k[:, 0] = energy
     k[:, 1:] = energy * direction(cos, rng.uniform(0.0, 2.0 * np.pi, n))
     beta = np.sqrt(1.0 - 4.0 * m_l**2 / m**2)
-    d = direction(rng.uniform(-1.0, 1.0, n), rng.uniform(0.0, 2.0 * np.pi, n))
-    rest = np.zeros((n, 2, 4))
-    rest[:, :, 0] = m / 2.0
-    rest[:, 0, 1:] = (m / 2.0 * beta) * d
-    rest[:, 1, 1:] = -rest[:, 0, 1:]
-    leptons = boost(rest, (-k[:, 1:] / (sqrt_s - energy))[:, None, :])
+    lepton_minus, lepton_plus = two_body_decay(np.array([sqrt_s, 0.0, 0.0, 0.0]) - k, m_l, m_l, rng=rng)
     half = sqrt_s / 2.0
     p_beam = np.sqrt(half**2 - ELECTRON_MASS**2)
     e_minus = np.tile([half, 0.0, 0.0, p_beam], (n, 1))
     e_plus = np.tile([half, 0.0, 0.0, -p_beam], (n, 1))
     e = np.sqrt(4.0 * np.pi * ALPHA_EM)
-    me2 = me2_mumu_v(e_minus, e_plus, leptons[:, 0], leptons[:, 1], k, g=e, g_e=e, fsr=False, isr=True, m_mu=m_l)
+    me2 = me2_mumu_v(e_minus, e_plus, lepton_minus, lepton_plus, k, g=e, g_e=e, fsr=False, isr=True, m_mu=m_l)
     b_ll = resonance.b_ee if decay == "ee" else resonance.b_mumu
     r_integral = 9.0 * np.pi * resonance.b_ee * b_ll * m * resonance.width / ALPHA_EM**2
     # dPhi_3 = dPhi_2(P; k, Q) dPhi_2(Q; l l) dQ^2 / 2 pi with the Q^2 integral taken by R
     dphi = energy / (16.0 * np.pi**2 * sqrt_s) * beta / (32.0 * np.pi**2) / (2.0 * np.pi)
     pdf = pdf_cos / (2.0 * np.pi) / (4.0 * np.pi)
     weight = me2 * r_integral / (2.0 * sqrt_s**2) * dphi / pdf * GEV2_TO_FB / max(n, 1)
-    return k, leptons[:, 0], leptons[:, 1], weight, pid
+    return k, lepton_minus, lepton_plus, weight, pid
 
 
 @register_process(

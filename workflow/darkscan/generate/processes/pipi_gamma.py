@@ -33,7 +33,7 @@ from darkscan.generate.processes._twobody import sample_inverse_sine2_cos
 from darkscan.generate.registry import register_process
 from darkscan.physics import pion_form_factor
 from darkscan.physics.constants import ALPHA_EM, GEV2_TO_FB, PION_MASS
-from darkscan.physics.kinematics import boost, direction
+from darkscan.physics.kinematics import direction, two_body_decay
 from darkscan.physics.matrix_elements import GAMMA, slash
 
 log = logging.getLogger(__name__)
@@ -101,19 +101,14 @@ def _events(n: int, rng: np.random.Generator, sqrt_s: float, e_range: tuple[floa
     k[:, 1:] = energy[:, None] * direction(cos, rng.uniform(0.0, 2.0 * np.pi, n))
     q2 = sqrt_s**2 - 2.0 * sqrt_s * energy
     beta = np.sqrt(np.clip(1.0 - 4.0 * PION_MASS**2 / q2, 0.0, None))
-    d = direction(rng.uniform(-1.0, 1.0, n), rng.uniform(0.0, 2.0 * np.pi, n))
-    rest = np.zeros((n, 2, 4))
-    rest[:, :, 0] = np.sqrt(q2)[:, None] / 2.0
-    rest[:, 0, 1:] = (np.sqrt(q2) / 2.0 * beta)[:, None] * d
-    rest[:, 1, 1:] = -rest[:, 0, 1:]
-    pions = boost(rest, (-k[:, 1:] / (sqrt_s - energy)[:, None])[:, None, :])
+    pi_plus, pi_minus = two_body_decay(np.array([sqrt_s, 0.0, 0.0, 0.0]) - k, PION_MASS, PION_MASS, rng=rng)
     half = sqrt_s / 2.0
-    me2 = me2_isr(np.array([half, 0, 0, half]), np.array([half, 0, 0, -half]), k, pions[:, 0], pions[:, 1])
+    me2 = me2_isr(np.array([half, 0, 0, half]), np.array([half, 0, 0, -half]), k, pi_plus, pi_minus)
     me2 *= np.abs(pion_form_factor.form_factor(q2)) ** 2
     # dPhi_3 = E beta dE dOmega_k dOmega* / (512 pi^5); pdf per dE dcos dphi dOmega*
     dphi3_over_pdf = energy * beta / (512.0 * np.pi**5) / (pdf_e * pdf_cos / (2.0 * np.pi) / (4.0 * np.pi))
     weight = me2 / (2.0 * sqrt_s**2) * dphi3_over_pdf * GEV2_TO_FB / max(n, 1)
-    return k, pions[:, 0], pions[:, 1], weight
+    return k, pi_plus, pi_minus, weight
 
 
 @register_process(

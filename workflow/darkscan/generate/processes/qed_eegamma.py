@@ -159,6 +159,44 @@ class _Points:
         """The points at ``index``."""
         return _Points(*(getattr(self, f.name)[index] for f in dataclasses.fields(_Points)))
 
+    @staticmethod
+    def concatenate(parts: list[_Points]) -> _Points:
+        """The points of ``parts`` one after the other."""
+        return _Points(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(_Points)))
+
+
+def leptons_recoiling(
+    k: np.ndarray, n_drawn: np.ndarray, channel_a: np.ndarray, sqrt_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(e-, e+) four-momenta (massless) recoiling against photons ``k``: the drawn lepton (the e-
+    in channel A, the e+ otherwise) along unit vectors ``n_drawn``, the other from momentum
+    conservation."""
+    n = len(k)
+    total = np.zeros((n, 4))
+    total[:, 0] = sqrt_s
+    recoil = total - k
+    e_drawn = _massless_along(recoil, n_drawn)
+    drawn = e_drawn[:, None] * np.concatenate([np.ones((n, 1)), n_drawn], axis=1)
+    other = recoil - drawn
+    return np.where(channel_a[:, None], drawn, other), np.where(channel_a[:, None], other, drawn)
+
+
+def truth_events(points: _Points, weight: np.ndarray, process: str) -> TruthEvents:
+    """Radiative Bhabha events (pdg e-, e+, photon) of ``points`` with weights in fb."""
+    n = len(weight)
+    if n:
+        log.info(
+            "%s: sigma = %.5g +- %.2g fb (%d events, max/mean weight %.3g)",
+            process,
+            weight.sum(),
+            weighted_xsec(weight).error_fb,
+            n,
+            weight.max() / weight.mean(),
+        )
+    p4 = np.stack([points.q_minus, points.q_plus, points.k], axis=1) if n else np.zeros((0, 3, 4))
+    pdg = np.tile(np.array([PDG_ELECTRON, -PDG_ELECTRON, PDG_PHOTON], dtype=np.int32), (n, 1))
+    return TruthEvents(pdg=pdg, p4=p4, invisible=np.zeros((n, 4)), weight=weight)
+
 
 def _photon(n: int, rng: np.random.Generator, cuts: EegammaCuts) -> tuple[np.ndarray, float]:
     """Photons ~ dE / E x dcos x dphi; returns (n, 4) and the density's constant ln(Emax/Emin) dcos 2 pi."""
@@ -180,14 +218,7 @@ def _sample_points(n: int, rng: np.random.Generator, sqrt_s: float, cuts: Eegamm
     x = U_MIN * np.exp(rng.random(n) * np.log(u_max / U_MIN))
     phi = 2.0 * np.pi * rng.random(n)
     n_drawn = np.where(channel_a[:, None], _directions(x, phi, 1.0), _directions(x, phi, -1.0))
-    total = np.zeros((n, 4))
-    total[:, 0] = sqrt_s
-    recoil = total - k
-    e_drawn = _massless_along(recoil, n_drawn)
-    drawn = e_drawn[:, None] * np.concatenate([np.ones((n, 1)), n_drawn], axis=1)
-    other = recoil - drawn
-    q_minus = np.where(channel_a[:, None], drawn, other)
-    q_plus = np.where(channel_a[:, None], other, drawn)
+    q_minus, q_plus = leptons_recoiling(k, n_drawn, channel_a, sqrt_s)
     half = sqrt_s / 2.0
     # 1 -/+ cos of the lepton that followed from momentum conservation, from p.q (no cancellation)
     p_plus = np.array([half, 0.0, 0.0, -half])
@@ -269,7 +300,7 @@ def sample_weighted(
         return _keep(points, sqrt_s, cuts), lambda index: points.take(index)
 
     kept, trials = sample_until(n_events, draw, batch=batch, first_acceptance=0.2)
-    points = _Points(*(np.concatenate([getattr(p, f.name) for p in kept]) for f in dataclasses.fields(_Points)))
+    points = _Points.concatenate(kept)
     value = np.ones(len(points.k)) if flat else integrand(points, sqrt_s)
     return points, value / _mixture_density(points, sqrt_s, cuts) / max(trials, 1)
 
@@ -317,16 +348,4 @@ def generate_eegamma(
         float(lepton_theta_backward),
     )
     points, weight = sample_weighted(n_events, rng, sqrt_s, cuts)
-    weight = weight * GEV2_TO_FB * float(xsec_scale)
-    n = len(weight)
-    if n:
-        log.info(
-            "eegamma: sigma = %.5g +- %.2g fb (%d events, max/mean weight %.3g)",
-            weight.sum(),
-            weighted_xsec(weight).error_fb,
-            n,
-            weight.max() / weight.mean(),
-        )
-    p4 = np.stack([points.q_minus, points.q_plus, points.k], axis=1) if n else np.zeros((0, 3, 4))
-    pdg = np.tile(np.array([PDG_ELECTRON, -PDG_ELECTRON, PDG_PHOTON], dtype=np.int32), (n, 1))
-    return TruthEvents(pdg=pdg, p4=p4, invisible=np.zeros((n, 4)), weight=weight)
+    return truth_events(points, weight * GEV2_TO_FB * float(xsec_scale), "eegamma")

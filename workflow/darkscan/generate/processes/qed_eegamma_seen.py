@@ -23,23 +23,21 @@ radiation lie below it). Only the 2 -> 3 process at O(alpha^3).
 from __future__ import annotations
 
 import dataclasses
-import logging
 
 import numpy as np
 
-from darkscan.events import PDG_ELECTRON, PDG_PHOTON, TruthEvents
-from darkscan.generate.processes._twobody import sample_until, weighted_xsec
+from darkscan.events import TruthEvents
+from darkscan.generate.processes._twobody import sample_until
 from darkscan.generate.processes.qed_eegamma import (
     PHASE_SPACE_C,
     EegammaCuts,
-    _massless_along,
     _Points,
     integrand,
+    leptons_recoiling,
+    truth_events,
 )
 from darkscan.generate.registry import register_process
 from darkscan.physics.constants import GEV2_TO_FB
-
-log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,14 +133,7 @@ def _sample_points(n: int, rng: np.random.Generator, sqrt_s: float, cuts: SeenCu
     phi = 2.0 * np.pi * rng.random(n)
     sin = np.sqrt(np.clip(1.0 - cos**2, 0.0, None))
     n_drawn = np.stack([sin * np.cos(phi), sin * np.sin(phi), cos], axis=-1)
-    recoil = np.zeros((n, 4))
-    recoil[:, 0] = sqrt_s
-    recoil -= k
-    e_drawn = _massless_along(recoil, n_drawn)
-    drawn = e_drawn[:, None] * np.concatenate([np.ones((n, 1)), n_drawn], axis=1)
-    other = recoil - drawn
-    q_minus = np.where(channel_a[:, None], drawn, other)
-    q_plus = np.where(channel_a[:, None], other, drawn)
+    q_minus, q_plus = leptons_recoiling(k, n_drawn, channel_a, sqrt_s)
     u_minus = 1.0 - q_minus[:, 3] / np.maximum(np.linalg.norm(q_minus[:, 1:], axis=1), 1e-300)
     w_plus = 1.0 + q_plus[:, 3] / np.maximum(np.linalg.norm(q_plus[:, 1:], axis=1), 1e-300)
     return _Points(k, q_minus, q_plus, u_minus, w_plus)
@@ -191,7 +182,7 @@ def sample_weighted(
         return _keep(points, cuts), lambda index: points.take(index)
 
     kept, trials = sample_until(n_events, draw, batch=batch, first_acceptance=0.3)
-    points = _Points(*(np.concatenate([getattr(p, f.name) for p in kept]) for f in dataclasses.fields(_Points)))
+    points = _Points.concatenate(kept)
     value = np.ones(len(points.k)) if flat else integrand(points, sqrt_s)
     return points, value / _mixture_density(points, sqrt_s, cuts) / max(trials, 1)
 
@@ -247,10 +238,4 @@ def generate(
         photon, float(lepton_theta_min), float(lepton_theta_max), float(photon_lepton_angle_min), float(pair_mass_min)
     )
     points, weight = sample_weighted(n_events, rng, sqrt_s, cuts)
-    weight = weight * GEV2_TO_FB * float(xsec_scale)
-    n = len(weight)
-    if n:
-        log.info("eegamma_seen: sigma = %.5g +- %.2g fb (%d events)", weight.sum(), weighted_xsec(weight).error_fb, n)
-    p4 = np.stack([points.q_minus, points.q_plus, points.k], axis=1) if n else np.zeros((0, 3, 4))
-    pdg = np.tile(np.array([PDG_ELECTRON, -PDG_ELECTRON, PDG_PHOTON], dtype=np.int32), (n, 1))
-    return TruthEvents(pdg=pdg, p4=p4, invisible=np.zeros((n, 4)), weight=weight)
+    return truth_events(points, weight * GEV2_TO_FB * float(xsec_scale), "eegamma_seen")

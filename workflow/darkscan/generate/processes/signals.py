@@ -23,7 +23,7 @@ from darkscan.generate.processes.tautau_qed import isr_factor, sample_isr_cos, s
 from darkscan.generate.registry import register_process
 from darkscan.physics import signals as phys
 from darkscan.physics.constants import ELECTRON_MASS, MUON_MASS
-from darkscan.physics.kinematics import boost, direction, kallen, two_body_decay
+from darkscan.physics.kinematics import direction, kallen, two_body_decay
 
 log = logging.getLogger(__name__)
 
@@ -305,13 +305,8 @@ def _isr_gamma_darkphoton(
     c, pdf = sample_inverse_sine2_cos(n, rng, *cos_range)
     dsigma = phys.dsigma_gamma_darkphoton_dcos(c, sqrt_s=sqrt_sp, mass=mass, eps=eps)
     weight = dsigma / pdf / max(n, 1) * factor / ratio(x, sqrt_s=sqrt_s)
-    # the pair in its rest frame
-    q = (sqrt_sp**2 - mass**2) / (2.0 * sqrt_sp)
-    d = direction(c, rng.uniform(0.0, 2.0 * np.pi, n))
-    rest = np.zeros((n, 2, 4))
-    rest[:, 0, 0], rest[:, 0, 1:] = q, q[:, None] * d
-    rest[:, 1, 0], rest[:, 1, 1:] = sqrt_sp - q, -q[:, None] * d
-    # the ISR photon along the beams, the pair recoiling against it
+    phi = rng.uniform(0.0, 2.0 * np.pi, n)
+    # the ISR photon along the beams, the pair recoiling against it (photon at (c, phi) in its frame)
     e_isr = 0.5 * sqrt_s * x
     beam_beta = np.sqrt(1.0 - (2.0 * ELECTRON_MASS / sqrt_s) ** 2)
     radiated = np.zeros((n, 4))
@@ -319,8 +314,8 @@ def _isr_gamma_darkphoton(
     radiated[:, 1:] = e_isr[:, None] * direction(
         sample_isr_cos(rng, n, beam_beta=beam_beta), rng.uniform(0, 2 * np.pi, n)
     )
-    pair = boost(rest, (-radiated[:, 1:] / (sqrt_s - e_isr)[:, None])[:, None, :])
-    return pair[:, 0], pair[:, 1], radiated, weight
+    photon, dark_photon = two_body_decay(np.array([sqrt_s, 0.0, 0.0, 0.0]) - radiated, 0.0, mass, cos_theta=c, phi=phi)
+    return photon, dark_photon, radiated, weight
 
 
 #: pair-frame photon angles drawn for the CM-frame cuts (deg): every CM photon in 45-125 deg comes
